@@ -1,0 +1,267 @@
+"""Pure: Doc + mentions -> claims (who asserted what), from quote marks and the parse.
+
+A claim hangs on a cue verb ("said", "argued", "confirmed" ...):
+- speaker: the verb's subject, or the agent of a passive ("was confirmed by X");
+  a passive with an expletive subject ("It has been reported that ...") is unattributed;
+- content: a quotation right before or after the cue ("...," said X / X said, "..."),
+  else the clausal complement (ccomp), else a nominal object for verbs like deny;
+- kind: direct (all quoted), partial (some quoted), indirect, unattributed.
+Quotes attached to no cue (a quoted purpose clause, a scare quote) are no claims.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flows.entities import Mention
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+CUE_LEMMAS = frozenset(
+    """say state argue tell claim confirm deny announce vow pledge promise warn report add note insist
+    suggest explain believe acknowledge admit assert declare write allege estimate predict reveal accuse
+    complain stress emphasise emphasize maintain contend concede recall reply testify tweet observe remark
+    indicate signal forecast conclude denounce condemn dismiss reject threaten urge caution predict
+    disclose affirm reiterate underline highlight describe""".split()
+)
+# Verbs whose object alone can be the content ("Russia has denounced these claims").
+OBJECT_CUES = frozenset("deny denounce confirm announce reject dismiss condemn report reveal disclose".split())
+# Verbs whose infinitive complement is the content ("South Korea vows to respond").
+COMMISSIVE_CUES = frozenset("vow pledge promise threaten refuse".split())
+PRONOUNS = frozenset("he she him her".split())
+OPENING = {"“": "”", "«": "»", "„": "“"}
+CONFIDENCE = {"direct": 0.9, "partial": 0.85, "indirect": 0.75, "unattributed": 0.5}
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim_idx: int
+    kind: str
+    speaker: str | None
+    speaker_entity_id: str | None
+    speaker_start: int | None
+    speaker_end: int | None
+    cue: str
+    cue_start: int
+    content: str
+    content_start: int
+    content_end: int
+    sentence_idx: int
+    confidence: float
+
+
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """Quoted stretches as (start, end) of the inner text. Curly and straight marks;
+    an unclosed quote ends at its paragraph's end, so one stray mark never swallows
+    the rest of the document."""
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in OPENING or ch == '"':
+            closer = OPENING.get(ch, '"')
+            para_end = text.find("\n\n", i)
+            para_end = n if para_end == -1 else para_end
+            close = text.find(closer, i + 1, para_end)
+            if close == -1 and ch == '"':
+                i += 1  # a lone straight quote: an inch mark or a typo
+                continue
+            end = para_end if close == -1 else close
+            if end > i + 1:
+                spans.append((i + 1, end))
+            i = end + 1
+        else:
+            i += 1
+    return spans
+
+
+def extract_claims(doc: Doc, mentions: list[Mention]) -> list[Claim]:
+    text = doc.text
+    quotes = quote_spans(text)
+    used_quotes: set[tuple[int, int]] = set()
+    sent_index = {sent.start: i for i, sent in enumerate(doc.sents)}
+    claims: list[Claim] = []
+    taken: set[int] = set()  # cue token indices already used
+
+    for token in doc:
+        if token.lemma_.lower() not in CUE_LEMMAS or token.pos_ not in {"VERB", "AUX"} or token.i in taken:
+            continue
+        if _inside_any(token.idx, quotes):
+            continue  # a cue inside a quotation belongs to the quoted speech
+        speaker_span, unattributed = _speaker(token)
+        if speaker_span is None and not unattributed:
+            continue
+        content = _content(doc, token, quotes, used_quotes)
+        if content is None:
+            continue
+        start, end = content
+        kind = "unattributed" if unattributed else _kind(text, start, end, quotes)
+        speaker_text, entity_id = (None, None)
+        s_start = s_end = None
+        if speaker_span is not None:
+            s_start, s_end = _trim(text, speaker_span.start_char, speaker_span.end_char)
+            speaker_text = text[s_start:s_end]
+            entity_id = _resolve_speaker(speaker_span, mentions, token.idx)
+        taken.add(token.i)
+        claims.append(
+            Claim(
+                claim_idx=len(claims),
+                kind=kind,
+                speaker=speaker_text,
+                speaker_entity_id=entity_id,
+                speaker_start=s_start,
+                speaker_end=s_end,
+                cue=token.text,
+                cue_start=token.idx,
+                content=text[start:end],
+                content_start=start,
+                content_end=end,
+                sentence_idx=sent_index.get(token.sent.start, 0),
+                confidence=CONFIDENCE[kind] if entity_id or unattributed else CONFIDENCE[kind] - 0.15,
+            )
+        )
+    return claims
+
+
+def _speaker(verb: Token) -> tuple[Span | None, bool]:
+    """(speaker span, unattributed?) for a cue verb."""
+    children = list(verb.children)
+    for child in children:
+        if child.dep_ == "agent":
+            objects = [c for c in child.children if c.dep_ == "pobj"]
+            if objects:
+                return _np_span(objects[0]), False
+    for child in children:
+        if child.dep_ in {"nsubj"}:
+            if child.lower_ in {"it", "this", "that", "which", "who"} and child.dep_ == "nsubj":
+                return None, False
+            return _np_span(child), False
+        if child.dep_ == "nsubjpass":
+            # "It has been confirmed that ..." with no agent: nobody is named.
+            return None, child.lower_ == "it"
+    # Conjoined cue ("X said ... and added ...") shares its subject.
+    if verb.dep_ == "conj" and verb.head.lemma_.lower() in CUE_LEMMAS:
+        return _speaker(verb.head)
+    return None, False
+
+
+def _np_span(head: Token) -> Span:
+    """The subject phrase without trailing relative clauses."""
+    doc = head.doc
+    left = head.left_edge.i
+    right = head.i
+    for child in head.rights:
+        if child.dep_ in {"relcl", "acl"}:
+            break
+        right = max(right, child.right_edge.i)
+    return doc[left : right + 1]
+
+
+def _content(doc: Doc, verb: Token, quotes: list[tuple[int, int]], used: set[tuple[int, int]]) -> tuple[int, int] | None:
+    text = doc.text
+    # A quote right after the cue: `said, "..."` / `said: "..."`.
+    after = _adjacent_quote(text, verb.idx + len(verb.text), quotes, forward=True)
+    if after is None:
+        # `"...," said X` / `"...," X said`: the quote closes just before the clause.
+        clause_start = min(verb.left_edge.idx, verb.idx)
+        subj = [c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}]
+        if subj and subj[0].i > verb.i:
+            clause_start = verb.idx
+        elif subj:
+            clause_start = subj[0].left_edge.idx
+        after = _adjacent_quote(text, clause_start, quotes, forward=False)
+    if after is not None and after not in used:
+        used.add(after)
+        return after
+    # The parser sometimes files a that-clause as advcl ("reported ... that X").
+    comps = [
+        c
+        for c in verb.children
+        if c.dep_ == "ccomp" or c.dep_ == "advcl" and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)
+    ]
+    if comps:
+        comp = comps[0]
+        tokens = [t for t in comp.subtree if not (t.dep_ == "mark" and t.i == comp.left_edge.i)]
+        start = tokens[0].idx
+        end = tokens[-1].idx + len(tokens[-1].text)
+        start, end = _trim(text, start, end)
+        # A quotation that opens inside the content runs on to its closing mark.
+        for q_start, q_end in quotes:
+            if start <= q_start - 1 < end < q_end:
+                end = q_end
+                used.add((q_start, q_end))
+        return (start, end) if end > start else None
+    lemma = verb.lemma_.lower()
+    if lemma in COMMISSIVE_CUES:
+        xcomps = [c for c in verb.children if c.dep_ == "xcomp"]
+        if xcomps:
+            return _trim(text, xcomps[0].left_edge.idx, _end(xcomps[0].right_edge))
+    if lemma in OBJECT_CUES:
+        objects = [c for c in verb.children if c.dep_ == "dobj"]
+        if objects:
+            return _trim(text, objects[0].left_edge.idx, _end(objects[0].right_edge))
+    return None
+
+
+def _adjacent_quote(text: str, offset: int, quotes: list[tuple[int, int]], forward: bool) -> tuple[int, int] | None:
+    """The quote separated from offset only by spaces and , : — marks."""
+    for q_start, q_end in quotes:
+        gap = text[offset : q_start - 1] if forward else text[q_end + 1 : offset]
+        if (forward and q_start - 1 >= offset or not forward and q_end + 1 <= offset) and len(gap) <= 4:
+            # Backwards, the quote must hand over to the cue: `"...," said X`, `"...?" X asked`.
+            hands_over = forward or "," in gap or text[q_start:q_end].rstrip()[-1:] in {",", "?", "!", "—"}
+            if hands_over and all(ch in " ,:—–-\n" for ch in gap) and (forward or "\n" not in gap):
+                start, end = _trim(text, q_start, q_end)
+                return (start, end) if end > start else None
+    return None
+
+
+def _kind(text: str, start: int, end: int, quotes: list[tuple[int, int]]) -> str:
+    covered = 0
+    for q_start, q_end in quotes:
+        lo, hi = max(start, q_start), min(end, q_end)
+        if hi > lo:
+            covered += hi - lo
+    if covered == 0:
+        return "indirect"
+    outside = text[start:end]
+    if covered >= len(outside.strip(" ,.;:“”\"'")) - 2:
+        return "direct"
+    return "partial"
+
+
+def _resolve_speaker(span: Span, mentions: list[Mention], cue_offset: int) -> str | None:
+    """The entity a speaker phrase names: a PERSON inside it (apposition, title + name),
+    else the mention holding its head; a pronoun takes the nearest PERSON before it."""
+    inside = [m for m in mentions if m.start_char >= span.start_char and m.end_char <= span.end_char]
+    persons = [m for m in inside if m.label == "PERSON"]
+    if persons:
+        return persons[-1].entity_id
+    head = span.root
+    for m in inside:
+        if m.start_char <= head.idx < m.end_char:
+            return m.entity_id
+    if inside:
+        return inside[0].entity_id
+    if head.lower_ in PRONOUNS:
+        before = [m for m in mentions if m.label == "PERSON" and m.end_char <= cue_offset]
+        return before[-1].entity_id if before else None
+    return None
+
+
+def _inside_any(offset: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= offset < end for start, end in spans)
+
+
+def _end(token: Token) -> int:
+    return token.idx + len(token.text)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in " \n\t,;:“”\"‘'—–":
+        start += 1
+    while end > start and text[end - 1] in " \n\t,;:“”\"—–":
+        end -= 1
+    return start, end

@@ -1,0 +1,204 @@
+"""`newsdesk ...`: ingest, query, reports, status. Typer and Rich come with Prefect."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.settings import PROJECT_ROOT, Settings
+
+app = typer.Typer(help="newsdesk: news articles in seeds/ -> a DuckLake warehouse of articles, entities and claims.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+REPORTS_DIR = PROJECT_ROOT / "warehouse" / "reports"
+
+SeedsOpt = Annotated[Optional[Path], typer.Option("--seeds", help="incoming articles [env NEWSDESK_SEEDS; default seeds/]")]
+WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", help="warehouse folder [env NEWSDESK_WAREHOUSE; default warehouse/]")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | csv | jsonl")]
+
+
+def load_settings(seeds: Path | None, warehouse: Path | None) -> Settings:
+    overrides = {k: v for k, v in {"seeds": seeds, "warehouse": warehouse}.items() if v is not None}
+    return Settings(**overrides)
+
+
+@app.command()
+def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
+           path: Annotated[Optional[list[str]], typer.Option("--path", help="only these paths (relative to seeds/)")] = None,
+           fault: Annotated[Optional[str], typer.Option(hidden=True, help="fault-injection point (tests)")] = None) -> None:
+    """Ingest everything new or changed in seeds/."""
+    from flows.pending import pending_work
+
+    settings = load_settings(seeds, warehouse)
+    if not settings.seeds_dir.is_dir():
+        err.print(f"[red]seeds folder {settings.seeds_dir} does not exist[/red]")
+        raise typer.Exit(2)
+    plan = pending_work(settings, path)
+    if plan is not None and not plan.has_work:
+        console.print(f"Nothing to do: {plan.unchanged} files unchanged.")
+        return
+    settings.apply_prefect_defaults()
+    from flows import ingest as ingest_module
+
+    progress = _progress_bar() if sys.stdout.isatty() else None
+    if progress is not None:
+        task_id = progress.add_task("ingesting", total=len(plan.pending) if plan else None)
+        ingest_module.on_progress(lambda done, total: progress.update(task_id, completed=done, total=total))
+        progress.start()
+    try:
+        counts = ingest_module.ingest(seeds=str(settings.seeds_dir), warehouse=str(settings.warehouse_dir),
+                                      paths=path or None, trigger="manual", fault=fault)
+    finally:
+        if progress is not None:
+            progress.stop()
+    console.print(
+        f"Ingested: {counts['added']} articles added, {counts['existing']} already known, "
+        f"{counts['unchanged']} unchanged, {counts['quarantined']} quarantined, {counts['deleted']} deleted, "
+        f"{counts['retired']} retired; {counts['mentions']} mentions, {counts['claims']} claims."
+    )
+
+
+def _progress_bar():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True)
+
+
+@app.command("sql")
+def sql_command(query: Annotated[str, typer.Argument(help="one SELECT statement")],
+                seeds: SeedsOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
+    """Run a read-only SQL query against the warehouse."""
+    _run_query(load_settings(seeds, warehouse), query, format)
+
+
+@app.command()
+def reports() -> None:
+    """List the ready-made reports."""
+    table = Table("report", "what it answers")
+    for path in sorted(REPORTS_DIR.glob("*.sql")):
+        table.add_row(path.stem, _report_doc(path))
+    console.print(table)
+
+
+@app.command()
+def report(name: Annotated[str, typer.Argument(help="report name, see `newsdesk reports`")],
+           seeds: SeedsOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
+    """Run one ready-made report."""
+    path = REPORTS_DIR / f"{name}.sql"
+    if not path.is_file() or path.parent != REPORTS_DIR:
+        err.print(f"[red]no report named {name!r}[/red]; see `newsdesk reports`")
+        raise typer.Exit(2)
+    _run_query(load_settings(seeds, warehouse), path.read_text(encoding="utf-8"), format)
+
+
+@app.command()
+def status(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """Table counts, the last runs, and quarantined files."""
+    from flows import lake
+
+    settings = load_settings(seeds, warehouse)
+    con = _reader(settings)
+    counts = Table("table", "rows", title="warehouse " + str(settings.warehouse_dir))
+    for name in ("articles", "mentions", "entities", "claims", "quantities", "sources", "runs"):
+        counts.add_row(name, str(lake.query(con, f"select count(*) from {name}")[1][0][0]))
+    console.print(counts)
+    _print(*lake.query(con, lake.sql("status_runs")), "table", title="last runs")
+    _print(*lake.query(con, lake.sql("status_quarantined")), "table", title="quarantined files")
+
+
+def _reader(settings: Settings):
+    from flows import lake
+
+    try:
+        return lake.open_reader(settings)
+    except lake.WarehouseError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _run_query(settings: Settings, query: str, fmt: str) -> None:
+    import duckdb
+
+    from flows import lake
+
+    if fmt not in {"table", "csv", "jsonl"}:
+        err.print(f"[red]unknown format {fmt!r}: use table, csv or jsonl[/red]")
+        raise typer.Exit(2)
+    con = _reader(settings)
+    try:
+        columns, rows = lake.query(con, query)
+    except lake.ReadOnlyViolation as exc:
+        err.print(f"[red]refused: {exc}[/red]")
+        raise typer.Exit(2) from None
+    except duckdb.Error as exc:
+        err.print(f"[red]query failed: {exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        con.close()
+    _print(columns, rows, fmt)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _print(columns: list[str], rows: list[tuple[Any, ...]], fmt: str, title: str | None = None) -> None:
+    if fmt == "jsonl":
+        for row in rows:
+            sys.stdout.write(json.dumps({c: _jsonable(v) for c, v in zip(columns, row)}, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([[_jsonable(v) for v in row] for row in rows])
+    else:
+        table = Table(*columns, title=title)
+        for row in rows:
+            # Cells are plain text: article text must not be read as Rich markup.
+            table.add_row(*[_cell(v) for v in row])
+        console.print(table)
+
+
+def _cell(value: Any):
+    from rich.text import Text
+
+    if value is None:
+        return Text("∅", style="dim")
+    text = str(_jsonable(value)) if not isinstance(value, str) else value
+    return Text(" ".join(text.split())[:300])
+
+
+def _report_doc(path: Path) -> str:
+    """A report's description: its leading `--` comment lines."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line[2:].strip())
+    return " ".join(lines)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

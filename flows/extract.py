@@ -1,0 +1,103 @@
+"""Pure extraction (Article + Doc -> rows) and the pool that runs spaCy over batches.
+
+Workers load the model once per process and return plain dataclasses, so the
+parent process never needs the model when n_process > 1.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flows.claims import Claim, extract_claims
+from flows.entities import Mention, extract_mentions
+from flows.nlp import load_model, model_label, pipe
+from flows.quantities import Quantity, extract_quantities
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+# Bump when extraction rules change: rows record the version that made them.
+EXTRACTOR_VERSION = "2026.11.1"
+
+
+@dataclass(frozen=True)
+class Extraction:
+    article_id: str
+    model: str
+    mentions: tuple[Mention, ...]
+    claims: tuple[Claim, ...]
+    quantities: tuple[tuple[Quantity, int | None], ...]  # (quantity, claim_idx)
+
+
+def extract_doc(article_id: str, doc: Doc, model: str) -> Extraction:
+    mentions = extract_mentions(doc)
+    claims = extract_claims(doc, mentions)
+    quantities = tuple((q, claim_for(q, claims)) for q in extract_quantities(doc))
+    return Extraction(article_id, model, tuple(mentions), tuple(claims), quantities)
+
+
+def claim_for(quantity: Quantity, claims: list[Claim]) -> int | None:
+    """The claim whose content holds the number, else a claim in the same sentence."""
+    for claim in claims:
+        if claim.content_start <= quantity.start_char and quantity.end_char <= claim.content_end:
+            return claim.claim_idx
+    return None
+
+
+def extract_texts(model_name: str, items: list[tuple[str, str]], batch_size: int) -> list[Extraction]:
+    """(article_id, text) pairs -> extractions, in order. Runs in a worker or inline."""
+    nlp = load_model(model_name)
+    label = model_label(nlp)
+    docs = pipe(nlp, (text for _, text in items), batch_size)
+    return [extract_doc(article_id, doc, label) for (article_id, _), doc in zip(items, docs)]
+
+
+def _warm(model_name: str) -> None:
+    load_model(model_name)
+
+
+class Extractor:
+    """Runs extraction on n_process worker processes, or inline (one at a time) for 1."""
+
+    def __init__(self, model_name: str, n_process: int, batch_size: int) -> None:
+        self.model_name = model_name
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        if n_process > 1:
+            # spawn, not fork: the parent runs Prefect's threads and event loop.
+            self._pool = ProcessPoolExecutor(
+                max_workers=n_process,
+                mp_context=multiprocessing.get_context("spawn"),
+            )
+            # Load the model in every worker now, so a missing model fails here
+            # with its own message rather than as a broken pool later.
+            for warm in [self._pool.submit(_warm, model_name) for _ in range(n_process)]:
+                warm.result()
+        else:
+            load_model(model_name)  # fail fast, before any batch is read
+
+    def run(self, items: list[tuple[str, str]]) -> list[Extraction]:
+        if not items:
+            return []
+        if self._pool is None:
+            with self._lock:
+                return extract_texts(self.model_name, items, self.batch_size)
+        future: Future[list[Extraction]] = self._pool.submit(
+            extract_texts, self.model_name, items, self.batch_size
+        )
+        return future.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Extractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,251 @@
+"""@flow ingest: discover -> read/parse -> extract (one task per batch) -> commit.
+
+The flow only orchestrates. Each batch is read, extracted on the worker pool
+and committed in one warehouse transaction, so a crash loses at most the
+batch in flight, and the next run picks it up because its sources rows were
+never written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows import lake
+from flows.extract import EXTRACTOR_VERSION, Extraction, Extractor
+from flows.parse import Article, ParseError, parse_article
+from flows.settings import Settings
+from flows.pending import discover_pending
+from flows.sources import FileStat, KnownSource, OversizeError, Plan, SourceChanged, read_source
+from flows.summary import RunSummary, run_markdown
+
+ProgressCallback = Callable[[int, int], None]
+_progress_listeners: list[ProgressCallback] = []
+
+
+def on_progress(callback: ProgressCallback) -> None:
+    """Register a (done, total) listener, e.g. the CLI's progress bar."""
+    _progress_listeners.append(callback)
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    stat: FileStat
+    sha256: str | None = None
+    article: Article | None = None
+    error: str | None = None  # quarantine reason
+    needs_extraction: bool = False
+
+
+@dataclass
+class PreparedBatch:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    retry_later: int = 0
+
+    def to_extract(self) -> list[tuple[str, str]]:
+        return [(o.article.article_id, o.article.text) for o in self.outcomes if o.needs_extraction and o.article]
+
+
+def settings_for(seeds: str | None, warehouse: str | None) -> Settings:
+    overrides = {k: v for k, v in {"seeds": seeds, "warehouse": warehouse}.items() if v}
+    return Settings(**overrides)
+
+
+def chunks(items: Sequence[FileStat], size: int) -> Iterator[list[FileStat]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+@task(name="read-batch", cache_policy=NO_CACHE)
+def read_batch(batch: list[FileStat], settings: Settings, known_articles: set[str]) -> PreparedBatch:
+    """Read, hash and parse a batch. Bad files become quarantine outcomes; known
+    content is not extracted again. `known_articles` grows as content is claimed."""
+    prepared = PreparedBatch()
+    for stat in batch:
+        try:
+            raw, sha, fresh = read_source(settings.seeds_dir, stat, settings.max_file_bytes)
+        except SourceChanged:
+            prepared.retry_later += 1
+            continue
+        except OversizeError as exc:
+            prepared.outcomes.append(FileOutcome(stat, error=str(exc)))
+            continue
+        except OSError as exc:
+            prepared.outcomes.append(FileOutcome(stat, error=f"cannot read: {exc.strerror or exc}"))
+            continue
+        try:
+            article = parse_article(raw)
+        except (ParseError, UnicodeDecodeError) as exc:
+            prepared.outcomes.append(FileOutcome(fresh, sha, error=str(exc)))
+            continue
+        is_new = article.article_id not in known_articles
+        known_articles.add(article.article_id)
+        prepared.outcomes.append(FileOutcome(fresh, sha, article, needs_extraction=is_new))
+    return prepared
+
+
+@task(name="extract-batch", cache_policy=NO_CACHE)
+def extract_batch(items: list[tuple[str, str]], extractor: Extractor) -> list[Extraction]:
+    """spaCy + rules over one batch, on the extraction pool."""
+    return extractor.run(items)
+
+
+@task(name="commit-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def commit_batch(con, rows: lake.BatchRows, fault: str | None = None) -> list[str]:
+    """One transaction: the batch's articles, mentions, claims, quantities and sources."""
+    return lake.commit_batch(con, rows, fault)
+
+
+def build_rows(prepared: PreparedBatch, extractions: list[Extraction], known: dict[str, KnownSource],
+               run_id: str, now: datetime) -> lake.BatchRows:
+    """Pure: a prepared batch and its extractions -> the rows one commit writes."""
+    by_id = {e.article_id: e for e in extractions}
+    sources, articles, mentions, claims, quantities, previous = [], [], [], [], [], []
+    for outcome in prepared.outcomes:
+        prior = known.get(outcome.stat.path)
+        article = outcome.article
+        sources.append(
+            {
+                "path": outcome.stat.path,
+                "content_sha256": outcome.sha256,
+                "size_bytes": outcome.stat.size_bytes,
+                "mtime_ns": outcome.stat.mtime_ns,
+                "modified_at": datetime.fromtimestamp(outcome.stat.mtime_ns / 1e9, timezone.utc),
+                "article_id": article.article_id if article else None,
+                "status": "quarantined" if outcome.error else "ingested",
+                "error": outcome.error,
+                "encoding": article.encoding if article else None,
+                "first_seen_at": prior.first_seen_at if prior and prior.first_seen_at else now,
+                "last_seen_at": now,
+                "run_id": run_id,
+            }
+        )
+        if prior and prior.article_id and (article is None or prior.article_id != article.article_id):
+            previous.append(prior.article_id)
+        extraction = by_id.pop(article.article_id, None) if article else None
+        if extraction is None:
+            continue
+        meta = article.metadata
+        articles.append(
+            {
+                "article_id": article.article_id,
+                "title": article.title,
+                "text": article.text,
+                "published_at": article.published_at,
+                "language": meta.get("language", "en"),
+                "word_count": article.word_count,
+                "url": meta.get("url"),
+                "source": meta.get("source"),
+                "author": meta.get("author"),
+                "run_id": run_id,
+                "ingested_at": now,
+                "extractor_version": EXTRACTOR_VERSION,
+                "model": extraction.model,
+            }
+        )
+        version = {"article_id": article.article_id, "extractor_version": EXTRACTOR_VERSION}
+        mentions += [{**version, **vars(m)} for m in extraction.mentions]
+        claims += [{**version, **vars(c)} for c in extraction.claims]
+        quantities += [
+            {**version, "quantity_idx": i, "claim_idx": claim_idx, **vars(q)}
+            for i, (q, claim_idx) in enumerate(extraction.quantities)
+        ]
+    return lake.BatchRows(sources, articles, mentions, claims, quantities, previous)
+
+
+@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=4))
+def ingest(
+    seeds: str | None = None,
+    warehouse: str | None = None,
+    paths: list[str] | None = None,
+    trigger: str = "manual",
+    fault: str | None = None,
+) -> dict[str, int]:
+    """Ingest everything pending in seeds/ (or only `paths`) into the warehouse."""
+    settings = settings_for(seeds, warehouse)
+    logger = get_run_logger()
+    run_id = str(flow_run.id or uuid.uuid4())
+    summary = RunSummary(run_id=run_id, trigger=trigger)
+    con = lake.connect(settings)
+    try:
+        pending, known = discover_pending(settings, con, paths)
+        summary.files_seen = pending.unchanged + len(pending.pending)
+        summary.files_pending, summary.unchanged = len(pending.pending), pending.unchanged
+        logger.info("%d files seen, %d pending, %d deleted", summary.files_seen, summary.files_pending,
+                    len(pending.deleted))
+        lake.start_run(con, run_id, str(flow_run.id) if flow_run.id else None, trigger,
+                       summary.files_seen, summary.files_pending)
+        try:
+            summary.deleted = lake.mark_deleted(con, pending.deleted, run_id)
+            if pending.pending:
+                _ingest_pending(con, settings, pending, known, summary, fault, logger)
+        except BaseException as exc:
+            lake.finish_run(con, run_id, "failed", summary.counts(), error=f"{type(exc).__name__}: {exc}")
+            raise
+        lake.finish_run(con, run_id, "completed", summary.counts())
+        _publish(con, summary)
+    finally:
+        con.close()
+    logger.info("run %s: %s", run_id, summary.counts())
+    return summary.counts()
+
+
+def _ingest_pending(con, settings: Settings, pending: Plan, known: dict[str, KnownSource],
+                    summary: RunSummary, fault: str | None, logger) -> None:
+    known_articles = set(lake.known_article_ids(con))
+    total, done = len(pending.pending), 0
+    batches = list(chunks(pending.pending, settings.batch_size))
+    # Worker processes pay off only when there is more than one batch.
+    workers = settings.n_process if len(batches) > 1 else 1
+    in_flight: deque = deque()
+
+    def commit_oldest() -> None:
+        nonlocal done
+        batch, prepared, future = in_flight.popleft()
+        extractions = future.result()
+        rows = build_rows(prepared, extractions, known, summary.run_id, datetime.now(timezone.utc))
+        retired = commit_batch(con, rows, fault)
+        summary.added += len(rows.articles)
+        summary.existing += sum(1 for o in prepared.outcomes if o.article and not o.needs_extraction)
+        summary.retired += len(retired)
+        summary.quarantined += sum(1 for o in prepared.outcomes if o.error)
+        summary.failures += [(o.stat.path, o.error) for o in prepared.outcomes if o.error]
+        summary.retry_later += prepared.retry_later
+        summary.mentions += len(rows.mentions)
+        summary.claims += len(rows.claims)
+        done += len(batch)
+        for listener in _progress_listeners:
+            listener(done, total)
+
+    with Extractor(settings.model, workers, settings.nlp_batch_size) as extractor:
+        for batch in batches:
+            prepared = read_batch(batch, settings, known_articles)
+            in_flight.append((batch, prepared, extract_batch.submit(prepared.to_extract(), extractor)))
+            while len(in_flight) > workers:
+                commit_oldest()
+        while in_flight:
+            commit_oldest()
+    for path, error in summary.failures:
+        logger.warning("quarantined %s: %s", path, error)
+
+
+def _publish(con, summary: RunSummary) -> None:
+    """The run's markdown and table artifacts, for the Prefect UI."""
+    top = con.execute(lake.sql("run_top_entities"), [summary.run_id, 10]).fetchall()
+    claims = con.execute(lake.sql("run_claims"), [summary.run_id, 50]).fetchall()
+    create_markdown_artifact(
+        key="ingest-summary", markdown=run_markdown(summary, top, claims), description="newsdesk ingest run"
+    )
+    create_table_artifact(
+        key="ingest-counts", table=[{"what": k, "count": v} for k, v in summary.counts().items()],
+        description="newsdesk ingest counts",
+    )

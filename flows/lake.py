@@ -1,0 +1,261 @@
+"""The ONLY module that talks to the warehouse: a DuckLake (SQLite catalog + Parquet).
+
+Every batch is one transaction: a reader sees all of it or none of it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from flows.settings import Settings
+from flows.sources import KnownSource
+
+SQL_DIR = Path(__file__).with_name("sql")
+WAREHOUSE_SQL = Path(__file__).resolve().parent.parent / "warehouse"
+CATALOG_ALIAS = "news"
+READ_ONLY_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened or written; the message says why."""
+
+
+class ReadOnlyViolation(PermissionError):
+    """A statement that would change something was sent down the read-only path."""
+
+
+@lru_cache(maxsize=None)
+def sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def schema_sql() -> str:
+    return (WAREHOUSE_SQL / "schema.sql").read_text(encoding="utf-8")
+
+
+def _split(script: str) -> list[str]:
+    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
+    return [stmt.strip() for stmt in "\n".join(lines).split(";") if stmt.strip()]
+
+
+def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the lake attached as `news` and selected with USE.
+
+    Extensions come from the duckdb-extension-* wheels (no download at run time);
+    DuckDB verifies their signatures on load.
+    """
+    import duckdb_extensions
+
+    if not read_only:
+        settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    elif not exists(settings):
+        raise WarehouseError(f"no warehouse at {settings.warehouse_dir}: run `newsdesk ingest` first")
+    con = duckdb.connect()
+    for extension in ("ducklake", "sqlite"):
+        duckdb_extensions.import_extension(extension, con=con)
+    options = "DATA_INLINING_ROW_LIMIT 0" + (", READ_ONLY" if read_only else "")
+    try:
+        con.execute(
+            f"ATTACH 'ducklake:{_quote(settings.catalog_url)}' AS {CATALOG_ALIAS} "
+            f"(DATA_PATH '{_quote(settings.lake_data_path)}', {options})"
+        )
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"cannot open the warehouse at {settings.catalog_url}: {exc}") from exc
+    con.execute(f"USE {CATALOG_ALIAS}")
+    if not read_only:
+        ensure_schema(con)
+    return con
+
+
+def exists(settings: Settings) -> bool:
+    """Whether there is a warehouse to read (a remote catalog is assumed to exist)."""
+    return settings.catalog is not None or (settings.warehouse_dir / "catalog.sqlite").exists()
+
+
+def _quote(value: str) -> str:
+    # ATTACH takes no bound parameters; the values come from settings, not users' SQL.
+    return value.replace("'", "''")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    existing = {row[0] for row in con.execute("select table_name from information_schema.tables "
+                                              "where table_catalog = ?", [CATALOG_ALIAS]).fetchall()}
+    statements = _split(schema_sql())
+    if {"sources", "articles", "mentions", "claims", "quantities", "runs", "entities"} <= existing:
+        return  # nothing to create: skip a catalog write on every run
+    for statement in statements:
+        _retry(lambda s=statement: con.execute(s))
+
+
+def known_sources(con: duckdb.DuckDBPyConnection) -> dict[str, KnownSource]:
+    rows = con.execute(sql("known_sources")).fetchall()
+    return {
+        path: KnownSource(size, mtime, status, sha, article_id, first_seen)
+        for path, size, mtime, status, sha, article_id, first_seen in rows
+    }
+
+
+def known_article_ids(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """article_id -> extractor_version of every stored article."""
+    return dict(con.execute(sql("known_article_ids")).fetchall())
+
+
+@dataclass
+class BatchRows:
+    """Everything one batch writes, as lists of row dicts per table."""
+
+    sources: list[dict[str, Any]]
+    articles: list[dict[str, Any]]
+    mentions: list[dict[str, Any]]
+    claims: list[dict[str, Any]]
+    quantities: list[dict[str, Any]]
+    previous_article_ids: list[str]  # articles the batch's files pointed at before
+
+    @property
+    def replaced_ids(self) -> list[str]:
+        return sorted({row["article_id"] for row in self.articles})
+
+
+def commit_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None = None) -> list[str]:
+    """Write one batch in one transaction; returns the article ids it retired.
+
+    `fault` names a point at which to die (tests use it to prove atomicity).
+    """
+
+    def attempt() -> list[str]:
+        con.execute("begin transaction")
+        try:
+            retired = _write(con, rows, fault)
+            _fault(fault, "before_commit")
+            con.execute("commit")
+            return retired
+        except BaseException:
+            con.execute("rollback")
+            raise
+        finally:
+            for view in ("batch_replaced", "batch_articles", "batch_mentions", "batch_claims",
+                         "batch_quantities", "batch_sources", "batch_previous"):
+                con.unregister(view)
+
+    return _retry(attempt)
+
+
+def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -> list[str]:
+    con.register("batch_replaced", _table([{"article_id": a} for a in rows.replaced_ids], ["article_id"]))
+    if rows.articles:
+        for table in ("mentions", "claims", "quantities", "articles"):
+            con.execute(sql(f"delete_batch_{table}"))
+        for table in ("articles", "mentions", "claims", "quantities"):
+            data = getattr(rows, table)
+            if data:
+                con.register(f"batch_{table}", pa.Table.from_pylist(data))
+                con.execute(sql(f"insert_{table}"))
+                _fault(fault, f"after_{table}")
+    con.register("batch_sources", pa.Table.from_pylist(rows.sources))
+    con.execute(sql("delete_batch_sources"))
+    con.execute(sql("insert_sources"))
+    _fault(fault, "after_sources")
+    con.register("batch_previous", _table([{"article_id": a} for a in rows.previous_article_ids], ["article_id"]))
+    retired = [row[0] for row in con.execute(sql("retire_orphans")).fetchall()]
+    if retired:
+        con.register("batch_replaced", _table([{"article_id": a} for a in retired], ["article_id"]))
+        for table in ("mentions", "claims", "quantities", "articles"):
+            con.execute(sql(f"delete_batch_{table}"))
+    return retired
+
+
+def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> pa.Table:
+    if rows:
+        return pa.Table.from_pylist(rows)
+    return pa.table({c: pa.array([], pa.string()) for c in columns})
+
+
+def _fault(fault: str | None, point: str) -> None:
+    """Fault injection for crash tests: die hard, as kill -9 would, at a named point."""
+    if fault == point:
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _retry(action, attempts: int = 5):
+    """Retry a warehouse write that lost a race with another writer."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except duckdb.TransactionException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * 2**attempt)
+        except duckdb.Error as exc:
+            if "conflict" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def mark_deleted(con: duckdb.DuckDBPyConnection, paths: Iterable[str], run_id: str) -> int:
+    now = datetime.now(timezone.utc)
+    paths = list(paths)
+    if not paths:
+        return 0
+
+    def attempt() -> int:
+        con.execute("begin transaction")
+        try:
+            for path in paths:
+                con.execute(sql("mark_deleted"), [now, run_id, path])
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        return len(paths)
+
+    return _retry(attempt)
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow_run_id: str | None, trigger: str,
+              files_seen: int, files_pending: int) -> None:
+    _retry(lambda: con.execute(sql("start_run"), [run_id, flow_run_id, trigger, datetime.now(timezone.utc),
+                                                  files_seen, files_pending]))
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: dict[str, int],
+               error: str | None = None) -> None:
+    params = [datetime.now(timezone.utc), status, counts.get("added", 0), counts.get("existing", 0),
+              counts.get("retired", 0), counts.get("quarantined", 0), counts.get("deleted", 0), error, run_id]
+    _retry(lambda: con.execute(sql("finish_run"), params))
+
+
+def query(con: duckdb.DuckDBPyConnection, statement: str, params: Sequence[Any] | dict[str, Any] | None = None
+          ) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one read-only statement: anything but SELECT is refused before it runs."""
+    statements = con.extract_statements(statement)
+    if len(statements) != 1:
+        raise ReadOnlyViolation(f"expected exactly one statement, got {len(statements)}")
+    kind = statements[0].type.name
+    if kind not in READ_ONLY_STATEMENTS:
+        raise ReadOnlyViolation(f"only SELECT queries are allowed here, not {kind}")
+    result = con.execute(statement, params or [])
+    columns = [d[0] for d in result.description]
+    return columns, result.fetchall()
+
+
+def open_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A read-only connection: the catalog is attached READ_ONLY, and outside
+    files, extensions and settings are locked for the session."""
+    con = connect(settings, read_only=True)
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+    return con

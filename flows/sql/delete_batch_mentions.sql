@@ -1,0 +1,1 @@
+delete from mentions where article_id in (select article_id from batch_replaced)

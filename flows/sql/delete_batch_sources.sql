@@ -1,0 +1,1 @@
+delete from sources where path in (select path from batch_sources)

@@ -1,0 +1,1 @@
+insert into claims by name select * from batch_claims

@@ -1,0 +1,1 @@
+insert into mentions by name select * from batch_mentions

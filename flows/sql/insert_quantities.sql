@@ -1,0 +1,1 @@
+insert into quantities by name select * from batch_quantities

@@ -1,0 +1,1 @@
+insert into sources by name select * from batch_sources

@@ -1,0 +1,1 @@
+select article_id, extractor_version from articles
