@@ -107,7 +107,12 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None) -> list[Mentio
     for ent in doc.ents:
         if ent.label_ not in ENTITY_LABELS:
             continue
-        start, end = trim_span(text, ent.start_char, ent.end_char)
+        start, end = ent.start_char, ent.end_char
+        # The model sometimes swallows a following "(ACRONYM": keep the name alone.
+        paren = text.find(" (", start, end)
+        if paren != -1:
+            end = paren
+        start, end = trim_span(text, start, end)
         surface = text[start:end]
         if not surface or not any(ch.isalpha() for ch in surface) or surface.casefold() in aliases.block:
             continue

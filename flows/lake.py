@@ -256,6 +256,8 @@ def open_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-only connection: the catalog is attached READ_ONLY, and outside
     files, extensions and settings are locked for the session."""
     con = connect(settings, read_only=True)
+    if "://" not in settings.lake_data_path:
+        con.execute("set allowed_directories = [?]", [settings.lake_data_path])
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
     return con

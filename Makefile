@@ -1,0 +1,30 @@
+# newsdesk: `make run` ingests seeds/ and prints a report; `make test` runs the test suite.
+# Both set up .venv first, from pyproject.toml pinned by constraints.txt.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test bench clean lock
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/newsdesk ingest
+	$(BIN)/newsdesk report who_said_what
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Re-pin every dependency after changing pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -vi '^newsdesk' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .prefect warehouse/catalog.sqlite* warehouse/lake

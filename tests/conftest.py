@@ -1,0 +1,70 @@
+"""Shared fixtures. Every test is isolated: its own seeds/, warehouse and PREFECT_HOME."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Prefect reads these at import time: set them before anything imports it.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="newsdesk-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.pop("PREFECT_API_URL", None)
+for _name in [k for k in os.environ if k.startswith("NEWSDESK_")]:
+    os.environ.pop(_name)
+
+from flows.settings import PROJECT_ROOT, Settings  # noqa: E402
+
+SAMPLE = PROJECT_ROOT / "seeds" / "000_cad65338f8a7906b.txt"
+CORPORA = PROJECT_ROOT.parent / "shared" / "corpora"
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    from flows.nlp import load_model
+
+    return load_model(Settings().model)
+
+
+@pytest.fixture(scope="session")
+def sample_text() -> str:
+    from flows.parse import parse_article
+
+    return parse_article(SAMPLE.read_bytes()).text
+
+
+@pytest.fixture(scope="session")
+def sample_doc(nlp, sample_text):
+    return nlp(sample_text)
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One temporary Prefect server for the whole session; yields its API URL."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield PREFECT_API_URL.value()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Settings:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(SAMPLE, seeds / SAMPLE.name)
+    return Settings(seeds=seeds, warehouse=tmp_path / "warehouse", n_process=1)
+
+
+def rows(settings: Settings, query: str, params: list | None = None) -> list[tuple]:
+    from flows import lake
+
+    con = lake.open_reader(settings)
+    try:
+        return lake.query(con, query, params)[1]
+    finally:
+        con.close()

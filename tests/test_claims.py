@@ -1,0 +1,96 @@
+import pytest
+
+from flows.claims import extract_claims, quote_spans
+from flows.entities import extract_mentions
+
+
+@pytest.fixture(scope="module")
+def sample_claims(sample_doc):
+    mentions = extract_mentions(sample_doc)
+    names = {m.entity_id: m.entity_name for m in mentions}
+    return [(c, names.get(c.speaker_entity_id)) for c in extract_claims(sample_doc, mentions)]
+
+
+def _find(sample_claims, speaker, fragment):
+    return [c for c, name in sample_claims if name == speaker and fragment in c.content]
+
+
+@pytest.mark.parametrize(
+    "speaker, fragment, kind",
+    [
+        ("Mark Rutte", "dangerous expansion", "partial"),
+        ("Mark Rutte", "growing desperation", "partial"),
+        ("Mark Rutte", "600,000 Russian soldiers", "direct"),
+        ("South Korea", "it will respond", "indirect"),
+        ("Yoon Suk Yeol", "would not stand by", "partial"),
+        ("United States", "3,000 North Korean troops", "indirect"),
+        ("Russia", "these claims", "indirect"),
+        ("US Department of the Treasury", "ballistics used by Russia", "indirect"),
+        ("Boris Pistorius", "kind of escalation", "direct"),
+        ("John Healey", "not just a concern", "partial"),
+    ],
+)
+def test_sample_article_attributed_statements(sample_claims, speaker, fragment, kind):
+    found = _find(sample_claims, speaker, fragment)
+    assert len(found) == 1, [(c.speaker, c.content[:40]) for c, _ in sample_claims]
+    assert found[0].kind == kind
+
+
+def test_purpose_clause_in_quotes_is_no_claim(sample_claims):
+    assert not [c for c, _ in sample_claims if "monitor the enforcement" in c.content]
+
+
+def test_passive_with_no_agent_is_unattributed(sample_claims):
+    unattributed = [c for c, _ in sample_claims if c.kind == "unattributed"]
+    assert {c.cue for c in unattributed} == {"confirmed", "reported"}
+    assert all(c.speaker is None and c.speaker_entity_id is None for c in unattributed)
+
+
+def test_speaker_keeps_the_surface_text(sample_claims):
+    yoon = _find(sample_claims, "Yoon Suk Yeol", "stand by")[0]
+    assert "President of South Korea" in yoon.speaker
+
+
+def test_quotes_spanning_sentences_are_whole(sample_claims):
+    healey = _find(sample_claims, "John Healey", "not just a concern")[0]
+    assert healey.content.endswith("Indo-Pacific as well.")
+
+
+def test_offsets_point_at_the_content(sample_doc, sample_claims):
+    for claim, _ in sample_claims:
+        assert sample_doc.text[claim.content_start : claim.content_end] == claim.content
+        assert claim.content.strip()
+
+
+@pytest.mark.parametrize(
+    "text, fragment, speaker",
+    [
+        ('"We will not back down," said Jane Smith, the mayor.', "We will not back down", "Jane Smith"),
+        ('"Prices will rise," the minister said.', "Prices will rise", None),
+        ("The company denied the report.", "the report", None),
+        ("Anna Berg said that exports fell sharply in May.", "exports fell sharply", "Anna Berg"),
+        ("It was confirmed by Tom Lee that the plant would close.", "plant would close", "Tom Lee"),
+    ],
+)
+def test_claim_patterns(nlp, text, fragment, speaker):
+    doc = nlp(text)
+    mentions = extract_mentions(doc)
+    names = {m.entity_id: m.entity_name for m in mentions}
+    claims = extract_claims(doc, mentions)
+    match = [c for c in claims if fragment in c.content]
+    assert match, [(c.speaker, c.content) for c in claims]
+    if speaker:
+        assert names.get(match[0].speaker_entity_id) == speaker
+
+
+@pytest.mark.parametrize(
+    "text, spans",
+    [
+        ('He said "yes" and "no".', ["yes", "no"]),
+        ("She said “a b” then", ["a b"]),
+        ("Unclosed “quote runs\n\nNext paragraph", ["quote runs"]),
+        ('A 12" record and nothing else', []),
+    ],
+)
+def test_quote_spans_survive_any_marks(text, spans):
+    assert [text[s:e] for s, e in quote_spans(text)] == spans
