@@ -1,0 +1,89 @@
+"""End-to-end: the real ingest flow, a real (temporary) Prefect server, a real DuckLake."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import SAMPLE, rows
+from flows.ingest import ingest
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+def run(settings, **kwargs):
+    return ingest(seeds=str(settings.seeds_dir), warehouse=str(settings.warehouse_dir), **kwargs)
+
+
+def snapshot_count(settings) -> int:
+    return rows(settings, "select count(*) from ducklake_snapshots('news')")[0][0] if False else len(
+        rows(settings, "select snapshot_id from news.snapshots()")
+    )
+
+
+def test_shipped_seeds_end_to_end(workspace):
+    counts = run(workspace)
+    assert counts["added"] == 1 and counts["quarantined"] == 0
+    assert rows(workspace, "select count(*) from articles")[0][0] == 1
+    title, text = rows(workspace, "select title, text from articles")[0]
+    assert title == "South Korea vows to respond to North Korea aiding Russia"
+    # every mention's text is the text at its offsets
+    bad = rows(workspace, "select count(*) from mentions m join articles a using (article_id) "
+                          "where substring(a.text, m.start_char + 1, m.end_char - m.start_char) <> m.text")
+    assert bad == [(0,)]
+    people = {r[0] for r in rows(workspace, "select name from entities where label = 'PERSON'")}
+    assert {"Mark Rutte", "Yoon Suk Yeol", "Volodymyr Zelenskyy", "Boris Pistorius", "John Healey"} <= people
+    speakers = [r[0] for r in rows(workspace, "select e.name from claims c join entities e "
+                                              "on e.entity_id = c.speaker_entity_id")]
+    assert speakers.count("Mark Rutte") == 3
+    assert {"Yoon Suk Yeol", "Boris Pistorius", "John Healey", "United States", "Russia",
+            "US Department of the Treasury", "South Korea"} <= set(speakers)
+    tied = {r[0] for r in rows(workspace, "select value from quantities where claim_idx is not null")}
+    assert {600000.0, 3000.0, 10000.0} <= tied
+    assert not rows(workspace, "select * from claims where content like '%monitor the enforcement%'")
+    # rows live in Parquet files, not inlined in the catalog
+    assert list((workspace.warehouse_dir / "lake").rglob("*.parquet"))
+    run_rows = rows(workspace, "select status, articles_added from runs")
+    assert run_rows == [("completed", 1)]
+
+
+def test_second_run_changes_nothing(workspace):
+    run(workspace)
+    before = snapshot_count(workspace)
+    counts = run(workspace)
+    assert counts["files_pending"] == 0 and counts["unchanged"] == 1 and counts["added"] == 0
+    assert rows(workspace, "select count(*) from articles")[0][0] == 1
+    # only the run record itself is written
+    assert snapshot_count(workspace) - before <= 2
+
+
+def test_edited_file_replaces_its_rows_and_deleted_file_keeps_history(workspace):
+    run(workspace)
+    (old_id,) = rows(workspace, "select article_id from articles")[0]
+    path = workspace.seeds_dir / SAMPLE.name
+    path.write_text(path.read_text(encoding="utf-8").replace("Mark Rutte", "Mark Rutte Jr"), encoding="utf-8")
+    counts = run(workspace)
+    assert counts["added"] == 1 and counts["retired"] == 1
+    ids = rows(workspace, "select article_id from articles")
+    assert len(ids) == 1 and ids[0][0] != old_id
+    for table in ("mentions", "claims", "quantities"):
+        assert rows(workspace, f"select count(*) from {table} where article_id = ?", [old_id]) == [(0,)]
+    assert rows(workspace, "select article_id, status from sources") == [(ids[0][0], "ingested")]
+
+    path.unlink()
+    counts = run(workspace)
+    assert counts["deleted"] == 1
+    assert rows(workspace, "select status from sources") == [("deleted",)]
+    assert rows(workspace, "select count(*) from articles") == [(1,)]
+
+
+def test_duplicate_content_is_one_article_with_two_sources(workspace):
+    shutil.copy(workspace.seeds_dir / SAMPLE.name, workspace.seeds_dir / "copy.txt")
+    (workspace.seeds_dir / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    counts = run(workspace)
+    assert counts["added"] == 1 and counts["existing"] == 1 and counts["quarantined"] == 1
+    assert rows(workspace, "select count(*) from articles") == [(1,)]
+    assert rows(workspace, "select count(distinct article_id), count(*) from sources where status = 'ingested'") == [(1, 2)]
+    (error,) = rows(workspace, "select error from sources where path = 'broken.txt'")[0]
+    assert "PNG" in error

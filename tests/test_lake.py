@@ -1,0 +1,90 @@
+"""The warehouse layer: read-only queries and atomic batch commits."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows import lake
+
+
+@pytest.fixture
+def warehouse(workspace):
+    con = lake.connect(workspace)
+    con.close()
+    return workspace
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "delete from articles",
+        "insert into runs (run_id) values ('x')",
+        "drop table articles",
+        "create table evil (x int)",
+        "attach ':memory:' as other",
+        "copy articles to '/tmp/out.csv'",
+        "install httpfs",
+        "load httpfs",
+        "set enable_external_access = true",
+        "select 1; delete from articles",
+        "update sources set status = 'x'",
+    ],
+)
+def test_read_only_path_refuses_changes(warehouse, statement):
+    con = lake.open_reader(warehouse)
+    try:
+        with pytest.raises((lake.ReadOnlyViolation, Exception)) as info:
+            lake.query(con, statement)
+        assert isinstance(info.value, lake.ReadOnlyViolation) or "read-only" in str(info.value).lower()
+    finally:
+        con.close()
+
+
+def test_reader_cannot_read_files_outside_the_lake(warehouse):
+    import duckdb
+
+    con = lake.open_reader(warehouse)
+    try:
+        with pytest.raises(duckdb.Error, match="disabled by configuration"):
+            lake.query(con, "select * from read_csv('/etc/passwd')")
+    finally:
+        con.close()
+
+
+def _rows(article_id: str) -> lake.BatchRows:
+    return lake.BatchRows(
+        sources=[{"path": f"{article_id}.txt", "content_sha256": "x", "size_bytes": 1, "mtime_ns": 1,
+                  "modified_at": None, "article_id": article_id, "status": "ingested", "error": None,
+                  "encoding": "utf-8", "first_seen_at": None, "last_seen_at": None, "run_id": "r"}],
+        articles=[{"article_id": article_id, "title": "t", "text": "t", "run_id": "r"}],
+        mentions=[{"article_id": article_id, "mention_idx": 0, "start_char": 0, "end_char": 1, "text": "t"}],
+        claims=[],
+        quantities=[],
+        previous_article_ids=[],
+    )
+
+
+def test_a_failed_batch_leaves_nothing(warehouse):
+    con = lake.connect(warehouse)
+    try:
+        lake.commit_batch(con, _rows("a1"))
+        bad = _rows("a2")
+        bad.claims = [{"article_id": "a2", "claim_idx": "not-an-int"}]
+        with pytest.raises(Exception):
+            lake.commit_batch(con, bad)
+        assert con.execute("select article_id from articles").fetchall() == [("a1",)]
+        assert con.execute("select count(*) from mentions").fetchall() == [(1,)]
+        assert con.execute("select path from sources").fetchall() == [("a1.txt",)]
+    finally:
+        con.close()
+
+
+def test_committing_the_same_batch_twice_is_idempotent(warehouse):
+    con = lake.connect(warehouse)
+    try:
+        lake.commit_batch(con, _rows("a1"))
+        lake.commit_batch(con, _rows("a1"))
+        for table in ("articles", "mentions", "sources"):
+            assert con.execute(f"select count(*) from {table}").fetchall() == [(1,)]
+    finally:
+        con.close()
