@@ -141,8 +141,8 @@ def _speaker(verb: Token) -> tuple[Span | None, bool]:
         if child.dep_ == "nsubjpass":
             # "It has been confirmed that ..." with no agent: nobody is named.
             return None, child.lower_ == "it"
-    # Conjoined cue ("X said ... and added ...") shares its subject.
-    if verb.dep_ == "conj" and verb.head.lemma_.lower() in CUE_LEMMAS:
+    # A conjoined verb shares its subject: "X met on Monday and said that ...".
+    if verb.dep_ == "conj":
         return _speaker(verb.head)
     return None, False
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from datetime import date, datetime
 from decimal import Decimal
@@ -38,35 +39,72 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
            path: Annotated[Optional[list[str]], typer.Option("--path", help="only these paths (relative to seeds/)")] = None,
            fault: Annotated[Optional[str], typer.Option(hidden=True, help="fault-injection point (tests)")] = None) -> None:
     """Ingest everything new or changed in seeds/."""
+    from flows.lake import WarehouseError
+    from flows.nlp import ModelError, check_model_installed
     from flows.pending import pending_work
 
     settings = load_settings(seeds, warehouse)
     if not settings.seeds_dir.is_dir():
         err.print(f"[red]seeds folder {settings.seeds_dir} does not exist[/red]")
         raise typer.Exit(2)
-    plan = pending_work(settings, path)
-    if plan is not None and not plan.has_work:
-        console.print(f"Nothing to do: {plan.unchanged} files unchanged.")
-        return
-    settings.apply_prefect_defaults()
-    from flows import ingest as ingest_module
-
-    progress = _progress_bar() if sys.stdout.isatty() else None
-    if progress is not None:
-        task_id = progress.add_task("ingesting", total=len(plan.pending) if plan else None)
-        ingest_module.on_progress(lambda done, total: progress.update(task_id, completed=done, total=total))
-        progress.start()
     try:
-        counts = ingest_module.ingest(seeds=str(settings.seeds_dir), warehouse=str(settings.warehouse_dir),
-                                      paths=path or None, trigger="manual", fault=fault)
-    finally:
-        if progress is not None:
-            progress.stop()
+        plan = pending_work(settings, path)
+        if plan is not None and not plan.has_work:
+            console.print(f"Nothing to do: {plan.unchanged} files unchanged.")
+            return
+        check_model_installed(settings.model)
+    except (ModelError, WarehouseError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    settings.apply_prefect_defaults()
+    counts = _run_ingest_flow(settings, path, fault, total=len(plan.pending) if plan else None)
     console.print(
         f"Ingested: {counts['added']} articles added, {counts['existing']} already known, "
         f"{counts['unchanged']} unchanged, {counts['quarantined']} quarantined, {counts['deleted']} deleted, "
         f"{counts['retired']} retired; {counts['mentions']} mentions, {counts['claims']} claims."
     )
+    if counts["quarantined"]:
+        console.print("See `newsdesk quarantine` for the reasons.")
+
+
+def _run_ingest_flow(settings: Settings, path: list[str] | None, fault: str | None, total: int | None) -> dict:
+    """Run the flow in-process, turning known failures into one clear line and an exit code."""
+    import httpx
+
+    from flows import ingest as ingest_module
+    from flows.lake import WarehouseError
+    from flows.nlp import ModelError
+
+    progress = _progress_bar() if sys.stdout.isatty() else None
+    if progress is not None:
+        task_id = progress.add_task("ingesting", total=total)
+        ingest_module.on_progress(lambda done, all_: progress.update(task_id, completed=done, total=all_))
+        progress.start()
+    try:
+        return ingest_module.ingest(seeds=str(settings.seeds_dir), warehouse=str(settings.warehouse_dir),
+                                    paths=path or None, trigger="manual", fault=fault)
+    except (ModelError, WarehouseError) as exc:
+        err.print(f"[red]ingest failed: {exc}[/red]")
+        raise typer.Exit(2) from None
+    except (httpx.HTTPError, OSError) as exc:
+        if not _is_connection_error(exc):
+            raise
+        err.print(f"[red]ingest stopped: the Prefect API is unreachable ({type(exc).__name__}: {exc}). "
+                  "Committed batches are kept; run `newsdesk ingest` again to continue.[/red]")
+        # Prefect would now retry sending every queued event to the dead server
+        # for minutes at exit; the warehouse is consistent, so leave at once.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(3)
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import httpx
+
+    return isinstance(exc, (httpx.TransportError, ConnectionError)) or "connect" in str(exc).lower()
 
 
 def _progress_bar():
@@ -74,6 +112,30 @@ def _progress_bar():
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=True)
+
+
+@app.command()
+def quarantine(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
+               retry: Annotated[bool, typer.Option("--retry", help="queue the quarantined files again")] = False,
+               path: Annotated[Optional[list[str]], typer.Option("--path", help="with --retry: only these")] = None,
+               format: FormatOpt = "table") -> None:
+    """List quarantined files and why; --retry queues them for the next run."""
+    from flows import lake
+
+    settings = load_settings(seeds, warehouse)
+    if retry:
+        con = _writer(settings)
+        try:
+            count = lake.requeue_quarantined(con, settings, path)
+        finally:
+            con.close()
+        console.print(f"{count} quarantined file(s) queued again; the next `newsdesk ingest` reads them.")
+        return
+    con = _reader(settings)
+    try:
+        _print(*lake.query(con, lake.sql("status_quarantined")), format, title="quarantined files")
+    finally:
+        con.close()
 
 
 @app.command("sql")
@@ -94,13 +156,23 @@ def reports() -> None:
 
 @app.command()
 def report(name: Annotated[str, typer.Argument(help="report name, see `newsdesk reports`")],
-           seeds: SeedsOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
+           seeds: SeedsOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = "table",
+           param: Annotated[Optional[list[str]], typer.Option(
+               "--param", "-p", help="NAME=VALUE for a report's $NAME parameter (bound, never formatted in)")] = None
+           ) -> None:
     """Run one ready-made report."""
     path = REPORTS_DIR / f"{name}.sql"
     if not path.is_file() or path.parent != REPORTS_DIR:
         err.print(f"[red]no report named {name!r}[/red]; see `newsdesk reports`")
         raise typer.Exit(2)
-    _run_query(load_settings(seeds, warehouse), path.read_text(encoding="utf-8"), format)
+    params = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            err.print(f"[red]--param takes NAME=VALUE, got {item!r}[/red]")
+            raise typer.Exit(2)
+        params[key] = value
+    _run_query(load_settings(seeds, warehouse), path.read_text(encoding="utf-8"), format, params)
 
 
 @app.command()
@@ -118,6 +190,19 @@ def status(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     _print(*lake.query(con, lake.sql("status_quarantined")), "table", title="quarantined files")
 
 
+def _writer(settings: Settings):
+    from flows import lake
+
+    if not lake.exists(settings):
+        err.print(f"[red]no warehouse at {settings.warehouse_dir}: run `newsdesk ingest` first[/red]")
+        raise typer.Exit(2)
+    try:
+        return lake.connect(settings)
+    except lake.WarehouseError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
 def _reader(settings: Settings):
     from flows import lake
 
@@ -128,7 +213,7 @@ def _reader(settings: Settings):
         raise typer.Exit(2) from None
 
 
-def _run_query(settings: Settings, query: str, fmt: str) -> None:
+def _run_query(settings: Settings, query: str, fmt: str, params: dict[str, str] | None = None) -> None:
     import duckdb
 
     from flows import lake
@@ -138,7 +223,7 @@ def _run_query(settings: Settings, query: str, fmt: str) -> None:
         raise typer.Exit(2)
     con = _reader(settings)
     try:
-        columns, rows = lake.query(con, query)
+        columns, rows = lake.query(con, query, params)
     except lake.ReadOnlyViolation as exc:
         err.print(f"[red]refused: {exc}[/red]")
         raise typer.Exit(2) from None
@@ -184,6 +269,8 @@ def _cell(value: Any):
     if value is None:
         return Text("∅", style="dim")
     text = str(_jsonable(value)) if not isinstance(value, str) else value
+    # No control characters reach the terminal: article text could carry escape sequences.
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
     return Text(" ".join(text.split())[:300])
 
 

@@ -25,7 +25,7 @@ from flows.extract import EXTRACTOR_VERSION, Extraction, Extractor
 from flows.parse import Article, ParseError, parse_article
 from flows.settings import Settings
 from flows.pending import discover_pending
-from flows.sources import FileStat, KnownSource, OversizeError, Plan, SourceChanged, read_source
+from flows.sources import FileStat, KnownSource, OversizeError, Plan, SourceChanged, read_source, relative_inside
 from flows.summary import RunSummary, run_markdown
 
 ProgressCallback = Callable[[int, int], None]
@@ -84,6 +84,9 @@ def read_batch(batch: list[FileStat], settings: Settings, known_articles: set[st
             continue
         try:
             article = parse_article(raw)
+            if len(article.text) > settings.max_text_chars:
+                raise ParseError(f"text is {len(article.text):,} characters, over the "
+                                 f"{settings.max_text_chars:,}-character limit for the model")
         except (ParseError, UnicodeDecodeError) as exc:
             prepared.outcomes.append(FileOutcome(fresh, sha, error=str(exc)))
             continue
@@ -100,9 +103,9 @@ def extract_batch(items: list[tuple[str, str]], extractor: Extractor) -> list[Ex
 
 
 @task(name="commit-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def commit_batch(con, rows: lake.BatchRows, fault: str | None = None) -> list[str]:
+def commit_batch(con, settings: Settings, rows: lake.BatchRows, fault: str | None = None) -> list[str]:
     """One transaction: the batch's articles, mentions, claims, quantities and sources."""
-    return lake.commit_batch(con, rows, fault)
+    return lake.commit_batch(con, settings, rows, fault)
 
 
 def build_rows(prepared: PreparedBatch, extractions: list[Extraction], known: dict[str, KnownSource],
@@ -175,6 +178,11 @@ def ingest(
     logger = get_run_logger()
     run_id = str(flow_run.id or uuid.uuid4())
     summary = RunSummary(run_id=run_id, trigger=trigger)
+    if paths is not None:
+        paths = _paths_inside(settings, paths, logger)
+        if not paths:
+            logger.warning("no path of the event lies inside %s: nothing to do", settings.seeds_dir)
+            return summary.counts()
     con = lake.connect(settings)
     try:
         pending, known = discover_pending(settings, con, paths)
@@ -182,21 +190,40 @@ def ingest(
         summary.files_pending, summary.unchanged = len(pending.pending), pending.unchanged
         logger.info("%d files seen, %d pending, %d deleted", summary.files_seen, summary.files_pending,
                     len(pending.deleted))
-        lake.start_run(con, run_id, str(flow_run.id) if flow_run.id else None, trigger,
+        lake.start_run(con, settings, run_id, str(flow_run.id) if flow_run.id else None, trigger,
                        summary.files_seen, summary.files_pending)
         try:
-            summary.deleted = lake.mark_deleted(con, pending.deleted, run_id)
+            summary.deleted = lake.mark_deleted(con, settings, pending.deleted, run_id)
             if pending.pending:
                 _ingest_pending(con, settings, pending, known, summary, fault, logger)
         except BaseException as exc:
-            lake.finish_run(con, run_id, "failed", summary.counts(), error=f"{type(exc).__name__}: {exc}")
+            try:
+                lake.finish_run(con, settings, run_id, "failed", summary.counts(),
+                                error=f"{type(exc).__name__}: {exc}")
+            except Exception as record_error:  # the warehouse itself may be what failed
+                logger.error("could not record the failed run: %s", record_error)
             raise
-        lake.finish_run(con, run_id, "completed", summary.counts())
-        _publish(con, summary)
+        lake.finish_run(con, settings, run_id, "completed", summary.counts())
+        try:
+            _publish(con, summary)
+        except Exception as exc:  # the data is committed; a missing artifact must not fail the run
+            logger.warning("run report not published to Prefect: %s: %s", type(exc).__name__, exc)
     finally:
         con.close()
     logger.info("run %s: %s", run_id, summary.counts())
     return summary.counts()
+
+
+def _paths_inside(settings: Settings, paths: Sequence[str], logger) -> list[str]:
+    """Event paths as seeds/-relative paths; anything outside seeds/ is dropped unread."""
+    inside = []
+    for named in paths:
+        relative = relative_inside(settings.seeds_dir, named)
+        if relative is None:
+            logger.warning("ignored a path outside %s: %r", settings.seeds_dir, named)
+        else:
+            inside.append(relative)
+    return inside
 
 
 def _ingest_pending(con, settings: Settings, pending: Plan, known: dict[str, KnownSource],
@@ -213,7 +240,7 @@ def _ingest_pending(con, settings: Settings, pending: Plan, known: dict[str, Kno
         batch, prepared, future = in_flight.popleft()
         extractions = future.result()
         rows = build_rows(prepared, extractions, known, summary.run_id, datetime.now(timezone.utc))
-        retired = commit_batch(con, rows, fault)
+        retired = commit_batch(con, settings, rows, fault)
         summary.added += len(rows.articles)
         summary.existing += sum(1 for o in prepared.outcomes if o.article and not o.needs_extraction)
         summary.retired += len(retired)

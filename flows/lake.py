@@ -5,13 +5,17 @@ Every batch is one transaction: a reader sees all of it or none of it.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import signal
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -19,10 +23,14 @@ import pyarrow as pa
 from flows.settings import Settings
 from flows.sources import KnownSource
 
+T = TypeVar("T")
 SQL_DIR = Path(__file__).with_name("sql")
 WAREHOUSE_SQL = Path(__file__).resolve().parent.parent / "warehouse"
 CATALOG_ALIAS = "news"
 READ_ONLY_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
+# Storage failures (not bugs): reported as WarehouseError with the cause.
+_STORAGE_ERRORS = ("read-only", "readonly", "no space", "disk is full", "disk full", "permission denied",
+                   "not a directory", "could not write", "failed to write", "i/o error")
 
 
 class WarehouseError(RuntimeError):
@@ -56,7 +64,10 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
     import duckdb_extensions
 
     if not read_only:
-        settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(f"cannot create the warehouse folder {settings.warehouse_dir}: {exc}") from exc
     elif not exists(settings):
         raise WarehouseError(f"no warehouse at {settings.warehouse_dir}: run `newsdesk ingest` first")
     con = duckdb.connect()
@@ -73,7 +84,11 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
         raise WarehouseError(f"cannot open the warehouse at {settings.catalog_url}: {exc}") from exc
     con.execute(f"USE {CATALOG_ALIAS}")
     if not read_only:
-        ensure_schema(con)
+        try:
+            ensure_schema(con, settings)
+        except duckdb.Error as exc:
+            con.close()
+            raise WarehouseError(f"cannot write the warehouse at {settings.warehouse_dir}: {exc}") from exc
     return con
 
 
@@ -87,14 +102,15 @@ def _quote(value: str) -> str:
     return value.replace("'", "''")
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     existing = {row[0] for row in con.execute("select table_name from information_schema.tables "
                                               "where table_catalog = ?", [CATALOG_ALIAS]).fetchall()}
     statements = _split(schema_sql())
     if {"sources", "articles", "mentions", "claims", "quantities", "runs", "entities"} <= existing:
         return  # nothing to create: skip a catalog write on every run
-    for statement in statements:
-        _retry(lambda s=statement: con.execute(s))
+    with write_lock(settings):
+        for statement in statements:
+            _retry(lambda s=statement: con.execute(s))
 
 
 def known_sources(con: duckdb.DuckDBPyConnection) -> dict[str, KnownSource]:
@@ -126,35 +142,84 @@ class BatchRows:
         return sorted({row["article_id"] for row in self.articles})
 
 
-def commit_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None = None) -> list[str]:
+@contextmanager
+def write_lock(settings: Settings) -> Iterator[None]:
+    """Serialize writers on one machine: two runs committing the same article at
+    once must not both insert it. A remote catalog relies on DuckLake's conflict
+    detection and the retry in `transaction` instead."""
+    if settings.catalog is not None:
+        yield
+        return
+    lock_file = settings.warehouse_dir / ".write.lock"
+    with open(lock_file, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def transaction(con: duckdb.DuckDBPyConnection, settings: Settings, work: Callable[[], T]) -> T:
+    """Run `work` in one warehouse transaction under the write lock, retrying on conflict."""
+
+    def attempt() -> T:
+        with write_lock(settings):
+            con.execute("begin transaction")
+            try:
+                result = work()
+                con.execute("commit")
+                return result
+            except BaseException:
+                _rollback(con)
+                raise
+
+    try:
+        return _retry(attempt)
+    except duckdb.Error as exc:
+        message = str(exc).lower()
+        if isinstance(exc, duckdb.IOException) or any(word in message for word in _STORAGE_ERRORS):
+            raise WarehouseError(f"cannot write the warehouse at {settings.warehouse_dir}: {exc}") from exc
+        raise
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("rollback")
+    except duckdb.Error:
+        pass  # the failed commit already ended the transaction
+
+
+def commit_batch(con: duckdb.DuckDBPyConnection, settings: Settings, rows: BatchRows,
+                 fault: str | None = None) -> list[str]:
     """Write one batch in one transaction; returns the article ids it retired.
 
     `fault` names a point at which to die (tests use it to prove atomicity).
     """
 
-    def attempt() -> list[str]:
-        con.execute("begin transaction")
+    global _commits_started
+    _commits_started += 1
+
+    def work() -> list[str]:
         try:
             retired = _write(con, rows, fault)
             _fault(fault, "before_commit")
-            con.execute("commit")
             return retired
-        except BaseException:
-            con.execute("rollback")
-            raise
         finally:
             for view in ("batch_replaced", "batch_articles", "batch_mentions", "batch_claims",
                          "batch_quantities", "batch_sources", "batch_previous"):
                 con.unregister(view)
 
-    return _retry(attempt)
+    return transaction(con, settings, work)
 
 
 def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -> list[str]:
     con.register("batch_replaced", _table([{"article_id": a} for a in rows.replaced_ids], ["article_id"]))
     if rows.articles:
-        for table in ("mentions", "claims", "quantities", "articles"):
-            con.execute(sql(f"delete_batch_{table}"))
+        # Replace rows only where they exist: checked inside the transaction, so a
+        # concurrent run that committed the same article first is seen.
+        if con.execute(sql("batch_existing_articles")).fetchone()[0]:
+            for table in ("mentions", "claims", "quantities", "articles"):
+                con.execute(sql(f"delete_batch_{table}"))
         for table in ("articles", "mentions", "claims", "quantities"):
             data = getattr(rows, table)
             if data:
@@ -165,6 +230,8 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
     con.execute(sql("delete_batch_sources"))
     con.execute(sql("insert_sources"))
     _fault(fault, "after_sources")
+    if not rows.previous_article_ids:
+        return []
     con.register("batch_previous", _table([{"article_id": a} for a in rows.previous_article_ids], ["article_id"]))
     retired = [row[0] for row in con.execute(sql("retire_orphans")).fetchall()]
     if retired:
@@ -180,62 +247,70 @@ def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> pa.Table:
     return pa.table({c: pa.array([], pa.string()) for c in columns})
 
 
-def _fault(fault: str | None, point: str) -> None:
-    """Fault injection for crash tests: die hard, as kill -9 would, at a named point."""
-    if fault == point:
-        import os
-        import signal
+_commits_started = 0
 
+
+def _fault(fault: str | None, point: str) -> None:
+    """Fault injection for crash tests: die hard, as kill -9 would, at a named point.
+    `point@N` dies in the Nth batch commit of this process (default: the first)."""
+    if not fault:
+        return
+    name, _, nth = fault.partition("@")
+    if name == point and _commits_started == int(nth or 1):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _retry(action, attempts: int = 5):
+def _retry(action: Callable[[], T], attempts: int = 6) -> T:
     """Retry a warehouse write that lost a race with another writer."""
     for attempt in range(attempts):
         try:
             return action()
-        except duckdb.TransactionException:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.2 * 2**attempt)
         except duckdb.Error as exc:
-            if "conflict" not in str(exc).lower() or attempt == attempts - 1:
+            conflict = isinstance(exc, duckdb.TransactionException) or "conflict" in str(exc).lower()
+            if not conflict or attempt == attempts - 1:
                 raise
-            time.sleep(0.2 * 2**attempt)
+            time.sleep(0.1 * 2**attempt)
     raise AssertionError("unreachable")
 
 
-def mark_deleted(con: duckdb.DuckDBPyConnection, paths: Iterable[str], run_id: str) -> int:
+def mark_deleted(con: duckdb.DuckDBPyConnection, settings: Settings, paths: Iterable[str], run_id: str) -> int:
     now = datetime.now(timezone.utc)
     paths = list(paths)
     if not paths:
         return 0
 
-    def attempt() -> int:
-        con.execute("begin transaction")
-        try:
-            for path in paths:
-                con.execute(sql("mark_deleted"), [now, run_id, path])
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+    def work() -> int:
+        for path in paths:
+            con.execute(sql("mark_deleted"), [now, run_id, path])
         return len(paths)
 
-    return _retry(attempt)
+    return transaction(con, settings, work)
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow_run_id: str | None, trigger: str,
-              files_seen: int, files_pending: int) -> None:
-    _retry(lambda: con.execute(sql("start_run"), [run_id, flow_run_id, trigger, datetime.now(timezone.utc),
-                                                  files_seen, files_pending]))
+def requeue_quarantined(con: duckdb.DuckDBPyConnection, settings: Settings, paths: Sequence[str] | None) -> int:
+    """Forget the stat of quarantined files so that the next run reads them again."""
+
+    def work() -> int:
+        targets = [r[0] for r in con.execute(sql("quarantined_paths")).fetchall()]
+        chosen = [p for p in targets if paths is None or p in set(paths)]
+        for path in chosen:
+            con.execute(sql("requeue_source"), [path])
+        return len(chosen)
+
+    return transaction(con, settings, work)
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: dict[str, int],
-               error: str | None = None) -> None:
+def start_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, flow_run_id: str | None,
+              trigger: str, files_seen: int, files_pending: int) -> None:
+    params = [run_id, flow_run_id, trigger, datetime.now(timezone.utc), files_seen, files_pending]
+    transaction(con, settings, lambda: con.execute(sql("start_run"), params))
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, status: str,
+               counts: dict[str, int], error: str | None = None) -> None:
     params = [datetime.now(timezone.utc), status, counts.get("added", 0), counts.get("existing", 0),
               counts.get("retired", 0), counts.get("quarantined", 0), counts.get("deleted", 0), error, run_id]
-    _retry(lambda: con.execute(sql("finish_run"), params))
+    transaction(con, settings, lambda: con.execute(sql("finish_run"), params))
 
 
 def query(con: duckdb.DuckDBPyConnection, statement: str, params: Sequence[Any] | dict[str, Any] | None = None

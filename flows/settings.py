@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         description="extraction worker processes (used when a run has more than one batch)",
     )
     max_file_bytes: int = Field(10_000_000, ge=1, description="larger files are quarantined unread")
+    max_text_chars: int = Field(
+        1_000_000, ge=1, description="longer texts are quarantined: spaCy's parser needs ~1 GB per 100k words"
+    )
     prefect_home: Path | None = Field(None, description="PREFECT_HOME when not set; default <project>/.prefect")
 
     @cached_property

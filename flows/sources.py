@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,9 +120,22 @@ def resolve_inside(root: Path, relative: str) -> Path | None:
     return candidate if _inside(candidate, root) else None
 
 
-def read_source(root: Path, stat: FileStat, max_bytes: int) -> tuple[bytes, str, FileStat]:
+def relative_inside(root: Path, named: str) -> str | None:
+    """An event's path (absolute or relative to root) as a seeds/-relative POSIX
+    path, or None when it points outside root. Symlinks are judged by where they lead."""
+    root = root.resolve()
+    given = Path(named)
+    lexical = Path(os.path.normpath(given if given.is_absolute() else root / given))
+    if not _inside(lexical, root) or not _inside(lexical.resolve(), root):
+        return None
+    return lexical.relative_to(root).as_posix()
+
+
+def read_source(root: Path, stat: FileStat, max_bytes: int,
+                after_read: Callable[[Path], None] | None = None) -> tuple[bytes, str, FileStat]:
     """Read a file whole and hash it, checking it did not change under us.
-    Returns the bytes, their sha256 and the stat they were read at."""
+    Returns the bytes, their sha256 and the stat they were read at.
+    `after_read` is a fault-injection point for tests (a writer racing the read)."""
     path = root / stat.path
     try:
         before = path.stat()
@@ -130,6 +143,8 @@ def read_source(root: Path, stat: FileStat, max_bytes: int) -> tuple[bytes, str,
             raise OversizeError(f"file is {before.st_size:,} bytes, over the {max_bytes:,}-byte limit")
         with open(path, "rb") as handle:
             raw = handle.read(max_bytes + 1)
+        if after_read is not None:
+            after_read(path)
         after = path.stat()
     except FileNotFoundError:
         raise SourceChanged("file vanished before it could be read") from None

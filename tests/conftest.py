@@ -68,3 +68,26 @@ def rows(settings: Settings, query: str, params: list | None = None) -> list[tup
         return lake.query(con, query, params)[1]
     finally:
         con.close()
+
+
+def newsdesk(*args: str, env: dict | None = None, timeout: float = 600):
+    """Run the real CLI in a subprocess, as a user would."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def write_variants(seeds: Path, count: int, prefix: str = "variant") -> None:
+    """`count` distinct articles made from the sample's paragraphs (rotated)."""
+    paragraphs = SAMPLE.read_text(encoding="utf-8").split("\n")[1:]
+    for i in range(count):
+        shift = i % len(paragraphs)
+        body = "\n".join(paragraphs[shift:] + paragraphs[:shift])
+        (seeds / f"{prefix}_{i:03}.txt").write_text(f"{prefix} {i} headline\n{body}\n", encoding="utf-8")
+
+
+def table_counts(settings: Settings) -> dict[str, int]:
+    return {t: rows(settings, f"select count(*) from {t}")[0][0]
+            for t in ("articles", "mentions", "claims", "quantities", "sources")}

@@ -67,11 +67,11 @@ def _rows(article_id: str) -> lake.BatchRows:
 def test_a_failed_batch_leaves_nothing(warehouse):
     con = lake.connect(warehouse)
     try:
-        lake.commit_batch(con, _rows("a1"))
+        lake.commit_batch(con, warehouse, _rows("a1"))
         bad = _rows("a2")
         bad.claims = [{"article_id": "a2", "claim_idx": "not-an-int"}]
         with pytest.raises(Exception):
-            lake.commit_batch(con, bad)
+            lake.commit_batch(con, warehouse, bad)
         assert con.execute("select article_id from articles").fetchall() == [("a1",)]
         assert con.execute("select count(*) from mentions").fetchall() == [(1,)]
         assert con.execute("select path from sources").fetchall() == [("a1.txt",)]
@@ -82,8 +82,8 @@ def test_a_failed_batch_leaves_nothing(warehouse):
 def test_committing_the_same_batch_twice_is_idempotent(warehouse):
     con = lake.connect(warehouse)
     try:
-        lake.commit_batch(con, _rows("a1"))
-        lake.commit_batch(con, _rows("a1"))
+        lake.commit_batch(con, warehouse, _rows("a1"))
+        lake.commit_batch(con, warehouse, _rows("a1"))
         for table in ("articles", "mentions", "sources"):
             assert con.execute(f"select count(*) from {table}").fetchall() == [(1,)]
     finally:

@@ -1,0 +1,1 @@
+select path from sources where status = 'quarantined' order by path

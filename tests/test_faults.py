@@ -1,0 +1,223 @@
+"""Faults with real processes: kill -9 mid-commit, two runs at once, a warehouse
+that cannot be written, the Prefect server going away, a missing model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import newsdesk, rows, table_counts, write_variants
+from flows.settings import Settings
+
+FILES = 9  # the sample + 8 variants, committed in batches of 2
+
+
+@pytest.fixture
+def many(workspace) -> Settings:
+    write_variants(workspace.seeds_dir, FILES - 1)
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def clean_counts(tmp_path_factory, prefect_server) -> dict[str, int]:
+    """Row counts of an undisturbed run over the same files."""
+    from conftest import SAMPLE
+
+    root = tmp_path_factory.mktemp("clean")
+    seeds = root / "seeds"
+    seeds.mkdir()
+    shutil.copy(SAMPLE, seeds / SAMPLE.name)
+    write_variants(seeds, FILES - 1)
+    settings = Settings(seeds=seeds, warehouse=root / "warehouse")
+    from flows.ingest import ingest
+
+    ingest(seeds=str(seeds), warehouse=str(settings.warehouse_dir))
+    return table_counts(settings)
+
+
+def ingest_cli(settings: Settings, api: str, *extra: str, env: dict | None = None):
+    return newsdesk("ingest", "--seeds", str(settings.seeds_dir), "--warehouse", str(settings.warehouse_dir),
+                    *extra, env={"PREFECT_API_URL": api, "NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_N_PROCESS": "1",
+                                 **(env or {})})
+
+
+def assert_whole_batches(settings: Settings) -> None:
+    """What a reader sees is consistent: every source row has its article, every
+    article its source, and no child row is orphaned."""
+    assert rows(settings, "select count(*) from sources s left join articles a using (article_id) "
+                          "where s.status = 'ingested' and a.article_id is null") == [(0,)]
+    assert rows(settings, "select count(*) from articles a where not exists "
+                          "(select 1 from sources s where s.article_id = a.article_id)") == [(0,)]
+    for table in ("mentions", "claims", "quantities"):
+        assert rows(settings, f"select count(*) from {table} t where not exists "
+                              f"(select 1 from articles a where a.article_id = t.article_id)") == [(0,)]
+    counts = table_counts(settings)
+    assert counts["articles"] % 2 == 0  # batches of two, the crash batch absent
+
+
+@pytest.mark.parametrize("point", ["after_articles@3", "after_mentions@3", "after_claims@2",
+                                   "after_sources@3", "before_commit@2"])
+def test_killed_mid_commit_leaves_no_partial_batch(many, prefect_server, clean_counts, point):
+    crashed = ingest_cli(many, prefect_server, "--fault", point)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    assert_whole_batches(many)
+    before = table_counts(many)["articles"]
+    assert before == 2 * (int(point.split("@")[1]) - 1)
+    resumed = ingest_cli(many, prefect_server)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert table_counts(many) == clean_counts
+
+
+def test_two_runs_at_once(many, prefect_server, clean_counts):
+    env = {"PREFECT_API_URL": prefect_server, "NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_N_PROCESS": "1"}
+    command = [sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(many.seeds_dir),
+               "--warehouse", str(many.warehouse_dir)]
+    first = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    second = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for proc in (first, second):
+        _, stderr = proc.communicate(timeout=600)
+        assert proc.returncode == 0, stderr.decode()[-2000:]
+    assert table_counts(many) == clean_counts
+    assert rows(many, "select count(*) from (select article_id from articles group by 1 having count(*) > 1)") == [(0,)]
+    assert rows(many, "select count(*) from (select path from sources group by 1 having count(*) > 1)") == [(0,)]
+
+
+def _mount_tmpfs(path: Path, size: str) -> bool:
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                          capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    mount = tmp_path / "mnt"
+    if not _mount_tmpfs(mount, "64m"):
+        pytest.skip("needs root and mount to make a real read-only or full file system")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_read_only_warehouse_is_a_clear_error_and_changes_nothing(workspace, prefect_server, tmpfs):
+    settings = Settings(seeds=workspace.seeds_dir, warehouse=tmpfs / "warehouse")
+    assert ingest_cli(settings, prefect_server).returncode == 0
+    before = table_counts(settings)
+    write_variants(workspace.seeds_dir, 2)
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    try:
+        result = ingest_cli(settings, prefect_server)
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert "cannot write the warehouse" in result.stderr or "read-only" in result.stderr.lower()
+        assert "Traceback" not in result.stderr
+        assert table_counts(settings) == before
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
+    assert ingest_cli(settings, prefect_server).returncode == 0
+    assert table_counts(settings)["articles"] == before["articles"] + 2
+
+
+def test_full_disk_is_a_clear_error_and_nothing_half_committed(workspace, prefect_server, tmp_path):
+    mount = tmp_path / "small"
+    if not _mount_tmpfs(mount, "1m"):
+        pytest.skip("needs root and mount to make a small file system")
+    try:
+        settings = Settings(seeds=workspace.seeds_dir, warehouse=mount / "warehouse")
+        write_variants(workspace.seeds_dir, 60)
+        result = ingest_cli(settings, prefect_server)
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert "Traceback" not in result.stderr
+        message = result.stderr.lower()
+        assert "space" in message or "full" in message or "cannot write" in message
+        if (mount / "warehouse" / "catalog.sqlite").exists():
+            assert_whole_batches(settings)
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _start_server(port: int, home: Path) -> subprocess.Popen:
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    return subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def _wait_healthy(url: str, timeout: float = 120) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    pytest.fail("prefect server did not start")
+
+
+@pytest.mark.slow
+def test_prefect_server_dies_mid_run(workspace, prefect_server, clean_counts, tmp_path):
+    from test_prefect_server import _free_port
+
+    write_variants(workspace.seeds_dir, FILES - 1)
+    port = _free_port()
+    server = _start_server(port, tmp_path / "prefect-home")
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        _wait_healthy(api)
+        run = subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(workspace.seeds_dir),
+             "--warehouse", str(workspace.warehouse_dir)],
+            env={**os.environ, "PREFECT_API_URL": api, "NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_N_PROCESS": "1"},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and run.poll() is None:
+            if (workspace.warehouse_dir / "catalog.sqlite").exists() and rows(
+                    workspace, "select count(*) from articles")[0][0] >= 2:
+                break
+            time.sleep(0.2)
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+        _, stderr = run.communicate(timeout=300)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+    assert run.returncode in (0, 3), stderr[-3000:]
+    if run.returncode == 3:
+        assert "Prefect API is unreachable" in stderr
+    assert_consistent = table_counts(workspace)
+    assert assert_consistent["articles"] == assert_consistent["sources"] or assert_consistent["articles"] % 2 == 0
+    # the next run, with a working server, finishes the job
+    resumed = ingest_cli(workspace, prefect_server)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert table_counts(workspace) == clean_counts
+
+
+def test_missing_model_names_the_package(workspace):
+    result = newsdesk("ingest", "--seeds", str(workspace.seeds_dir), "--warehouse", str(workspace.warehouse_dir),
+                      env={"NEWSDESK_MODEL": "en_core_web_missing"})
+    assert result.returncode == 2
+    assert "pip install" in result.stderr and "en_core_web_missing" in result.stderr
+
+
+def test_wrong_model_version_is_refused(nlp, tmp_path):
+    import json
+
+    from flows.nlp import ModelError, load_model
+
+    target = tmp_path / "old_model"
+    nlp.to_disk(target)
+    meta = json.loads((target / "meta.json").read_text())
+    meta["spacy_version"] = ">=2.0.0,<3.0.0"
+    (target / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="built for spaCy >=2.0.0,<3.0.0"):
+        load_model(str(target))

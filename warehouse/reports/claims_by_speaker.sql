@@ -1,0 +1,13 @@
+-- What did one speaker claim? newsdesk report claims_by_speaker --param speaker="Mark Rutte"
+with speakers as (
+    select entity_id, name from entities
+),
+final as (
+    select coalesce(s.name, c.speaker) as speaker, c.cue, c.kind, c.content, a.title as article
+    from claims as c
+    join articles as a using (article_id)
+    left join speakers as s on s.entity_id = c.speaker_entity_id
+    where coalesce(s.name, c.speaker) ilike '%' || $speaker || '%'
+    order by a.title, c.claim_idx
+)
+select * from final
