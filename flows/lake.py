@@ -151,7 +151,11 @@ def write_lock(settings: Settings) -> Iterator[None]:
         yield
         return
     lock_file = settings.warehouse_dir / ".write.lock"
-    with open(lock_file, "a+b") as handle:
+    try:
+        handle = open(lock_file, "a+b")
+    except OSError as exc:
+        raise WarehouseError(f"cannot write the warehouse at {settings.warehouse_dir}: {exc}") from exc
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

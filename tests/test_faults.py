@@ -58,8 +58,8 @@ def assert_whole_batches(settings: Settings) -> None:
     for table in ("mentions", "claims", "quantities"):
         assert rows(settings, f"select count(*) from {table} t where not exists "
                               f"(select 1 from articles a where a.article_id = t.article_id)") == [(0,)]
-    counts = table_counts(settings)
-    assert counts["articles"] % 2 == 0  # batches of two, the crash batch absent
+    articles = table_counts(settings)["articles"]
+    assert articles % 2 == 0 or articles == FILES  # batches of two, or all of them
 
 
 @pytest.mark.parametrize("point", ["after_articles@3", "after_mentions@3", "after_claims@2",
@@ -89,6 +89,13 @@ def test_two_runs_at_once(many, prefect_server, clean_counts):
     assert rows(many, "select count(*) from (select path from sources group by 1 having count(*) > 1)") == [(0,)]
 
 
+def last_message(stderr: str) -> str:
+    """The CLI's own closing message (after Prefect's logs), unwrapped."""
+    lines = [line.strip() for line in stderr.strip().splitlines()]
+    start = max(i for i, line in enumerate(lines) if line.startswith(("ingest failed", "ingest stopped")))
+    return " ".join(lines[start:])
+
+
 def _mount_tmpfs(path: Path, size: str) -> bool:
     path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0 or not shutil.which("mount"):
@@ -115,8 +122,8 @@ def test_read_only_warehouse_is_a_clear_error_and_changes_nothing(workspace, pre
     try:
         result = ingest_cli(settings, prefect_server)
         assert result.returncode == 2, result.stderr[-2000:]
-        assert "cannot write the warehouse" in result.stderr or "read-only" in result.stderr.lower()
-        assert "Traceback" not in result.stderr
+        assert last_message(result.stderr).startswith("ingest failed: cannot write the warehouse")
+        assert "read-only" in result.stderr.lower()
         assert table_counts(settings) == before
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
@@ -133,9 +140,9 @@ def test_full_disk_is_a_clear_error_and_nothing_half_committed(workspace, prefec
         write_variants(workspace.seeds_dir, 60)
         result = ingest_cli(settings, prefect_server)
         assert result.returncode == 2, result.stderr[-2000:]
-        assert "Traceback" not in result.stderr
-        message = result.stderr.lower()
-        assert "space" in message or "full" in message or "cannot write" in message
+        message = last_message(result.stderr)
+        assert "cannot write the warehouse" in message
+        assert "space" in message.lower() or "full" in message.lower()
         if (mount / "warehouse" / "catalog.sqlite").exists():
             assert_whole_batches(settings)
     finally:
@@ -164,6 +171,16 @@ def _wait_healthy(url: str, timeout: float = 120) -> None:
     pytest.fail("prefect server did not start")
 
 
+def _articles_visible(settings: Settings) -> int:
+    """Articles a reader sees now; 0 while the warehouse is still being created."""
+    import duckdb
+
+    try:
+        return rows(settings, "select count(*) from articles")[0][0]
+    except (duckdb.Error, OSError, RuntimeError):
+        return 0
+
+
 @pytest.mark.slow
 def test_prefect_server_dies_mid_run(workspace, prefect_server, clean_counts, tmp_path):
     from test_prefect_server import _free_port
@@ -177,12 +194,14 @@ def test_prefect_server_dies_mid_run(workspace, prefect_server, clean_counts, tm
         run = subprocess.Popen(
             [sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(workspace.seeds_dir),
              "--warehouse", str(workspace.warehouse_dir)],
-            env={**os.environ, "PREFECT_API_URL": api, "NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_N_PROCESS": "1"},
+            # Fewer client retries than Prefect's default: the test is about what
+            # happens once they are spent, not about waiting them out.
+            env={**os.environ, "PREFECT_API_URL": api, "NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_N_PROCESS": "1",
+                 "PREFECT_CLIENT_MAX_RETRIES": "1"},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and run.poll() is None:
-            if (workspace.warehouse_dir / "catalog.sqlite").exists() and rows(
-                    workspace, "select count(*) from articles")[0][0] >= 2:
+            if _articles_visible(workspace) >= 2:
                 break
             time.sleep(0.2)
         os.killpg(server.pid, signal.SIGKILL)
@@ -194,8 +213,7 @@ def test_prefect_server_dies_mid_run(workspace, prefect_server, clean_counts, tm
     assert run.returncode in (0, 3), stderr[-3000:]
     if run.returncode == 3:
         assert "Prefect API is unreachable" in stderr
-    assert_consistent = table_counts(workspace)
-    assert assert_consistent["articles"] == assert_consistent["sources"] or assert_consistent["articles"] % 2 == 0
+    assert_whole_batches(workspace)
     # the next run, with a working server, finishes the job
     resumed = ingest_cli(workspace, prefect_server)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
