@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sys
 from datetime import date, datetime
 from decimal import Decimal
@@ -172,7 +173,12 @@ def report(name: Annotated[str, typer.Argument(help="report name, see `newsdesk 
             err.print(f"[red]--param takes NAME=VALUE, got {item!r}[/red]")
             raise typer.Exit(2)
         params[key] = value
-    _run_query(load_settings(seeds, warehouse), path.read_text(encoding="utf-8"), format, params)
+    text = path.read_text(encoding="utf-8")
+    missing = sorted(set(re.findall(r"\$([A-Za-z_]\w*)", text)) - set(params))
+    if missing:
+        err.print(f"[red]report {name!r} needs " + " ".join(f"--param {m}=VALUE" for m in missing) + "[/red]")
+        raise typer.Exit(2)
+    _run_query(load_settings(seeds, warehouse), text, format, params)
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,7 +53,11 @@ def test_every_report_runs(ingested):
     names = sorted(p.stem for p in (Path(__file__).parent.parent / "warehouse" / "reports").glob("*.sql"))
     assert {"top_entities", "who_said_what", "numeric_claims", "entity_cooccurrence", "ingestion_log"} <= set(names)
     for name in names:
-        cli(ingested, "report", name, "--format", "jsonl")
+        text = (Path(__file__).parent.parent / "warehouse" / "reports" / f"{name}.sql").read_text()
+        params = [arg for p in sorted(set(re.findall(r"\$([A-Za-z_]\w*)", text))) for arg in ("--param", f"{p}=a")]
+        cli(ingested, "report", name, "--format", "jsonl", *params)
+    missing = cli(ingested, "report", "claims_by_speaker", check=False)
+    assert missing.returncode == 2 and "--param speaker=VALUE" in missing.stderr
     who = [json.loads(l) for l in cli(ingested, "report", "who_said_what", "-f", "jsonl").stdout.splitlines()]
     assert sum(1 for r in who if r["speaker"] == "Mark Rutte") == 3
 
