@@ -23,7 +23,7 @@ app = typer.Typer(help="newsdesk: news articles in seeds/ -> a DuckLake warehous
 # Off a terminal (pipes, make), wrap tables at a width that keeps text readable.
 console = Console() if sys.stdout.isatty() else Console(width=160)
 err = Console(stderr=True)
-REPORTS_DIR = PROJECT_ROOT / "warehouse" / "reports"
+REPORTS_DIR = PROJECT_ROOT / "warehouse" / "reports"  # = lake.REPORTS_DIR, without importing duckdb
 
 SeedsOpt = Annotated[Optional[Path], typer.Option("--seeds", help="incoming articles [env NEWSDESK_SEEDS; default seeds/]")]
 WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", help="warehouse folder [env NEWSDESK_WAREHOUSE; default warehouse/]")]
@@ -83,7 +83,7 @@ def _run_ingest_flow(settings: Settings, path: list[str] | None, fault: str | No
         progress.start()
     try:
         return ingest_module.ingest(seeds=str(settings.seeds_dir), warehouse=str(settings.warehouse_dir),
-                                    paths=path or None, trigger="manual", fault=fault)
+                                    paths=path or None, trigger="manual", sweep=not path, fault=fault)
     except (ModelError, WarehouseError) as exc:
         err.print(f"[red]ingest failed: {exc}[/red]")
         raise typer.Exit(2) from None
@@ -194,6 +194,83 @@ def status(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     console.print(counts)
     _print(*lake.query(con, lake.sql("status_runs")), "table", title="last runs")
     _print(*lake.query(con, lake.sql("status_quarantined")), "table", title="quarantined files")
+
+
+def _stop_flag():
+    """A stop() callable that turns true on SIGINT or SIGTERM (Ctrl-C, `newsdesk up`, docker stop)."""
+    import signal
+    import threading
+
+    stopped = threading.Event()
+
+    def handler(signum, frame):
+        stopped.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stopped.is_set
+
+
+def _require_api(settings: Settings) -> str:
+    """Long-running commands need a real server: a temporary one would die with them."""
+    settings.apply_prefect_defaults()
+    from prefect.settings import PREFECT_API_URL
+
+    api = PREFECT_API_URL.value()
+    if not api:
+        err.print("[red]PREFECT_API_URL is not set: point it at a Prefect server, or run `newsdesk up`[/red]")
+        raise typer.Exit(2)
+    return api
+
+
+def _log_to_stderr() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@app.command()
+def watch(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """Watch seeds/ and announce settled changes as Prefect events (newsdesk.seeds.changed)."""
+    from flows.watch import watch as run_watch
+
+    settings = load_settings(seeds, warehouse)
+    _require_api(settings)
+    _log_to_stderr()
+    run_watch(settings, stop=_stop_flag())
+
+
+@app.command()
+def serve(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """Register the ingest and maintain deployments and run their flow runs, model kept warm."""
+    from flows.serve import serve as run_serve
+
+    settings = load_settings(seeds, warehouse)
+    _require_api(settings)
+    _log_to_stderr()
+    run_serve(settings, stop=_stop_flag())
+
+
+@app.command()
+def maintain(warehouse: WarehouseOpt = None) -> None:
+    """DuckLake upkeep now: merge small files, expire old snapshots, refresh report artifacts."""
+    settings = load_settings(None, warehouse)
+    settings.apply_prefect_defaults()
+    from flows.maintain import maintain as run_maintain
+
+    counts = run_maintain(warehouse=str(settings.warehouse_dir))
+    console.print(f"Warehouse upkeep: {counts}")
+
+
+@app.command()
+def up(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """The whole local stack: a Prefect server (unless one answers), serve and watch. Ctrl-C stops it."""
+    from flows.stack import run_stack
+
+    settings = load_settings(seeds, warehouse)
+    settings.apply_prefect_defaults()
+    raise typer.Exit(run_stack(settings, console))
 
 
 def _writer(settings: Settings):

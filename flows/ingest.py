@@ -171,21 +171,28 @@ def ingest(
     warehouse: str | None = None,
     paths: list[str] | None = None,
     trigger: str = "manual",
+    sweep: bool = True,
     fault: str | None = None,
 ) -> dict[str, int]:
-    """Ingest everything pending in seeds/ (or only `paths`) into the warehouse."""
+    """Ingest everything pending in seeds/ into the warehouse.
+
+    `paths` names the files that prompted the run (an event's payload). With
+    `sweep` (the default) the run still takes everything pending, so a lost or
+    repeated event never matters; `sweep=False` limits it to `paths`.
+    """
     settings = settings_for(seeds, warehouse)
     logger = get_run_logger()
     run_id = str(flow_run.id or uuid.uuid4())
     summary = RunSummary(run_id=run_id, trigger=trigger)
     if paths is not None:
         paths = _paths_inside(settings, paths, logger)
-        if not paths:
-            logger.warning("no path of the event lies inside %s: nothing to do", settings.seeds_dir)
+        if not paths and not sweep:
+            logger.warning("no named path lies inside %s: nothing to do", settings.seeds_dir)
             return summary.counts()
     con = lake.connect(settings)
     try:
-        pending, known = discover_pending(settings, con, paths)
+        pending, known = discover_pending(settings, con, None if sweep else paths)
+        _label_run(trigger, len(pending.pending) + len(pending.deleted), logger)
         summary.files_seen = pending.unchanged + len(pending.pending)
         summary.files_pending, summary.unchanged = len(pending.pending), pending.unchanged
         logger.info("%d files seen, %d pending, %d deleted", summary.files_seen, summary.files_pending,
@@ -212,6 +219,22 @@ def ingest(
         con.close()
     logger.info("run %s: %s", run_id, summary.counts())
     return summary.counts()
+
+
+def _label_run(trigger: str, files: int, logger) -> None:
+    """Name and tag the flow run after what triggered it and how many files it covers."""
+    if flow_run.id is None:
+        return
+    from prefect.client.orchestration import get_client
+
+    name = f"{trigger}-{files}-file{'s' if files != 1 else ''}-{str(flow_run.id)[:8]}"
+    try:
+        with get_client(sync_client=True) as client:
+            current = client.read_flow_run(flow_run.id)
+            tags = sorted({*current.tags, f"trigger:{trigger}", f"files:{files}"})
+            client.update_flow_run(flow_run.id, name=name, tags=tags)
+    except Exception as exc:  # a label is not worth failing a run for
+        logger.warning("could not label the flow run: %s", exc)
 
 
 def _paths_inside(settings: Settings, paths: Sequence[str], logger) -> list[str]:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +26,7 @@ from flows.sources import KnownSource
 T = TypeVar("T")
 SQL_DIR = Path(__file__).with_name("sql")
 WAREHOUSE_SQL = Path(__file__).resolve().parent.parent / "warehouse"
+REPORTS_DIR = WAREHOUSE_SQL / "reports"
 CATALOG_ALIAS = "news"
 READ_ONLY_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 # Storage failures (not bugs): reported as WarehouseError with the cause.
@@ -74,6 +75,9 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
     for extension in ("ducklake", "sqlite"):
         duckdb_extensions.import_extension(extension, con=con)
     options = "DATA_INLINING_ROW_LIMIT 0" + (", READ_ONLY" if read_only else "")
+    if settings.data_path is None:
+        # The default data path lives inside the warehouse folder: follow the folder if it moved.
+        options += ", OVERRIDE_DATA_PATH true"
     try:
         con.execute(
             f"ATTACH 'ducklake:{_quote(settings.catalog_url)}' AS {CATALOG_ALIAS} "
@@ -315,6 +319,37 @@ def finish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, 
     params = [datetime.now(timezone.utc), status, counts.get("added", 0), counts.get("existing", 0),
               counts.get("retired", 0), counts.get("quarantined", 0), counts.get("deleted", 0), error, run_id]
     transaction(con, settings, lambda: con.execute(sql("finish_run"), params))
+
+
+def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
+    """DuckLake upkeep: merge small files, expire old snapshots, delete unreferenced files.
+
+    Cleanup passes a one-hour grace period (`older_than`), meant for readers still
+    scanning old files and writers whose commit is in flight; it runs under the
+    write lock, so no local writer is mid-commit.
+    """
+    now = datetime.now(timezone.utc)
+    grace = now - timedelta(hours=1)
+    expire_before = now - timedelta(days=settings.snapshot_retention_days)
+    before = _data_files(settings)
+    snapshots_before = con.execute(sql("snapshot_count")).fetchone()[0]
+    with write_lock(settings):
+        con.execute(sql("merge_adjacent_files"))
+        con.execute(sql("expire_snapshots"), [expire_before])
+        con.execute(sql("cleanup_old_files"), [grace])
+        con.execute(sql("delete_orphaned_files"), [grace])
+    return {
+        "data_files_before": before,
+        "data_files_after": _data_files(settings),
+        "snapshots_before": snapshots_before,
+        "snapshots_after": con.execute(sql("snapshot_count")).fetchone()[0],
+    }
+
+
+def _data_files(settings: Settings) -> int:
+    if "://" in settings.lake_data_path:
+        return -1  # object storage: not counted here
+    return sum(1 for _ in Path(settings.lake_data_path).rglob("*.parquet"))
 
 
 def query(con: duckdb.DuckDBPyConnection, statement: str, params: Sequence[Any] | dict[str, Any] | None = None

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(
         1_000_000, ge=1, description="longer texts are quarantined: spaCy's parser needs ~1 GB per 100k words"
     )
+    sweep_cron: str = Field("*/15 * * * *", description="backstop sweep of seeds/ by the ingest deployment")
+    maintain_cron: str = Field("0 3 * * *", description="nightly warehouse upkeep")
+    snapshot_retention_days: int = Field(7, ge=0, description="older DuckLake snapshots are expired by maintain")
+    watch_stable_seconds: float = Field(1.0, gt=0, description="a file must stop changing this long before it is announced")
+    watch_poll_ms: int = Field(200, ge=10, description="how often the watcher re-checks files still changing")
+    serve_poll_seconds: float = Field(0.5, gt=0, description="how often serve looks for flow runs to execute")
+    server_host: str = Field("127.0.0.1", description="`newsdesk up`: where the Prefect server listens")
+    server_port: int = Field(4200, ge=1, le=65535, description="`newsdesk up`: Prefect server port")
     prefect_home: Path | None = Field(None, description="PREFECT_HOME when not set; default <project>/.prefect")
 
     @cached_property

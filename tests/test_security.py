@@ -45,12 +45,15 @@ def test_event_paths_outside_seeds_read_nothing(workspace, tmp_path):
     outside = tmp_path / "outside.txt"
     outside.write_text("Outside 9c1e\nThe mayor said that nothing should be read.\n")
     os.symlink(outside, workspace.seeds_dir / "inside-link.txt")
+    hostile = ["../../etc/passwd", "/etc/passwd", str(outside), "inside-link.txt", "../outside.txt"]
     counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir),
-                    paths=["../../etc/passwd", "/etc/passwd", str(outside), "inside-link.txt", "../outside.txt"],
-                    trigger="event")
+                    paths=hostile, trigger="event", sweep=False)
     assert counts["files_pending"] == 0 and counts["added"] == 0
-    assert not (workspace.warehouse_dir / "catalog.sqlite").exists() or rows(
-        workspace, "select count(*) from articles where text like '%9c1e%'") == [(0,)]
+    # as a doorbell (the default), the run sweeps seeds/ and still never follows them
+    counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir),
+                    paths=hostile, trigger="event")
+    assert counts["added"] == 1  # the shipped sample, nothing else
+    assert rows(workspace, "select count(*) from articles where text like '%9c1e%' or text like '%root:%'") == [(0,)]
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -60,7 +63,7 @@ def test_event_paths_inside_seeds_are_ingested(workspace):
     (workspace.seeds_dir / "sub").mkdir()
     (workspace.seeds_dir / "sub" / "new.txt").write_text("Named by an event\nThe mayor said that it worked.\n")
     counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir),
-                    paths=[str(workspace.seeds_dir / "sub" / "new.txt")], trigger="event")
+                    paths=[str(workspace.seeds_dir / "sub" / "new.txt")], trigger="event", sweep=False)
     assert counts["added"] == 1 and counts["files_pending"] == 1  # the sample was not named
 
 

@@ -1,0 +1,178 @@
+"""Deployments (event trigger + cron sweep + nightly upkeep) and the process that runs them.
+
+Prefect's own runner starts a fresh Python process for every flow run: about
+5 s of imports and model loading before the first file is read. `newsdesk
+serve` instead registers the same deployments and executes their flow runs in
+one long-lived process, where the spaCy model, the DuckDB extensions and the
+Prefect client stay warm. Runs still go through Prefect: they are created by
+the server (schedule, event trigger, UI), claimed here, and their states,
+logs, tasks and artifacts are reported as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from flows.settings import Settings
+from flows.watch import EVENT_NAME
+
+log = logging.getLogger("newsdesk.serve")
+INGEST_DEPLOYMENT = "ingest"
+MAINTAIN_DEPLOYMENT = "maintain"
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """Pure description of a deployment: serve, prefect.yaml and the tests read this."""
+
+    flow_name: str
+    name: str
+    entrypoint: str
+    cron: str
+    schedule_parameters: dict[str, Any]
+    parameters: dict[str, Any] = field(default_factory=dict)
+    triggers: list[dict[str, Any]] = field(default_factory=list)
+    concurrency_limit: int | None = None
+    collision_strategy: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+def deployment_specs(settings: Settings) -> list[DeploymentSpec]:
+    folders = {"seeds": str(settings.seeds_dir), "warehouse": str(settings.warehouse_dir)}
+    return [
+        DeploymentSpec(
+            flow_name="ingest",
+            name=INGEST_DEPLOYMENT,
+            entrypoint="flows/ingest.py:ingest",
+            cron=settings.sweep_cron,
+            schedule_parameters={"trigger": "schedule"},
+            parameters=folders,
+            triggers=[
+                {
+                    "type": "event",
+                    "enabled": True,
+                    "expect": [EVENT_NAME],
+                    "match": {"prefect.resource.id": "newsdesk.seeds.*"},
+                    "parameters": {"paths": "{{ event.payload.paths }}", "trigger": "event"},
+                }
+            ],
+            concurrency_limit=1,
+            collision_strategy="ENQUEUE",
+            tags=["newsdesk"],
+        ),
+        DeploymentSpec(
+            flow_name="maintain",
+            name=MAINTAIN_DEPLOYMENT,
+            entrypoint="flows/maintain.py:maintain",
+            cron=settings.maintain_cron,
+            schedule_parameters={},
+            parameters={"warehouse": str(settings.warehouse_dir)},
+            concurrency_limit=1,
+            collision_strategy="ENQUEUE",
+            tags=["newsdesk"],
+        ),
+    ]
+
+
+def runner_deployments(settings: Settings) -> list:
+    """The specs as Prefect RunnerDeployments."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
+    from prefect.schedules import Cron
+
+    from flows.ingest import ingest
+    from flows.maintain import maintain
+
+    flows = {"ingest": ingest, "maintain": maintain}
+    out = []
+    for spec in deployment_specs(settings):
+        triggers = [DeploymentEventTrigger(**{k: v for k, v in t.items() if k != "type"}) for t in spec.triggers]
+        out.append(
+            flows[spec.flow_name].to_deployment(
+                name=spec.name,
+                schedule=Cron(spec.cron, parameters=spec.schedule_parameters),
+                parameters=spec.parameters,
+                triggers=triggers,
+                concurrency_limit=ConcurrencyLimitConfig(
+                    limit=spec.concurrency_limit,
+                    collision_strategy=ConcurrencyLimitStrategy(spec.collision_strategy),
+                ),
+                tags=spec.tags,
+            )
+        )
+    return out
+
+
+def serve(settings: Settings, stop=lambda: False) -> None:
+    """Register the deployments, then execute their runs here, one at a time, until stopped."""
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow
+    from prefect.states import Pending
+    from prefect.utilities.engine import propose_state_sync
+
+    from flows.ingest import ingest
+    from flows.maintain import maintain
+    from flows.nlp import load_model
+
+    load_model(settings.model)  # warm, so the first run pays nothing
+    flows = {"ingest": ingest, "maintain": maintain}
+    deployments = _apply_with_retry(settings, stop)
+    if deployments is None:
+        return
+    log.info("serving deployments %s", ", ".join(sorted(name for name in deployments.values())))
+    with get_client(sync_client=True) as client:
+        while not stop():
+            try:
+                runs = client.get_scheduled_flow_runs_for_deployments(
+                    deployment_ids=list(deployments), scheduled_before=datetime.now(timezone.utc), limit=10)
+            except Exception as exc:  # server restarting: wait and poll again
+                log.warning("cannot reach the Prefect API (%s); retrying", exc)
+                _sleep(2.0, stop)
+                continue
+            for run in sorted(runs, key=lambda r: r.next_scheduled_start_time or r.expected_start_time):
+                if stop():
+                    break
+                _execute(client, run, flows[deployments[run.deployment_id]], propose_state_sync, Pending, run_flow)
+            _sleep(settings.serve_poll_seconds, stop)
+
+
+def _execute(client, run, flow, propose_state_sync, pending_state, run_flow) -> None:
+    try:
+        state = propose_state_sync(client, pending_state(), flow_run_id=run.id)
+    except Exception as exc:  # another executor claimed it, or the server refused
+        log.info("skipped flow run %s: %s", run.id, exc)
+        return
+    if not state.is_pending():
+        return
+    flow_run = client.read_flow_run(run.id)
+    log.info("running %s (%s)", flow_run.name, flow.name)
+    try:
+        run_flow(flow, flow_run=flow_run, parameters=flow_run.parameters, return_type="state")
+    except Exception:  # the run's own state records the failure; keep serving
+        log.exception("flow run %s failed", flow_run.name)
+
+
+def _apply_with_retry(settings: Settings, stop) -> dict | None:
+    """deployment id -> flow name, once the server accepts the deployments."""
+    delay = 1.0
+    while not stop():
+        try:
+            applied = {}
+            for deployment in runner_deployments(settings):
+                applied[deployment.apply()] = deployment.flow_name
+            return applied
+        except Exception as exc:
+            log.warning("cannot register deployments (%s); retrying in %.0f s", exc, delay)
+            _sleep(delay, stop)
+            delay = min(delay * 2, 30)
+    return None
+
+
+def _sleep(seconds: float, stop) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not stop():
+        time.sleep(min(0.1, seconds))

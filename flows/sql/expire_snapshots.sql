@@ -1,0 +1,1 @@
+call ducklake_expire_snapshots('news', older_than => ?)

@@ -1,0 +1,134 @@
+"""Watcher: file changes in seeds/ -> one Prefect event per burst.
+
+A file is announced only once it has stopped changing for
+`watch_stable_seconds`, so a half-copied file is never ingested half. The event
+is a doorbell: the triggered run sweeps everything pending, so a lost or
+repeated event costs nothing, and the cron sweep catches what events miss.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flows.settings import Settings
+from flows.sources import is_candidate, relative_inside
+
+EVENT_NAME = "newsdesk.seeds.changed"
+log = logging.getLogger("newsdesk.watch")
+
+
+@dataclass
+class StabilityTracker:
+    """Pure: which changed paths have held still long enough to announce."""
+
+    stable_seconds: float
+    _seen: dict[str, tuple[tuple[int, int] | None, float]] = field(default_factory=dict)
+
+    def observe(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
+        """Record a path's (size, mtime_ns), or None when it is gone; any change restarts its clock."""
+        prior = self._seen.get(path)
+        if prior is None or prior[0] != stat:
+            self._seen[path] = (stat, now)
+
+    def ready(self, now: float) -> list[str]:
+        """Paths unchanged for stable_seconds; they leave the tracker."""
+        done = sorted(p for p, (_, since) in self._seen.items() if now - since >= self.stable_seconds)
+        for path in done:
+            del self._seen[path]
+        return done
+
+    def pending(self) -> list[str]:
+        return sorted(self._seen)
+
+
+def stat_of(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None  # vanished: announced too, so the run marks it deleted
+    return st.st_size, st.st_mtime_ns
+
+
+def resource_id(settings: Settings) -> str:
+    return f"newsdesk.seeds.{settings.seeds_dir.name}"
+
+
+def emit_changed(settings: Settings, paths: list[str]) -> None:
+    """Send one event and wait until the server has it; raises when it cannot."""
+    import anyio
+    from prefect.events import Event
+    from prefect.events.clients import get_events_client
+
+    event = Event(event=EVENT_NAME, resource={"prefect.resource.id": resource_id(settings)},
+                  payload={"paths": paths})
+
+    async def send() -> None:
+        async with get_events_client(reconnection_attempts=0) as client:
+            await client.emit(event)
+
+    anyio.run(send)
+
+
+def deliver(send: Callable[[list[str]], None], paths: list[str], stop: Callable[[], bool],
+            max_delay: float = 30.0) -> bool:
+    """Send with exponential backoff until it goes through or we are told to stop."""
+    delay = 0.5
+    while not stop():
+        try:
+            send(paths)
+            return True
+        except Exception as exc:  # the server may be down or restarting: keep the paths, retry
+            log.warning("could not announce %d file(s) (%s); retrying in %.1f s", len(paths), exc, delay)
+            end = time.monotonic() + delay
+            while time.monotonic() < end and not stop():
+                time.sleep(0.1)
+            delay = min(delay * 2, max_delay)
+    return False
+
+
+def _relevant(root: Path, changed: Iterable[str]) -> list[str]:
+    out = []
+    for path in changed:
+        relative = relative_inside(root, path)
+        if relative is None or relative == ".":
+            continue
+        parts = relative.split("/")
+        if any(part.startswith(".") for part in parts) or not is_candidate(parts[-1]):
+            continue
+        out.append(relative)
+    return out
+
+
+def watch(settings: Settings, send: Callable[[list[str]], None] | None = None,
+          stop: Callable[[], bool] = lambda: False) -> None:
+    """Run until `stop()`; announce each burst of settled changes as one event."""
+    import threading
+
+    import watchfiles
+
+    root = settings.seeds_dir
+    root.mkdir(parents=True, exist_ok=True)
+    send = send or (lambda paths: emit_changed(settings, paths))
+    tracker = StabilityTracker(settings.watch_stable_seconds)
+    stop_event = threading.Event()
+    log.info("watching %s", root)
+    for changes in watchfiles.watch(root, recursive=True, debounce=settings.watch_poll_ms,
+                                    step=50, rust_timeout=settings.watch_poll_ms, yield_on_timeout=True,
+                                    stop_event=stop_event, raise_interrupt=False, force_polling=None):
+        now = time.monotonic()
+        for relative in _relevant(root, (p for _, p in changes)):
+            tracker.observe(relative, stat_of(root / relative), now)
+        for relative in tracker.pending():  # files still being written: look again
+            tracker.observe(relative, stat_of(root / relative), now)
+        ready = tracker.ready(now)
+        if ready:
+            log.info("announcing %d settled file(s)", len(ready))
+            deliver(send, ready, stop)
+        if stop():
+            stop_event.set()
+            break
+
