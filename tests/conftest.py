@@ -91,3 +91,56 @@ def write_variants(seeds: Path, count: int, prefix: str = "variant") -> None:
 def table_counts(settings: Settings) -> dict[str, int]:
     return {t: rows(settings, f"select count(*) from {t}")[0][0]
             for t in ("articles", "mentions", "claims", "quantities", "sources")}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_prefect_server(port: int, home: Path, timeout: float = 120):
+    """A real `prefect server start` on loopback; returns (process, api_url) once healthy."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    api = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                return proc, api
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.5)
+    stop_group(proc)
+    pytest.fail(f"prefect server did not start on port {port}")
+
+
+def stop_group(proc, sig=None, timeout: float = 30) -> None:
+    """Stop a child started with start_new_session=True, and everything it started."""
+    import signal
+    import subprocess
+
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig or signal.SIGINT)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import newsdesk, rows, table_counts, write_variants
+from conftest import free_port, newsdesk, rows, start_prefect_server, table_counts, write_variants
 from flows.settings import Settings
 
 FILES = 9  # the sample + 8 variants, committed in batches of 2
@@ -149,28 +149,6 @@ def test_full_disk_is_a_clear_error_and_nothing_half_committed(workspace, prefec
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def _start_server(port: int, home: Path) -> subprocess.Popen:
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    env.pop("PREFECT_API_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-
-
-def _wait_healthy(url: str, timeout: float = 120) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail("prefect server did not start")
-
-
 def _articles_visible(settings: Settings) -> int:
     """Articles a reader sees now; 0 while the warehouse is still being created."""
     import duckdb
@@ -183,14 +161,9 @@ def _articles_visible(settings: Settings) -> int:
 
 @pytest.mark.slow
 def test_prefect_server_dies_mid_run(workspace, prefect_server, clean_counts, tmp_path):
-    from test_prefect_server import _free_port
-
     write_variants(workspace.seeds_dir, FILES - 1)
-    port = _free_port()
-    server = _start_server(port, tmp_path / "prefect-home")
-    api = f"http://127.0.0.1:{port}/api"
+    server, api = start_prefect_server(free_port(), tmp_path / "prefect-home")
     try:
-        _wait_healthy(api)
         run = subprocess.Popen(
             [sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(workspace.seeds_dir),
              "--warehouse", str(workspace.warehouse_dir)],
