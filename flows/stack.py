@@ -60,7 +60,8 @@ def run_stack(settings: Settings, console) -> int:
         console.print(f"Using the Prefect server already at {ui}")
     else:
         console.print(f"Starting a Prefect server on {ui} ...")
-        server_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
+        # The UI finds the API through PREFECT_UI_API_URL, which otherwise assumes port 4200.
+        server_env = {**{k: v for k, v in env.items() if k != "PREFECT_API_URL"}, "PREFECT_UI_API_URL": api}
         server = _start([sys.executable, "-m", "prefect", "server", "start", "--host", settings.server_host,
                          "--port", str(settings.server_port)], server_env)
         deadline = time.monotonic() + 120

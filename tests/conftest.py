@@ -109,12 +109,14 @@ def start_prefect_server(port: int, home: Path, timeout: float = 120):
 
     import httpx
 
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    api = f"http://127.0.0.1:{port}/api"
+    # The UI asks the API at PREFECT_UI_API_URL, which otherwise assumes port 4200.
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_UI_API_URL": api}
     env.pop("PREFECT_API_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                              "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-    api = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
