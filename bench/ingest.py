@@ -1,0 +1,239 @@
+"""newsdesk against its physical limit: bare spaCy over the same texts.
+
+One run measures, over a corpus (default ../shared/corpora/bbc):
+  1. baseline  bare nlp.pipe, same model, components, batch size, n_process
+  2. cold      `newsdesk ingest` into an empty warehouse, temporary Prefect server included
+  3. warm      the same command again, nothing changed
+  4. changed   one file edited among all of them (and that file's own extraction time)
+  5. reports   every warehouse/reports/*.sql on a warehouse scaled up to --scale-articles
+
+    .venv/bin/python bench/ingest.py [--corpus DIR] [--scale-articles 100000] [--json out.json]
+
+Prints the ratios and writes the same figures as JSON. Peak RSS is of the whole
+process tree, sampled from /proc every 0.2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flows import lake  # noqa: E402
+from flows.parse import ParseError, parse_article  # noqa: E402
+from flows.settings import Settings  # noqa: E402
+from flows.sources import scan  # noqa: E402
+
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "bbc"
+
+
+class TreeRSS:
+    """Peak resident memory of a process and all its descendants, sampled from /proc."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss(self.pid))
+            time.sleep(0.2)
+
+
+def tree_rss(root: int) -> int:
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            parents[int(entry)] = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+def mb(n: int) -> float:
+    return round(n / 2**20, 1)
+
+
+def corpus_texts(corpus: Path) -> list[str]:
+    texts = []
+    for stat in scan(corpus):
+        try:
+            texts.append(parse_article((corpus / stat.path).read_bytes()).text)
+        except ParseError:
+            continue
+    return texts
+
+
+def baseline(texts: list[str], settings: Settings) -> dict:
+    from flows.nlp import load_model
+
+    nlp = load_model(settings.model)
+    with TreeRSS(os.getpid()) as rss:
+        start = time.perf_counter()
+        for _ in nlp.pipe(texts, batch_size=settings.nlp_batch_size, n_process=settings.n_process):
+            pass
+        seconds = time.perf_counter() - start
+    words = sum(len(t.split()) for t in texts)
+    return {"seconds": round(seconds, 2), "articles": len(texts), "words": words,
+            "words_per_s": round(words / seconds), "peak_rss_mb": mb(rss.peak),
+            "model": settings.model, "n_process": settings.n_process, "batch_size": settings.nlp_batch_size}
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    start = time.perf_counter()
+    with TreeRSS(proc.pid) as rss:
+        out, _ = proc.communicate()
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"newsdesk {' '.join(args)} failed:\n{out[-3000:]}")
+    return seconds, rss.peak, out
+
+
+def scale_up(settings: Settings, target: int) -> int:
+    """Copy the ingested rows under new article ids until there are `target` articles.
+    Bypasses the NLP: this phase measures the reports, not extraction."""
+    con = lake.connect(settings)
+    try:
+        base = con.execute("select count(*) from articles").fetchone()[0]
+        copies = max(0, -(-target // base) - 1)
+        for table in ("articles", "mentions", "claims", "quantities"):
+            con.execute(f"create temp table base_{table} as select * from {table}")
+        con.execute("begin transaction")
+        for k in range(1, copies + 1):
+            suffix = f"x{k:03}"
+            for table in ("articles", "mentions", "claims", "quantities"):
+                con.execute(f"insert into {table} select * replace (article_id || ? as article_id) "
+                            f"from base_{table}", [suffix])
+            con.execute("insert into sources select * replace (path || ? as path, article_id || ? as article_id) "
+                        "from sources where article_id in (select article_id from base_articles)", [suffix, suffix])
+        con.execute("commit")
+        return con.execute("select count(*) from articles").fetchone()[0]
+    finally:
+        con.close()
+
+
+def time_reports(settings: Settings) -> dict[str, float]:
+    con = lake.open_reader(settings)
+    times = {}
+    try:
+        for path in sorted(lake.REPORTS_DIR.glob("*.sql")):
+            text = path.read_text(encoding="utf-8")
+            params = {"speaker": "Blair"} if "$speaker" in text else None
+            lake.query(con, text, params)  # warm the file metadata cache once
+            start = time.perf_counter()
+            lake.query(con, text, params)
+            times[path.stem] = round(time.perf_counter() - start, 3)
+    finally:
+        con.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--scale-articles", type=int, default=100_000)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if not args.corpus.is_dir():
+        print(f"corpus {args.corpus} is absent: nothing to measure")
+        return
+    work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-"))
+    seeds = work / "seeds"
+    shutil.copytree(args.corpus, seeds, ignore=shutil.ignore_patterns("*.jsonl", "*.md", "README*"))
+    settings = Settings(seeds=seeds, warehouse=work / "warehouse")
+    env = {**os.environ, "NEWSDESK_SEEDS": str(seeds), "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir),
+           "PREFECT_HOME": str(work / "prefect")}
+    env.pop("PREFECT_API_URL", None)
+    texts = corpus_texts(seeds)
+    result: dict = {"corpus": str(args.corpus), "files": sum(1 for _ in scan(seeds))}
+
+    print("1/5 baseline: bare nlp.pipe ...", flush=True)
+    result["baseline"] = baseline(texts, settings)
+
+    print("2/5 cold ingest ...", flush=True)
+    seconds, peak, _ = run_cli(["ingest"], env)
+    articles = lake_count(settings)
+    words = sum(len(t.split()) for t in texts)
+    result["cold"] = {"seconds": round(seconds, 2), "articles": articles, "peak_rss_mb": mb(peak),
+                      "words_per_s": round(words / seconds)}
+    result["cold_vs_baseline"] = round(result["cold"]["words_per_s"] / result["baseline"]["words_per_s"], 3)
+
+    print("3/5 warm re-run ...", flush=True)
+    seconds, peak, out = run_cli(["ingest"], env)
+    result["warm"] = {"seconds": round(seconds, 3), "peak_rss_mb": mb(peak), "output": out.strip()[-120:]}
+    result["warm_fraction_of_cold"] = round(seconds / result["cold"]["seconds"], 4)
+
+    print("4/5 one changed file ...", flush=True)
+    target = sorted(seeds.rglob("*.txt"))[0]
+    target.write_text(target.read_text(encoding="latin-1") + "\nThe editor said that this line is new.\n",
+                      encoding="latin-1")
+    own = own_extraction_seconds(target, settings)
+    seconds, peak, _ = run_cli(["ingest"], env)
+    result["changed"] = {"seconds": round(seconds, 2), "own_extraction_s": round(own, 3),
+                         "overhead_s": round(seconds - own, 2), "peak_rss_mb": mb(peak)}
+
+    print(f"5/5 reports at {args.scale_articles:,} articles ...", flush=True)
+    scaled = scale_up(settings, args.scale_articles)
+    result["reports"] = {"articles": scaled, "seconds": time_reports(settings)}
+
+    print(json.dumps(result, indent=2))
+    print(f"\ncold ingest / bare nlp.pipe throughput: {result['cold_vs_baseline']:.2f}")
+    print(f"warm re-run / cold: {result['warm_fraction_of_cold']:.2%}")
+    print(f"one changed file: {result['changed']['seconds']} s ({result['changed']['own_extraction_s']} s of it "
+          f"the file's own extraction)")
+    print(f"peak tree RSS: baseline {result['baseline']['peak_rss_mb']} MB, cold {result['cold']['peak_rss_mb']} MB")
+    print("reports: " + ", ".join(f"{k} {v} s" for k, v in result["reports"]["seconds"].items()))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+def lake_count(settings: Settings) -> int:
+    con = lake.open_reader(settings)
+    try:
+        return con.execute("select count(*) from articles").fetchone()[0]
+    finally:
+        con.close()
+
+
+def own_extraction_seconds(path: Path, settings: Settings) -> float:
+    from flows.extract import extract_texts
+
+    article = parse_article(path.read_bytes())
+    start = time.perf_counter()
+    extract_texts(settings.model, [(article.article_id, article.text)], settings.nlp_batch_size)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    main()
