@@ -38,6 +38,7 @@ def load_settings(seeds: Path | None, warehouse: Path | None) -> Settings:
 @app.command()
 def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
            path: Annotated[Optional[list[str]], typer.Option("--path", help="only these paths (relative to seeds/)")] = None,
+           reextract: Annotated[bool, typer.Option("--reextract", help="also re-extract articles an older extractor version made")] = False,
            fault: Annotated[Optional[str], typer.Option(hidden=True, help="fault-injection point (tests)")] = None) -> None:
     """Ingest everything new or changed in seeds/."""
     from flows.lake import WarehouseError
@@ -49,7 +50,7 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
         err.print(f"[red]seeds folder {settings.seeds_dir} does not exist[/red]")
         raise typer.Exit(2)
     try:
-        plan = pending_work(settings, path)
+        plan = pending_work(settings, path, reextract)
         if plan is not None and not plan.has_work:
             console.print(f"Nothing to do: {plan.unchanged} files unchanged.")
             return
@@ -58,7 +59,7 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     settings.apply_prefect_defaults()
-    counts = _run_ingest_flow(settings, path, fault, total=len(plan.pending) if plan else None)
+    counts = _run_ingest_flow(settings, path, fault, reextract, total=len(plan.pending) if plan else None)
     console.print(
         f"Ingested: {counts['added']} articles added, {counts['existing']} already known, "
         f"{counts['unchanged']} unchanged, {counts['quarantined']} quarantined, {counts['deleted']} deleted, "
@@ -68,7 +69,8 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
         console.print("See `newsdesk quarantine` for the reasons.")
 
 
-def _run_ingest_flow(settings: Settings, path: list[str] | None, fault: str | None, total: int | None) -> dict:
+def _run_ingest_flow(settings: Settings, path: list[str] | None, fault: str | None, reextract: bool,
+                     total: int | None) -> dict:
     """Run the flow in-process, turning known failures into one clear line and an exit code."""
     import httpx
 
@@ -83,7 +85,8 @@ def _run_ingest_flow(settings: Settings, path: list[str] | None, fault: str | No
         progress.start()
     try:
         return ingest_module.ingest(seeds=str(settings.seeds_dir), warehouse=str(settings.warehouse_dir),
-                                    paths=path or None, trigger="manual", sweep=not path, fault=fault)
+                                    paths=path or None, trigger="manual", sweep=not path, reextract=reextract,
+                                    fault=fault)
     except (ModelError, WarehouseError) as exc:
         err.print(f"[red]ingest failed: {exc}[/red]")
         raise typer.Exit(2) from None
@@ -113,6 +116,38 @@ def _progress_bar():
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=True)
+
+
+@app.command("eval")
+def eval_command(
+    texts: Annotated[Path, typer.Option("--texts", help="folder of article files; a gold doc_id is a file name without extension")],
+    warehouse: WarehouseOpt = None,
+    entities_gold: Annotated[Optional[Path], typer.Option("--entities-gold", help="JSONL in the GUM shape")] = None,
+    claims_gold: Annotated[Optional[Path], typer.Option("--claims-gold", help="JSONL in the PolNeAR shape")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="also write the scores here")] = None,
+) -> None:
+    """Ingest a folder and score its entities and claims against gold (precision, recall, F1)."""
+    import tempfile
+
+    if not entities_gold and not claims_gold:
+        err.print("[red]give --entities-gold and/or --claims-gold[/red]")
+        raise typer.Exit(2)
+    settings = load_settings(texts, warehouse or Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
+    settings.apply_prefect_defaults()
+    from flows.evaluate import evaluate
+
+    result = evaluate(texts=str(settings.seeds_dir), warehouse=str(settings.warehouse_dir),
+                      entities_gold=str(entities_gold) if entities_gold else None,
+                      claims_gold=str(claims_gold) if claims_gold else None)
+    table = Table("measure", "precision", "recall", "F1", "tp", "fp", "fn",
+                  title=f"{result['documents']} documents, warehouse {settings.warehouse_dir}")
+    for name, s in sorted(result["scores"].items()):
+        table.add_row(name, *(str(s[k]) for k in ("precision", "recall", "f1", "tp", "fp", "fn")))
+    console.print(table)
+    if result["missing"]:
+        err.print(f"{len(result['missing'])} gold documents were not ingested: {', '.join(result['missing'][:5])}")
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2))
 
 
 @app.command()

@@ -172,6 +172,7 @@ def ingest(
     paths: list[str] | None = None,
     trigger: str = "manual",
     sweep: bool = True,
+    reextract: bool = False,
     fault: str | None = None,
 ) -> dict[str, int]:
     """Ingest everything pending in seeds/ into the warehouse.
@@ -179,6 +180,7 @@ def ingest(
     `paths` names the files that prompted the run (an event's payload). With
     `sweep` (the default) the run still takes everything pending, so a lost or
     repeated event never matters; `sweep=False` limits it to `paths`.
+    `reextract` also re-runs extraction for articles an older extractor made.
     """
     settings = settings_for(seeds, warehouse)
     logger = get_run_logger()
@@ -191,7 +193,7 @@ def ingest(
             return summary.counts()
     con = lake.connect(settings)
     try:
-        pending, known = discover_pending(settings, con, None if sweep else paths)
+        pending, known = discover_pending(settings, con, None if sweep else paths, reextract)
         _label_run(trigger, len(pending.pending) + len(pending.deleted), logger)
         summary.files_seen = pending.unchanged + len(pending.pending)
         summary.files_pending, summary.unchanged = len(pending.pending), pending.unchanged
@@ -202,7 +204,7 @@ def ingest(
         try:
             summary.deleted = lake.mark_deleted(con, settings, pending.deleted, run_id)
             if pending.pending:
-                _ingest_pending(con, settings, pending, known, summary, fault, logger)
+                _ingest_pending(con, settings, pending, known, summary, fault, logger, reextract)
         except BaseException as exc:
             try:
                 lake.finish_run(con, settings, run_id, "failed", summary.counts(),
@@ -210,6 +212,7 @@ def ingest(
             except Exception as record_error:  # the warehouse itself may be what failed
                 logger.error("could not record the failed run: %s", record_error)
             raise
+        summary.check_failures = _check(con, run_id, logger) if summary.added else {}
         lake.finish_run(con, settings, run_id, "completed", summary.counts())
         try:
             _publish(con, summary)
@@ -219,6 +222,14 @@ def ingest(
         con.close()
     logger.info("run %s: %s", run_id, summary.counts())
     return summary.counts()
+
+
+def _check(con, run_id: str, logger) -> dict[str, int]:
+    """Run the data checks (warehouse/checks/*.sql) over this run's articles; each must find nothing."""
+    failures = {name: bad for name, bad in lake.run_checks(con, run_id).items() if bad}
+    for name, bad in failures.items():
+        logger.error("data check %s found %d bad row(s)", name, bad)
+    return failures
 
 
 def _label_run(trigger: str, files: int, logger) -> None:
@@ -250,8 +261,9 @@ def _paths_inside(settings: Settings, paths: Sequence[str], logger) -> list[str]
 
 
 def _ingest_pending(con, settings: Settings, pending: Plan, known: dict[str, KnownSource],
-                    summary: RunSummary, fault: str | None, logger) -> None:
-    known_articles = set(lake.known_article_ids(con))
+                    summary: RunSummary, fault: str | None, logger, reextract: bool = False) -> None:
+    known_articles = {aid for aid, version in lake.known_article_ids(con).items()
+                      if not reextract or version == EXTRACTOR_VERSION}
     total, done = len(pending.pending), 0
     batches = list(chunks(pending.pending, settings.batch_size))
     # Worker processes pay off only when there is more than one batch.

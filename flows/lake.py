@@ -27,6 +27,7 @@ T = TypeVar("T")
 SQL_DIR = Path(__file__).with_name("sql")
 WAREHOUSE_SQL = Path(__file__).resolve().parent.parent / "warehouse"
 REPORTS_DIR = WAREHOUSE_SQL / "reports"
+CHECKS_DIR = WAREHOUSE_SQL / "checks"
 CATALOG_ALIAS = "news"
 READ_ONLY_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 # Storage failures (not bugs): reported as WarehouseError with the cause.
@@ -340,6 +341,12 @@ def finish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, 
     params = [datetime.now(timezone.utc), status, counts.get("added", 0), counts.get("existing", 0),
               counts.get("retired", 0), counts.get("quarantined", 0), counts.get("deleted", 0), error, run_id]
     transaction(con, settings, lambda: con.execute(sql("finish_run"), params))
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+    """Every data check (a query returning bad rows) over one run's articles: name -> bad rows."""
+    return {path.stem: len(con.execute(path.read_text(encoding="utf-8"), {"run_id": run_id}).fetchall())
+            for path in sorted(CHECKS_DIR.glob("*.sql"))}
 
 
 def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:

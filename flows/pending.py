@@ -15,20 +15,29 @@ from flows.settings import Settings
 from flows.sources import KnownSource, Plan, plan, scan
 
 
-def discover_pending(settings: Settings, con: duckdb.DuckDBPyConnection, paths: Sequence[str] | None = None
-                     ) -> tuple[Plan, dict[str, KnownSource]]:
-    """Stat seeds/ and compare with the sources table: no file is read here."""
+def discover_pending(settings: Settings, con: duckdb.DuckDBPyConnection, paths: Sequence[str] | None = None,
+                     reextract: bool = False) -> tuple[Plan, dict[str, KnownSource]]:
+    """Stat seeds/ and compare with the sources table: no file is read here.
+    With `reextract`, files whose article an older extractor made are pending too."""
     known = lake.known_sources(con)
     only = set(paths) if paths else None
-    return plan(scan(settings.seeds_dir), known, only), known
+    force = frozenset(stale_paths(con)) if reextract else frozenset()
+    return plan(scan(settings.seeds_dir), known, only, force), known
 
 
-def pending_work(settings: Settings, paths: Sequence[str] | None = None) -> Plan | None:
+def stale_paths(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """path -> article_id of ingested files extracted by another extractor version."""
+    from flows.extract import EXTRACTOR_VERSION
+
+    return dict(con.execute(lake.sql("stale_sources"), [EXTRACTOR_VERSION]).fetchall())
+
+
+def pending_work(settings: Settings, paths: Sequence[str] | None = None, reextract: bool = False) -> Plan | None:
     """The plan of the next run, or None when there is no warehouse yet."""
     if not lake.exists(settings):
         return None
     con = lake.connect(settings, read_only=True)
     try:
-        return discover_pending(settings, con, paths)[0]
+        return discover_pending(settings, con, paths, reextract)[0]
     finally:
         con.close()

@@ -91,15 +91,18 @@ def scan(root: Path) -> Iterator[FileStat]:
             yield FileStat(rel, st.st_size, st.st_mtime_ns)
 
 
-def plan(files: Iterable[FileStat], known: Mapping[str, KnownSource], only: set[str] | None = None) -> Plan:
+def plan(files: Iterable[FileStat], known: Mapping[str, KnownSource], only: set[str] | None = None,
+         force: frozenset[str] = frozenset()) -> Plan:
     """Pure: compare the scan with what the warehouse knows. `only` narrows the
-    pending set to some paths (from an event), never the deletions' view."""
+    pending set to some paths, never the deletions' view; `force` makes paths
+    pending even when unchanged (re-extraction)."""
     pending, seen, unchanged = [], set(), 0
     for stat in files:
         seen.add(stat.path)
         prior = known.get(stat.path)
         if (
-            prior is not None
+            stat.path not in force
+            and prior is not None
             and prior.status != "deleted"
             and prior.size_bytes == stat.size_bytes
             and prior.mtime_ns == stat.mtime_ns

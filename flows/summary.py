@@ -25,6 +25,7 @@ class RunSummary:
     mentions: int = 0
     claims: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    check_failures: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in vars(self).items() if isinstance(v, int)}
@@ -68,6 +69,9 @@ def run_markdown(summary: RunSummary, top_entities: list[tuple[Any, ...]], claim
             "",
             "## Counts",
             markdown_table(["what", "count"], counts),
+            "## Data checks",
+            markdown_table(["check", "bad rows"], sorted(summary.check_failures.items()))
+            if summary.check_failures else "All data checks passed.\n",
             "## Quarantined files",
             markdown_table(["path", "reason"], summary.failures),
             "## Top entities",

@@ -1,7 +1,18 @@
--- Which entities are named together in the same articles?
-with per_article as (
+-- Which entities are named together in the same articles? Pairs among the 500 most widespread entities.
+with entity_articles as (
+    select entity_id, count(distinct article_id) as articles
+    from mentions
+    group by entity_id
+),
+top_entities as (
+    select entity_id from entity_articles
+    order by articles desc, entity_id
+    limit 500
+),
+per_article as (
     select distinct article_id, entity_id, entity_name
     from mentions
+    where entity_id in (select entity_id from top_entities)
 ),
 pairs as (
     select a.entity_name as entity_a, b.entity_name as entity_b, count(*) as articles

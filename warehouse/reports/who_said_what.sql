@@ -1,24 +1,33 @@
--- Who said what: every attributed claim with its speaker, cue and article.
+-- Who said what: the 1,000 newest attributed claims with speaker, cue, content and article.
 with claim_rows as (
     select c.article_id, c.claim_idx, c.kind, c.speaker, c.speaker_entity_id, c.cue, c.content, c.confidence
     from claims as c
     where c.kind <> 'unattributed'
 ),
+recent as (
+    select cr.*, a.title, a.ingested_at
+    from claim_rows as cr
+    join articles as a using (article_id)
+    order by a.ingested_at desc, cr.article_id, cr.claim_idx
+    limit 1000
+),
 speakers as (
-    select entity_id, name from entities
+    select m.entity_id, any_value(m.entity_name) as name
+    from mentions as m
+    where m.entity_id in (select speaker_entity_id from recent)
+    group by m.entity_id
 ),
 final as (
     select
-        coalesce(s.name, cr.speaker) as speaker,
-        cr.speaker as speaker_as_written,
-        cr.cue,
-        cr.kind,
-        cr.content,
-        a.title as article,
-        cr.confidence
-    from claim_rows as cr
-    join articles as a using (article_id)
-    left join speakers as s on s.entity_id = cr.speaker_entity_id
-    order by a.title, cr.claim_idx
+        coalesce(s.name, r.speaker) as speaker,
+        r.speaker as speaker_as_written,
+        r.cue,
+        r.kind,
+        r.content,
+        r.title as article,
+        r.confidence
+    from recent as r
+    left join speakers as s on s.entity_id = r.speaker_entity_id
+    order by r.ingested_at desc, r.article_id, r.claim_idx
 )
 select * from final

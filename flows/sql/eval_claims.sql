@@ -1,0 +1,1 @@
+select article_id, content, speaker, speaker_start, speaker_end, kind from claims
