@@ -23,9 +23,12 @@ CUE_LEMMAS = frozenset(
     """say state argue tell claim confirm deny announce vow pledge promise warn report add note insist
     suggest explain believe acknowledge admit assert declare write allege estimate predict reveal accuse
     complain stress emphasise emphasize maintain contend concede recall reply testify tweet observe remark
-    indicate signal forecast conclude denounce condemn dismiss reject threaten urge caution predict
-    disclose affirm reiterate underline highlight describe""".split()
+    indicate signal forecast conclude denounce condemn dismiss reject threaten urge caution
+    disclose affirm reiterate underline highlight describe ask think show find hope expect fear
+    feel know agree respond continue propose predict recommend question doubt worry demand""".split()
 )
+# Cues whose clause is usually no report of speech unless a that-clause or quote follows.
+WEAK_CUES = frozenset("think show find hope expect fear feel know continue".split())
 # Verbs whose object alone can be the content ("Russia has denounced these claims").
 OBJECT_CUES = frozenset("deny denounce confirm announce reject dismiss condemn report reveal disclose".split())
 # Verbs whose infinitive complement is the content ("South Korea vows to respond").
@@ -60,6 +63,16 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
+        if text.startswith("''", i):  # typewriter style: ''quoted''
+            para_end = text.find("\n\n", i)
+            para_end = n if para_end == -1 else para_end
+            close = text.find("''", i + 2, para_end)
+            if close != -1 and close > i + 2:
+                spans.append((i + 2, close))
+                i = close + 2
+                continue
+            i += 2
+            continue
         if ch in OPENING or ch == '"':
             closer = OPENING.get(ch, '"')
             para_end = text.find("\n\n", i)
@@ -85,6 +98,8 @@ def extract_claims(doc: Doc, mentions: list[Mention]) -> list[Claim]:
     claims: list[Claim] = []
     taken: set[int] = set()  # cue token indices already used
 
+    for claim in _according_to(doc, mentions, quotes, sent_index):
+        claims.append(_renumber(claim, len(claims)))
     for token in doc:
         if token.lemma_.lower() not in CUE_LEMMAS or token.pos_ not in {"VERB", "AUX"} or token.i in taken:
             continue
@@ -125,6 +140,42 @@ def extract_claims(doc: Doc, mentions: list[Mention]) -> list[Claim]:
     return claims
 
 
+def _according_to(doc: Doc, mentions: list[Mention], quotes: list[tuple[int, int]],
+                  sent_index: dict[int, int]) -> list[Claim]:
+    """"According to X, ..." / "..., according to X": X is the source, the rest of the sentence the content."""
+    text = doc.text
+    out = []
+    for token in doc:
+        if token.lower_ != "according" or token.i + 1 >= len(doc) or doc[token.i + 1].lower_ != "to":
+            continue
+        objects = [c for c in doc[token.i + 1].children if c.dep_ == "pobj"]
+        if not objects:
+            continue
+        source = _np_span(objects[0])
+        phrase_start, phrase_end = token.idx, source.end_char
+        sent = token.sent
+        before = _trim(text, sent.start_char, phrase_start)
+        after = _trim(text, phrase_end, sent.end_char)
+        start, end = before if before[1] - before[0] >= after[1] - after[0] else after
+        while end > start and text[end - 1] in ".!?":
+            end -= 1
+        if end - start < 10:
+            continue
+        s_start, s_end = _trim(text, source.start_char, source.end_char)
+        entity_id = _resolve_speaker(source, mentions, token.idx)
+        kind = _kind(text, start, end, quotes)
+        out.append(Claim(0, kind, text[s_start:s_end], entity_id, s_start, s_end, "according to", token.idx,
+                         text[start:end], start, end, sent_index.get(sent.start, 0),
+                         CONFIDENCE[kind] if entity_id else CONFIDENCE[kind] - 0.15))
+    return out
+
+
+def _renumber(claim: Claim, idx: int) -> Claim:
+    from dataclasses import replace
+
+    return replace(claim, claim_idx=idx)
+
+
 def _speaker(verb: Token) -> tuple[Span | None, bool]:
     """(speaker span, unattributed?) for a cue verb."""
     children = list(verb.children)
@@ -141,8 +192,9 @@ def _speaker(verb: Token) -> tuple[Span | None, bool]:
         if child.dep_ == "nsubjpass":
             # "It has been confirmed that ..." with no agent: nobody is named.
             return None, child.lower_ == "it"
-    # A conjoined verb shares its subject: "X met on Monday and said that ...".
-    if verb.dep_ == "conj":
+    # A conjoined verb shares its subject: "X met on Monday and said that ...";
+    # so does a participle: "X criticised the plan, saying that ...".
+    if verb.dep_ == "conj" or verb.dep_ in {"advcl", "xcomp"} and verb.tag_ == "VBG":
         return _speaker(verb.head)
     return None, False
 
@@ -163,6 +215,7 @@ def _content(doc: Doc, verb: Token, quotes: list[tuple[int, int]], used: set[tup
     text = doc.text
     # A quote right after the cue: `said, "..."` / `said: "..."`.
     after = _adjacent_quote(text, verb.idx + len(verb.text), quotes, forward=True)
+    before = None
     if after is None:
         # `"...," said X` / `"...," X said`: the quote closes just before the clause.
         clause_start = min(verb.left_edge.idx, verb.idx)
@@ -171,9 +224,15 @@ def _content(doc: Doc, verb: Token, quotes: list[tuple[int, int]], used: set[tup
             clause_start = verb.idx
         elif subj:
             clause_start = subj[0].left_edge.idx
-        after = _adjacent_quote(text, clause_start, quotes, forward=False)
+        before = after = _adjacent_quote(text, clause_start, quotes, forward=False)
     if after is not None and after not in used:
         used.add(after)
+        if before is not None:
+            # The sandwich: `"One," she said. "Two."` is one statement, both quotes.
+            follow = _adjacent_quote(text, _clause_end(text, verb), quotes, forward=True, allow_break=True)
+            if follow is not None and follow not in used:
+                used.add(follow)
+                return after[0], follow[1]
         return after
     # The parser sometimes files a that-clause as advcl ("reported ... that X").
     comps = [
@@ -186,6 +245,10 @@ def _content(doc: Doc, verb: Token, quotes: list[tuple[int, int]], used: set[tup
         tokens = [t for t in comp.subtree if not (t.dep_ == "mark" and t.i == comp.left_edge.i)]
         start = tokens[0].idx
         end = tokens[-1].idx + len(tokens[-1].text)
+        if comp.i > verb.i:
+            # Reported speech after its cue runs to the end of the sentence
+            # ("said he had offers, but “the offers were ...”").
+            end = max(end, _sentence_end(text, verb.sent))
         start, end = _trim(text, start, end)
         # A quotation that opens inside the content runs on to its closing mark.
         for q_start, q_end in quotes:
@@ -194,6 +257,8 @@ def _content(doc: Doc, verb: Token, quotes: list[tuple[int, int]], used: set[tup
                 used.add((q_start, q_end))
         return (start, end) if end > start else None
     lemma = verb.lemma_.lower()
+    if lemma in WEAK_CUES:
+        return None  # "think", "show", ... report speech only with a clause or a quote
     if lemma in COMMISSIVE_CUES:
         xcomps = [c for c in verb.children if c.dep_ == "xcomp"]
         if xcomps:
@@ -205,14 +270,36 @@ def _content(doc: Doc, verb: Token, quotes: list[tuple[int, int]], used: set[tup
     return None
 
 
-def _adjacent_quote(text: str, offset: int, quotes: list[tuple[int, int]], forward: bool) -> tuple[int, int] | None:
-    """The quote separated from offset only by spaces and , : — marks."""
+def _clause_end(text: str, verb: Token) -> int:
+    """Just past the full stop that ends the cue's clause (`..., she said on Monday.`)."""
+    start = verb.idx + len(verb.text)
+    limit = min(len(text), start + 200)
+    for i in range(start, limit):
+        if text[i] in ".\n" or text[i] in OPENING or text[i] == '"':
+            return i + 1 if text[i] in ".\n" else i
+    return start
+
+
+def _sentence_end(text: str, sent: Span) -> int:
+    end = sent.end_char
+    while end > sent.start_char and text[end - 1] in " \n.!?":
+        end -= 1
+    return end
+
+
+def _adjacent_quote(text: str, offset: int, quotes: list[tuple[int, int]], forward: bool,
+                    allow_break: bool = False) -> tuple[int, int] | None:
+    """The quote separated from offset only by spaces and , : — marks (and a
+    paragraph break, with allow_break)."""
+    limit = 6 if allow_break else 4
     for q_start, q_end in quotes:
         gap = text[offset : q_start - 1] if forward else text[q_end + 1 : offset]
-        if (forward and q_start - 1 >= offset or not forward and q_end + 1 <= offset) and len(gap) <= 4:
+        if allow_break:
+            gap = gap.replace("\n", "").replace(".", "")
+        if (forward and q_start - 1 >= offset or not forward and q_end + 1 <= offset) and len(gap) <= limit:
             # Backwards, the quote must hand over to the cue: `"...," said X`, `"...?" X asked`.
             hands_over = forward or "," in gap or text[q_start:q_end].rstrip()[-1:] in {",", "?", "!", "—"}
-            if hands_over and all(ch in " ,:—–-\n" for ch in gap) and (forward or "\n" not in gap):
+            if hands_over and all(ch in " ,:—–-\n'" for ch in gap) and (forward or "\n" not in gap):
                 start, end = _trim(text, q_start, q_end)
                 return (start, end) if end > start else None
     return None
