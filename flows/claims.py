@@ -111,8 +111,8 @@ def extract_claims(doc: Doc, mentions: list[Mention]) -> list[Claim]:
         content = _content(doc, token, quotes, used_quotes)
         if content is None:
             continue
-        start, end = content
-        kind = "unattributed" if unattributed else _kind(text, start, end, quotes)
+        start, end, kind = content if len(content) == 3 else (*content, None)
+        kind = "unattributed" if unattributed else kind or _kind(text, start, end, quotes)
         speaker_text, entity_id = (None, None)
         s_start = s_end = None
         if speaker_span is not None:
@@ -211,7 +211,9 @@ def _np_span(head: Token) -> Span:
     return doc[left : right + 1]
 
 
-def _content(doc: Doc, verb: Token, quotes: list[tuple[int, int]], used: set[tuple[int, int]]) -> tuple[int, int] | None:
+def _content(doc: Doc, verb: Token, quotes: list[tuple[int, int]], used: set[tuple[int, int]]
+             ) -> tuple[int, int] | tuple[int, int, str] | None:
+    """(start, end) of what the cue introduces, or (start, end, kind) when the shape decides the kind."""
     text = doc.text
     # A quote right after the cue: `said, "..."` / `said: "..."`.
     after = _adjacent_quote(text, verb.idx + len(verb.text), quotes, forward=True)
@@ -232,7 +234,7 @@ def _content(doc: Doc, verb: Token, quotes: list[tuple[int, int]], used: set[tup
             follow = _adjacent_quote(text, _clause_end(text, verb), quotes, forward=True, allow_break=True)
             if follow is not None and follow not in used:
                 used.add(follow)
-                return after[0], follow[1]
+                return after[0], follow[1], "direct"
         return after
     # The parser sometimes files a that-clause as advcl ("reported ... that X").
     comps = [
