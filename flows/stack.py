@@ -29,7 +29,8 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(args, env=env, start_new_session=True)
 
 
-def _stop(proc: subprocess.Popen, timeout: float) -> None:
+def stop_group(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGINT a child's process group, SIGKILL it if it does not stop in time."""
     if proc.poll() is not None:
         return
     try:
@@ -68,7 +69,7 @@ def run_stack(settings: Settings, console) -> int:
         while not api_healthy(api):
             if stopping or server.poll() is not None or time.monotonic() > deadline:
                 console.print("[red]the Prefect server did not start[/red]")
-                _stop(server, 30)
+                stop_group(server, 30)
                 return 1
             time.sleep(0.5)
     children = {
@@ -85,9 +86,9 @@ def run_stack(settings: Settings, console) -> int:
         time.sleep(0.2)
     console.print("Stopping watch and serve ...")
     for name in ("watch", "serve"):
-        _stop(children[name], timeout=120)
+        stop_group(children[name], timeout=120)
     if server is not None:
         console.print("Stopping the Prefect server ...")
-        _stop(server, timeout=30)
+        stop_group(server, timeout=30)
     console.print("Stopped.")
     return exit_code

@@ -131,18 +131,8 @@ def start_prefect_server(port: int, home: Path, timeout: float = 120):
     pytest.fail(f"prefect server did not start on port {port}")
 
 
-def stop_group(proc, sig=None, timeout: float = 30) -> None:
+def stop_group(proc, timeout: float = 30) -> None:
     """Stop a child started with start_new_session=True, and everything it started."""
-    import signal
-    import subprocess
+    from flows.stack import stop_group as stop
 
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, sig or signal.SIGINT)
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
+    stop(proc, timeout)
