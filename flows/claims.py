@@ -11,6 +11,7 @@ Quotes attached to no cue (a quoted purpose clause, a scare quote) are no claims
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,8 +26,13 @@ CUE_LEMMAS = frozenset(
     complain stress emphasise emphasize maintain contend concede recall reply testify tweet observe remark
     indicate signal forecast conclude denounce condemn dismiss reject threaten urge caution
     disclose affirm reiterate underline highlight describe ask think show find hope expect fear
-    feel know agree respond continue propose predict recommend question doubt worry demand""".split()
+    feel know agree respond continue propose predict recommend question doubt worry demand
+    call label dub brand term endorse criticize criticise praise defend cite""".split()
 )
+# Verbs whose object and its complement are the content: "called the deal a disaster",
+# "asked the crowd to stand", "described the race as a superhighway".
+OBJECT_SPAN_CUES = frozenset("call describe label dub brand term ask urge endorse criticize criticise praise "
+                             "defend cite accuse".split())
 # Cues whose clause is usually no report of speech unless a that-clause or quote follows.
 WEAK_CUES = frozenset("think show find hope expect fear feel know continue".split())
 # Verbs whose object alone can be the content ("Russia has denounced these claims").
@@ -98,7 +104,7 @@ def extract_claims(doc: Doc, mentions: list[Mention]) -> list[Claim]:
     claims: list[Claim] = []
     taken: set[int] = set()  # cue token indices already used
 
-    for claim in _according_to(doc, mentions, quotes, sent_index):
+    for claim in [*_according_to(doc, mentions, quotes, sent_index), *_colon_lines(doc, mentions, quotes)]:
         claims.append(_renumber(claim, len(claims)))
     for token in doc:
         if token.lemma_.lower() not in CUE_LEMMAS or token.pos_ not in {"VERB", "AUX"} or token.i in taken:
@@ -168,6 +174,40 @@ def _according_to(doc: Doc, mentions: list[Mention], quotes: list[tuple[int, int
                          text[start:end], start, end, sent_index.get(sent.start, 0),
                          CONFIDENCE[kind] if entity_id else CONFIDENCE[kind] - 0.15))
     return out
+
+
+_COLON_LINE = re.compile(r"^([^\n:]{2,60}?):[ \t]+(\S[^\n]*)$", re.M)
+
+
+def _colon_lines(doc: Doc, mentions: list[Mention], quotes: list[tuple[int, int]]) -> list[Claim]:
+    """"Sanders: Brexit's message could ..." / "BOULDUAN: You guys ...": a line opened by a
+    name and a colon gives the rest of the line to that name."""
+    text = doc.text
+    out = []
+    for match in _COLON_LINE.finditer(text):
+        s_start, s_end = match.span(1)
+        name = match.group(1).strip()
+        named = [m for m in mentions if s_start <= m.start_char and m.end_char <= s_end
+                 and m.label in {"PERSON", "ORG", "GPE", "NORP"}]
+        shouting = name.isupper() and len(name.split()) <= 3 and any(ch.isalpha() for ch in name)
+        if not named and not shouting or len(name.split()) > 5:
+            continue
+        start, end = _trim(text, *match.span(2))
+        if end - start < 15:
+            continue
+        entity_id = named[-1].entity_id if named else None
+        kind = _kind(text, start, end, quotes)
+        out.append(Claim(0, kind, name, entity_id, s_start, s_start + len(name), ":", match.end(1),
+                         text[start:end], start, end, _sentence_of(doc, start),
+                         CONFIDENCE[kind] if entity_id else CONFIDENCE[kind] - 0.15))
+    return out
+
+
+def _sentence_of(doc: Doc, offset: int) -> int:
+    for i, sent in enumerate(doc.sents):
+        if sent.start_char <= offset < sent.end_char:
+            return i
+    return 0
 
 
 def _renumber(claim: Claim, idx: int) -> Claim:
@@ -261,6 +301,11 @@ def _content(doc: Doc, verb: Token, quotes: list[tuple[int, int]], used: set[tup
     lemma = verb.lemma_.lower()
     if lemma in WEAK_CUES:
         return None  # "think", "show", ... report speech only with a clause or a quote
+    if lemma in OBJECT_SPAN_CUES:
+        objects = [c for c in verb.children if c.dep_ in {"dobj", "dative"} and c.i > verb.i]
+        if objects:
+            right = max(t.i for c in verb.rights if c.i >= objects[0].i and c.dep_ != "punct" for t in c.subtree)
+            return _trim(text, objects[0].left_edge.idx, _end(doc[right]))
     if lemma in COMMISSIVE_CUES:
         xcomps = [c for c in verb.children if c.dep_ == "xcomp"]
         if xcomps:
