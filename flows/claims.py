@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flows.entities import Mention
+from flows.nlp import sentence_map
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -96,15 +97,17 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def extract_claims(doc: Doc, mentions: list[Mention]) -> list[Claim]:
-    text = doc.text
+def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -> list[Claim]:
+    """`text` is doc.text when the caller has it already (doc.text is rebuilt on every access)."""
+    text = doc.text if text is None else text
     quotes = quote_spans(text)
     used_quotes: set[tuple[int, int]] = set()
-    sent_index = {sent.start: i for i, sent in enumerate(doc.sents)}
+    sents, sentence_of = sentence_map(doc)
     claims: list[Claim] = []
     taken: set[int] = set()  # cue token indices already used
 
-    for claim in [*_according_to(doc, mentions, quotes, sent_index), *_colon_lines(doc, mentions, quotes)]:
+    for claim in [*_according_to(doc, text, mentions, quotes, sents, sentence_of),
+                  *_colon_lines(doc, text, mentions, quotes, sentence_of)]:
         claims.append(_renumber(claim, len(claims)))
     for token in doc:
         if token.lemma_.lower() not in CUE_LEMMAS or token.pos_ not in {"VERB", "AUX"} or token.i in taken:
@@ -114,7 +117,7 @@ def extract_claims(doc: Doc, mentions: list[Mention]) -> list[Claim]:
         speaker_span, unattributed = _speaker(token)
         if speaker_span is None and not unattributed:
             continue
-        content = _content(doc, token, quotes, used_quotes)
+        content = _content(doc, text, token, sents[sentence_of[token.i]], quotes, used_quotes)
         if content is None:
             continue
         start, end, kind = content if len(content) == 3 else (*content, None)
@@ -139,18 +142,19 @@ def extract_claims(doc: Doc, mentions: list[Mention]) -> list[Claim]:
                 content=text[start:end],
                 content_start=start,
                 content_end=end,
-                sentence_idx=sent_index.get(token.sent.start, 0),
+                sentence_idx=sentence_of[token.i],
                 confidence=CONFIDENCE[kind] if entity_id or unattributed else CONFIDENCE[kind] - 0.15,
             )
         )
     return claims
 
 
-def _according_to(doc: Doc, mentions: list[Mention], quotes: list[tuple[int, int]],
-                  sent_index: dict[int, int]) -> list[Claim]:
+def _according_to(doc: Doc, text: str, mentions: list[Mention], quotes: list[tuple[int, int]],
+                  sents: list[Span], sentence_of: list[int]) -> list[Claim]:
     """"According to X, ..." / "..., according to X": X is the source, the rest of the sentence the content."""
-    text = doc.text
-    out = []
+    out: list[Claim] = []
+    if "ccording to" not in text:
+        return out
     for token in doc:
         if token.lower_ != "according" or token.i + 1 >= len(doc) or doc[token.i + 1].lower_ != "to":
             continue
@@ -159,7 +163,7 @@ def _according_to(doc: Doc, mentions: list[Mention], quotes: list[tuple[int, int
             continue
         source = _np_span(objects[0])
         phrase_start, phrase_end = token.idx, source.end_char
-        sent = token.sent
+        sent = sents[sentence_of[token.i]]
         before = _trim(text, sent.start_char, phrase_start)
         after = _trim(text, phrase_end, sent.end_char)
         start, end = before if before[1] - before[0] >= after[1] - after[0] else after
@@ -171,7 +175,7 @@ def _according_to(doc: Doc, mentions: list[Mention], quotes: list[tuple[int, int
         entity_id = _resolve_speaker(source, mentions, token.idx)
         kind = _kind(text, start, end, quotes)
         out.append(Claim(0, kind, text[s_start:s_end], entity_id, s_start, s_end, "according to", token.idx,
-                         text[start:end], start, end, sent_index.get(sent.start, 0),
+                         text[start:end], start, end, sentence_of[token.i],
                          CONFIDENCE[kind] if entity_id else CONFIDENCE[kind] - 0.15))
     return out
 
@@ -179,10 +183,10 @@ def _according_to(doc: Doc, mentions: list[Mention], quotes: list[tuple[int, int
 _COLON_LINE = re.compile(r"^([^\n:]{2,60}?):[ \t]+(\S[^\n]*)$", re.M)
 
 
-def _colon_lines(doc: Doc, mentions: list[Mention], quotes: list[tuple[int, int]]) -> list[Claim]:
+def _colon_lines(doc: Doc, text: str, mentions: list[Mention], quotes: list[tuple[int, int]],
+                 sentence_of: list[int]) -> list[Claim]:
     """"Sanders: Brexit's message could ..." / "BOULDUAN: You guys ...": a line opened by a
     name and a colon gives the rest of the line to that name."""
-    text = doc.text
     out = []
     for match in _COLON_LINE.finditer(text):
         s_start, s_end = match.span(1)
@@ -198,16 +202,14 @@ def _colon_lines(doc: Doc, mentions: list[Mention], quotes: list[tuple[int, int]
         entity_id = named[-1].entity_id if named else None
         kind = _kind(text, start, end, quotes)
         out.append(Claim(0, kind, name, entity_id, s_start, s_start + len(name), ":", match.end(1),
-                         text[start:end], start, end, _sentence_of(doc, start),
+                         text[start:end], start, end, _sentence_at(doc, sentence_of, start),
                          CONFIDENCE[kind] if entity_id else CONFIDENCE[kind] - 0.15))
     return out
 
 
-def _sentence_of(doc: Doc, offset: int) -> int:
-    for i, sent in enumerate(doc.sents):
-        if sent.start_char <= offset < sent.end_char:
-            return i
-    return 0
+def _sentence_at(doc: Doc, sentence_of: list[int], offset: int) -> int:
+    token = doc.char_span(offset, offset + 1, alignment_mode="expand")
+    return sentence_of[token.start] if token is not None and len(token) else 0
 
 
 def _renumber(claim: Claim, idx: int) -> Claim:
@@ -251,10 +253,9 @@ def _np_span(head: Token) -> Span:
     return doc[left : right + 1]
 
 
-def _content(doc: Doc, verb: Token, quotes: list[tuple[int, int]], used: set[tuple[int, int]]
+def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[int, int]], used: set[tuple[int, int]]
              ) -> tuple[int, int] | tuple[int, int, str] | None:
     """(start, end) of what the cue introduces, or (start, end, kind) when the shape decides the kind."""
-    text = doc.text
     # A quote right after the cue: `said, "..."` / `said: "..."`.
     after = _adjacent_quote(text, verb.idx + len(verb.text), quotes, forward=True)
     before = None
@@ -290,7 +291,7 @@ def _content(doc: Doc, verb: Token, quotes: list[tuple[int, int]], used: set[tup
         if comp.i > verb.i:
             # Reported speech after its cue runs to the end of the sentence
             # ("said he had offers, but “the offers were ...”").
-            end = max(end, _sentence_end(text, verb.sent))
+            end = max(end, _sentence_end(text, sent))
         start, end = _trim(text, start, end)
         # A quotation that opens inside the content runs on to its closing mark.
         for q_start, q_end in quotes:

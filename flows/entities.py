@@ -98,10 +98,10 @@ def _acronym(words: list[str]) -> str:
     return "".join(w[0] for w in words if w[:1].isupper())
 
 
-def extract_mentions(doc: Doc, aliases: AliasTable | None = None) -> list[Mention]:
+def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | None = None) -> list[Mention]:
     """Entity mentions with clean edges and in-document canonical names."""
     aliases = aliases or load_aliases()
-    text = doc.text
+    text = doc.text if text is None else text
     sent_starts = [sent.start_char for sent in doc.sents]
     raw: list[tuple[int, int, str]] = []
     for ent in doc.ents:

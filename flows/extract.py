@@ -34,9 +34,10 @@ class Extraction:
 
 
 def extract_doc(article_id: str, doc: Doc, model: str) -> Extraction:
-    mentions = extract_mentions(doc)
-    claims = extract_claims(doc, mentions)
-    quantities = tuple((q, claim_for(q, claims)) for q in extract_quantities(doc))
+    text = doc.text  # rebuilt from the tokens on every access: once per document
+    mentions = extract_mentions(doc, text=text)
+    claims = extract_claims(doc, mentions, text)
+    quantities = tuple((q, claim_for(q, claims)) for q in extract_quantities(doc, text))
     return Extraction(article_id, model, tuple(mentions), tuple(claims), quantities)
 
 

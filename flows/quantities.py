@@ -89,24 +89,27 @@ def numeric_core(text: str, start: int, end: int) -> tuple[int, int]:
     return (start + match.start(), end) if match else (start, end)
 
 
-def extract_quantities(doc: Doc) -> list[Quantity]:
+def extract_quantities(doc: Doc, text: str | None = None) -> list[Quantity]:
+    from flows.nlp import sentence_map
+
     out = []
-    sent_index = {sent.start: i for i, sent in enumerate(doc.sents)}
+    _, sentence_of = sentence_map(doc)
+    text = doc.text if text is None else text  # doc.text rebuilds the string on every access
     for ent in doc.ents:
         if ent.label_ not in QUANTITY_LABELS:
             continue
         value = parse_number(ent.text)
         if value is None:
             continue
-        start, end = numeric_core(doc.text, ent.start_char, ent.end_char)
+        start, end = numeric_core(text, ent.start_char, ent.end_char)
         out.append(
             Quantity(
                 start_char=start,
                 end_char=end,
-                text=doc.text[start:end],
+                text=text[start:end],
                 value=value,
                 unit=unit_for(ent),
-                sentence_idx=sent_index.get(ent.sent.start, 0),
+                sentence_idx=sentence_of[ent.start],
             )
         )
     return out
