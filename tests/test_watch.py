@@ -60,7 +60,7 @@ def test_delivery_gives_up_only_when_stopped():
     assert deliver(down, ["a.txt"], stop=lambda: True) is False
 
 
-@pytest.mark.parametrize("stable", [0.1])
+@pytest.mark.parametrize("stable", [0.5])
 def test_watch_announces_a_settled_file(tmp_path, stable):
     """The real watcher over a real folder, with a recording sender instead of Prefect."""
     import threading
