@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from flows import lake  # noqa: E402
 from flows.parse import ParseError, parse_article  # noqa: E402
-from flows.settings import Settings  # noqa: E402
+from flows.settings import REPORTS_DIR, Settings  # noqa: E402
 from flows.sources import scan  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "bbc"
@@ -147,7 +147,7 @@ def time_reports(settings: Settings) -> dict[str, float]:
     con = lake.open_reader(settings)
     times = {}
     try:
-        for path in sorted(lake.REPORTS_DIR.glob("*.sql")):
+        for path in sorted(REPORTS_DIR.glob("*.sql")):
             text = path.read_text(encoding="utf-8")
             params = {"speaker": "Blair"} if "$speaker" in text else None
             lake.query(con, text, params)  # warm the file metadata cache once

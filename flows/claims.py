@@ -120,7 +120,7 @@ def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -
         content = _content(doc, text, token, sents[sentence_of[token.i]], quotes, used_quotes)
         if content is None:
             continue
-        start, end, kind = content if len(content) == 3 else (*content, None)
+        start, end, kind = content
         kind = "unattributed" if unattributed else kind or _kind(text, start, end, quotes)
         speaker_text, entity_id = (None, None)
         s_start = s_end = None
@@ -254,8 +254,8 @@ def _np_span(head: Token) -> Span:
 
 
 def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[int, int]], used: set[tuple[int, int]]
-             ) -> tuple[int, int] | tuple[int, int, str] | None:
-    """(start, end) of what the cue introduces, or (start, end, kind) when the shape decides the kind."""
+             ) -> tuple[int, int, str | None] | None:
+    """(start, end, kind) of what the cue introduces; kind is None unless the shape decides it."""
     # A quote right after the cue: `said, "..."` / `said: "..."`.
     after = _adjacent_quote(text, verb.idx + len(verb.text), quotes, forward=True)
     before = None
@@ -276,7 +276,7 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
             if follow is not None and follow not in used:
                 used.add(follow)
                 return after[0], follow[1], "direct"
-        return after
+        return (*after, None)
     # The parser sometimes files a that-clause as advcl ("reported ... that X").
     comps = [
         c
@@ -298,7 +298,7 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
             if start <= q_start - 1 < end < q_end:
                 end = q_end
                 used.add((q_start, q_end))
-        return (start, end) if end > start else None
+        return (start, end, None) if end > start else None
     lemma = verb.lemma_.lower()
     if lemma in WEAK_CUES:
         return None  # "think", "show", ... report speech only with a clause or a quote
@@ -306,15 +306,15 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
         objects = [c for c in verb.children if c.dep_ in {"dobj", "dative"} and c.i > verb.i]
         if objects:
             right = max(t.i for c in verb.rights if c.i >= objects[0].i and c.dep_ != "punct" for t in c.subtree)
-            return _trim(text, objects[0].left_edge.idx, _end(doc[right]))
+            return (*_trim(text, objects[0].left_edge.idx, _end(doc[right])), None)
     if lemma in COMMISSIVE_CUES:
         xcomps = [c for c in verb.children if c.dep_ == "xcomp"]
         if xcomps:
-            return _trim(text, xcomps[0].left_edge.idx, _end(xcomps[0].right_edge))
+            return (*_trim(text, xcomps[0].left_edge.idx, _end(xcomps[0].right_edge)), None)
     if lemma in OBJECT_CUES:
         objects = [c for c in verb.children if c.dep_ == "dobj"]
         if objects:
-            return _trim(text, objects[0].left_edge.idx, _end(objects[0].right_edge))
+            return (*_trim(text, objects[0].left_edge.idx, _end(objects[0].right_edge)), None)
     return None
 
 

@@ -16,23 +16,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.settings import PROJECT_ROOT, Settings
+from flows.settings import REPORTS_DIR, Settings
 
 app = typer.Typer(help="newsdesk: news articles in seeds/ -> a DuckLake warehouse of articles, entities and claims.",
                   no_args_is_help=True, add_completion=False)
 # Off a terminal (pipes, make), wrap tables at a width that keeps text readable.
 console = Console() if sys.stdout.isatty() else Console(width=160)
 err = Console(stderr=True)
-REPORTS_DIR = PROJECT_ROOT / "warehouse" / "reports"  # = lake.REPORTS_DIR, without importing duckdb
 
 SeedsOpt = Annotated[Optional[Path], typer.Option("--seeds", help="incoming articles [env NEWSDESK_SEEDS; default seeds/]")]
 WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", help="warehouse folder [env NEWSDESK_WAREHOUSE; default warehouse/]")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | csv | jsonl")]
-
-
-def load_settings(seeds: Path | None, warehouse: Path | None) -> Settings:
-    overrides = {k: v for k, v in {"seeds": seeds, "warehouse": warehouse}.items() if v is not None}
-    return Settings(**overrides)
 
 
 @app.command()
@@ -45,7 +39,7 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
     from flows.nlp import ModelError, check_model_installed
     from flows.pending import pending_work
 
-    settings = load_settings(seeds, warehouse)
+    settings = Settings.for_folders(seeds, warehouse)
     if not settings.seeds_dir.is_dir():
         err.print(f"[red]seeds folder {settings.seeds_dir} does not exist[/red]")
         raise typer.Exit(2)
@@ -132,7 +126,7 @@ def eval_command(
     if not entities_gold and not claims_gold:
         err.print("[red]give --entities-gold and/or --claims-gold[/red]")
         raise typer.Exit(2)
-    settings = load_settings(texts, warehouse or Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
+    settings = Settings.for_folders(texts, warehouse or Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
     settings.apply_prefect_defaults()
     from flows.evaluate import evaluate
 
@@ -158,7 +152,7 @@ def quarantine(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
     """List quarantined files and why; --retry queues them for the next run."""
     from flows import lake
 
-    settings = load_settings(seeds, warehouse)
+    settings = Settings.for_folders(seeds, warehouse)
     if retry:
         con = _writer(settings)
         try:
@@ -178,7 +172,7 @@ def quarantine(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
 def sql_command(query: Annotated[str, typer.Argument(help="one SELECT statement")],
                 seeds: SeedsOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
     """Run a read-only SQL query against the warehouse."""
-    _run_query(load_settings(seeds, warehouse), query, format)
+    _run_query(Settings.for_folders(seeds, warehouse), query, format)
 
 
 @app.command()
@@ -213,7 +207,7 @@ def report(name: Annotated[str, typer.Argument(help="report name, see `newsdesk 
     if missing:
         err.print(f"[red]report {name!r} needs " + " ".join(f"--param {m}=VALUE" for m in missing) + "[/red]")
         raise typer.Exit(2)
-    _run_query(load_settings(seeds, warehouse), text, format, params)
+    _run_query(Settings.for_folders(seeds, warehouse), text, format, params)
 
 
 @app.command()
@@ -221,7 +215,7 @@ def status(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Table counts, the last runs, and quarantined files."""
     from flows import lake
 
-    settings = load_settings(seeds, warehouse)
+    settings = Settings.for_folders(seeds, warehouse)
     con = _reader(settings)
     counts = Table("table", "rows", title="warehouse " + str(settings.warehouse_dir))
     for name in ("articles", "mentions", "entities", "claims", "quantities", "sources", "runs"):
@@ -270,7 +264,7 @@ def watch(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Watch seeds/ and announce settled changes as Prefect events (newsdesk.seeds.changed)."""
     from flows.watch import watch as run_watch
 
-    settings = load_settings(seeds, warehouse)
+    settings = Settings.for_folders(seeds, warehouse)
     _require_api(settings)
     _log_to_stderr()
     run_watch(settings, stop=_stop_flag())
@@ -281,7 +275,7 @@ def serve(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Register the ingest and maintain deployments and run their flow runs, model kept warm."""
     from flows.serve import serve as run_serve
 
-    settings = load_settings(seeds, warehouse)
+    settings = Settings.for_folders(seeds, warehouse)
     _require_api(settings)
     _log_to_stderr()
     run_serve(settings, stop=_stop_flag())
@@ -290,7 +284,7 @@ def serve(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
 @app.command()
 def maintain(warehouse: WarehouseOpt = None) -> None:
     """DuckLake upkeep now: merge small files, expire old snapshots, refresh report artifacts."""
-    settings = load_settings(None, warehouse)
+    settings = Settings.for_folders(None, warehouse)
     settings.apply_prefect_defaults()
     from flows.maintain import maintain as run_maintain
 
@@ -303,7 +297,7 @@ def up(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """The whole local stack: a Prefect server (unless one answers), serve and watch. Ctrl-C stops it."""
     from flows.stack import run_stack
 
-    settings = load_settings(seeds, warehouse)
+    settings = Settings.for_folders(seeds, warehouse)
     settings.apply_prefect_defaults()
     raise typer.Exit(run_stack(settings, console))
 

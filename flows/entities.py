@@ -9,6 +9,7 @@ class and the canonical name, so it is the same across articles.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import re
@@ -168,6 +169,4 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | No
 
 
 def _sentence_index(sent_starts: list[int], offset: int) -> int:
-    import bisect
-
     return max(0, bisect.bisect_right(sent_starts, offset) - 1)

@@ -10,8 +10,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows import lake
-from flows.ingest import ingest, settings_for
+from flows.ingest import ingest
 from flows.parse import decode
+from flows.settings import Settings
 from flows.scoring import (ZERO, PredictedClaim, Span, align, gold_attributions, gold_entities,
                            predicted_entities, score_claims, score_entities)
 from flows.summary import markdown_table
@@ -87,7 +88,7 @@ def evaluate(texts: str, warehouse: str, entities_gold: str | None = None, claim
     """Ingest `texts` into `warehouse` (a no-op when already there), then score it against gold."""
     logger = get_run_logger()
     ingest(seeds=texts, warehouse=warehouse, trigger="evaluate")
-    settings = settings_for(texts, warehouse)
+    settings = Settings.for_folders(texts, warehouse)
     result = score_warehouse(settings, load_gold(entities_gold), load_gold(claims_gold))
     if result["missing"]:
         logger.warning("%d gold documents have no ingested article: %s", len(result["missing"]),

@@ -55,11 +55,6 @@ class PreparedBatch:
         return [(o.article.article_id, o.article.text) for o in self.outcomes if o.needs_extraction and o.article]
 
 
-def settings_for(seeds: str | None, warehouse: str | None) -> Settings:
-    overrides = {k: v for k, v in {"seeds": seeds, "warehouse": warehouse}.items() if v}
-    return Settings(**overrides)
-
-
 def chunks(items: Sequence[FileStat], size: int) -> Iterator[list[FileStat]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
@@ -182,7 +177,7 @@ def ingest(
     repeated event never matters; `sweep=False` limits it to `paths`.
     `reextract` also re-runs extraction for articles an older extractor made.
     """
-    settings = settings_for(seeds, warehouse)
+    settings = Settings.for_folders(seeds, warehouse)
     logger = get_run_logger()
     run_id = str(flow_run.id or uuid.uuid4())
     summary = RunSummary(run_id=run_id, trigger=trigger)

@@ -20,14 +20,13 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from flows.settings import Settings
+from flows.settings import CHECKS_DIR, PROJECT_ROOT, Settings
 from flows.sources import KnownSource
 
 T = TypeVar("T")
 SQL_DIR = Path(__file__).with_name("sql")
-WAREHOUSE_SQL = Path(__file__).resolve().parent.parent / "warehouse"
-REPORTS_DIR = WAREHOUSE_SQL / "reports"
-CHECKS_DIR = WAREHOUSE_SQL / "checks"
+WAREHOUSE_SQL = PROJECT_ROOT / "warehouse"
+
 CATALOG_ALIAS = "news"
 READ_ONLY_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 # Storage failures (not bugs): reported as WarehouseError with the cause.

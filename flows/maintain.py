@@ -7,7 +7,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows import lake
-from flows.ingest import settings_for
+from flows.settings import REPORTS_DIR, Settings
 
 REPORT_ROWS = 50
 
@@ -15,7 +15,7 @@ REPORT_ROWS = 50
 @task(name="compact-warehouse", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def compact_warehouse(warehouse: str | None) -> dict[str, int]:
     """Merge small Parquet files, expire old snapshots, delete files nothing references."""
-    settings = settings_for(None, warehouse)
+    settings = Settings.for_folders(None, warehouse)
     con = lake.connect(settings)
     try:
         return lake.maintain(con, settings)
@@ -26,11 +26,11 @@ def compact_warehouse(warehouse: str | None) -> dict[str, int]:
 @task(name="refresh-reports", cache_policy=NO_CACHE)
 def refresh_reports(warehouse: str | None) -> list[str]:
     """Every parameterless report as a table artifact, for the Prefect UI."""
-    settings = settings_for(None, warehouse)
+    settings = Settings.for_folders(None, warehouse)
     con = lake.open_reader(settings)
     names = []
     try:
-        for path in sorted(lake.REPORTS_DIR.glob("*.sql")):
+        for path in sorted(REPORTS_DIR.glob("*.sql")):
             text = path.read_text(encoding="utf-8")
             if "$" in text:
                 continue  # needs parameters

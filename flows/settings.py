@@ -10,6 +10,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REPORTS_DIR = PROJECT_ROOT / "warehouse" / "reports"
+CHECKS_DIR = PROJECT_ROOT / "warehouse" / "checks"
 
 
 class Settings(BaseSettings):
@@ -44,6 +46,12 @@ class Settings(BaseSettings):
     server_host: str = Field("127.0.0.1", description="`newsdesk up`: where the Prefect server listens")
     server_port: int = Field(4200, ge=1, le=65535, description="`newsdesk up`: Prefect server port")
     prefect_home: Path | None = Field(None, description="PREFECT_HOME when not set; default <project>/.prefect")
+
+    @classmethod
+    def for_folders(cls, seeds: str | Path | None = None, warehouse: str | Path | None = None) -> Settings:
+        """Environment settings, with the folders given on a command line or as flow parameters."""
+        overrides = {k: v for k, v in {"seeds": seeds, "warehouse": warehouse}.items() if v}
+        return cls(**overrides)
 
     @cached_property
     def seeds_dir(self) -> Path:
