@@ -19,6 +19,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from flows import lake
 from flows.extract import EXTRACTOR_VERSION, Extraction, Extractor
@@ -270,7 +271,7 @@ def _ingest_pending(con, settings: Settings, pending: Plan, known: dict[str, Kno
         batch, prepared, future = in_flight.popleft()
         extractions = future.result()
         rows = build_rows(prepared, extractions, known, summary.run_id, datetime.now(timezone.utc))
-        retired = commit_batch(con, settings, rows, fault)
+        retired = commit_batch(con, settings, quote(rows), fault)
         summary.added += len(rows.articles)
         summary.existing += sum(1 for o in prepared.outcomes if o.article and not o.needs_extraction)
         summary.retired += len(retired)
@@ -283,10 +284,13 @@ def _ingest_pending(con, settings: Settings, pending: Plan, known: dict[str, Kno
         for listener in _progress_listeners:
             listener(done, total)
 
+    # quote(): otherwise Prefect walks every element of every task argument
+    # looking for futures; on the BBC corpus that walk was 65% of the main
+    # process's CPU (py-spy), competing with the spaCy workers for 2 cores.
     with Extractor(settings.model, workers, settings.nlp_batch_size) as extractor:
         for batch in batches:
-            prepared = read_batch(batch, settings, known_articles)
-            in_flight.append((batch, prepared, extract_batch.submit(prepared.to_extract(), extractor)))
+            prepared = read_batch(quote(batch), settings, quote(known_articles))
+            in_flight.append((batch, prepared, extract_batch.submit(quote(prepared.to_extract()), extractor)))
             while len(in_flight) > workers:
                 commit_oldest()
         while in_flight:
