@@ -4,7 +4,13 @@ One run measures, over a corpus (default ../shared/corpora/bbc):
   1. baseline  bare nlp.pipe, same model, components, batch size, n_process
   2. cold      `newsdesk ingest` into an empty warehouse, temporary Prefect server included
   3. warm      the same command again, nothing changed
-  4. changed   one file edited among all of them (and that file's own extraction time)
+  4. changed   one file edited among all of them, three ways, each beside that file's own
+               extraction time:
+                 cli        `newsdesk ingest`, starting a temporary Prefect server
+                 cli_server `newsdesk ingest` while a Prefect server runs (no temporary one)
+                 service    the running stack (`newsdesk up`: watch -> event -> serve): file
+                            landed -> its row visible, median of 5 edits after a warm-up,
+                            and the flow run's own duration
   5. reports   every warehouse/reports/*.sql on a warehouse scaled up to --scale-articles
 
     .venv/bin/python bench/ingest.py [--corpus DIR] [--scale-articles 100000] [--json out.json]
@@ -16,9 +22,13 @@ process tree, sampled from /proc every 0.2 s.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
+import signal
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +43,7 @@ from flows import lake  # noqa: E402
 from flows.parse import ParseError, parse_article  # noqa: E402
 from flows.settings import REPORTS_DIR, Settings  # noqa: E402
 from flows.sources import scan  # noqa: E402
+from flows.stack import api_healthy, stop_group  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "bbc"
 
@@ -195,13 +206,19 @@ def main() -> None:
     result["warm_fraction_of_cold"] = round(seconds / result["cold"]["seconds"], 4)
 
     print("4/5 one changed file ...", flush=True)
-    target = sorted(seeds.rglob("*.txt"))[0]
-    target.write_text(target.read_text(encoding="latin-1") + "\nThe editor said that this line is new.\n",
-                      encoding="latin-1")
-    own = own_extraction_seconds(target, settings)
-    seconds, peak, _ = run_cli(["ingest"], env)
-    result["changed"] = {"seconds": round(seconds, 2), "own_extraction_s": round(own, 3),
-                         "overhead_s": round(seconds - own, 2), "peak_rss_mb": mb(peak)}
+    files = sorted(seeds.rglob("*.txt"))
+    result["changed"] = {"cli": changed_via_cli(files[0], settings, env, work)}
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {**env, "NEWSDESK_SERVER_PORT": str(port), "NEWSDESK_USE_RUNNING_SERVER": "true"}
+    server = start_group([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                          "--port", str(port)], env, work / "server.log")
+    try:
+        wait_until(lambda: api_healthy(api), 120, "the Prefect server did not start")
+        result["changed"]["cli_server"] = changed_via_cli(files[1], settings, env, work)
+        result["changed"]["service"] = changed_via_service(files[2:8], settings, env, api, work)
+    finally:
+        stop_group(server)
 
     print(f"5/5 reports at {args.scale_articles:,} articles ...", flush=True)
     scaled = scale_up(settings, args.scale_articles)
@@ -210,12 +227,98 @@ def main() -> None:
     print(json.dumps(result, indent=2))
     print(f"\ncold ingest / bare nlp.pipe throughput: {result['cold_vs_baseline']:.2f}")
     print(f"warm re-run / cold: {result['warm_fraction_of_cold']:.2%}")
-    print(f"one changed file: {result['changed']['seconds']} s ({result['changed']['own_extraction_s']} s of it "
-          f"the file's own extraction)")
-    print(f"peak tree RSS: baseline {result['baseline']['peak_rss_mb']} MB, cold {result['cold']['peak_rss_mb']} MB")
+    for way, figures in result["changed"].items():
+        print(f"one changed file, {way}: {figures['seconds']} s ({figures['own_extraction_s']} s of it the file's "
+              f"own extraction" + (f"; median of {figures['edits']} edits, max {figures['max_s']} s; flow run "
+                                   f"{figures['flow_run_s']} s, watcher settle {figures['settle_s']} s"
+                                   if way == "service" else "") + ")")
+    print(f"peak tree RSS: baseline {result['baseline']['peak_rss_mb']} MB, cold {result['cold']['peak_rss_mb']} MB, "
+          f"warm {result['warm']['peak_rss_mb']} MB, " + ", ".join(
+              f"changed/{way} {figures['peak_rss_mb']} MB" for way, figures in result["changed"].items()))
     print("reports: " + ", ".join(f"{k} {v} s" for k, v in result["reports"]["seconds"].items()))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
+
+
+def edit(path: Path, note: str, aside: Path) -> bytes:
+    """Append a sentence the way an editor's tool saves: write aside (outside seeds/), rename over."""
+    data = path.read_bytes() + f"\nThe editor said that {note}.\n".encode()
+    staging = aside / f"edit-{path.name}"
+    staging.write_bytes(data)
+    os.replace(staging, path)
+    return data
+
+
+def changed_via_cli(path: Path, settings: Settings, env: dict[str, str], work: Path) -> dict:
+    edit(path, "this line is new", work)
+    own = own_extraction_seconds(path, settings)
+    seconds, peak, out = run_cli(["ingest"], env)
+    if "1 articles added" not in out:
+        sys.exit(f"the changed file was not ingested:\n{out[-2000:]}")
+    return {"seconds": round(seconds, 2), "own_extraction_s": round(own, 3), "overhead_s": round(seconds - own, 2),
+            "peak_rss_mb": mb(peak), "temporary_server": "Starting temporary server" in out}
+
+
+def changed_via_service(paths: list[Path], settings: Settings, env: dict[str, str], api: str, work: Path) -> dict:
+    """`newsdesk up` (it finds the running server and adds serve + watch), one warm-up
+    edit, then one edit at a time: file landed -> its row visible to a reader."""
+    log = work / "up.log"
+    up = start_group([sys.executable, "-m", "flows.cli", "up"], env, log)
+    try:
+        wait_until(lambda: "watching" in log.read_text() and "serving" in log.read_text(), 180,
+                   f"the stack did not come up; see {log}")
+        con = lake.open_reader(settings)  # one reader, as an analyst's session: it sees each new snapshot
+        latencies, runs = [], []
+        with TreeRSS(up.pid) as rss:
+            for i, path in enumerate(paths):
+                relative = path.relative_to(settings.seeds_dir).as_posix()
+                sha = hashlib.sha256(edit(path, f"the service saw edit {i}", work)).hexdigest()
+                landed = time.monotonic()
+                wait_until(lambda: source_sha(con, relative) == sha, 120, "the service did not ingest the edit")
+                if i:  # the first edit warms the serve process up
+                    latencies.append(time.monotonic() - landed)
+                    runs.append(newest_ingest_run_seconds(api))
+                time.sleep(1)
+        con.close()
+        own = own_extraction_seconds(paths[-1], settings)
+        return {"seconds": round(statistics.median(latencies), 2), "max_s": round(max(latencies), 2),
+                "edits": len(latencies), "own_extraction_s": round(own, 3),
+                "overhead_s": round(statistics.median(latencies) - own, 2),
+                "flow_run_s": round(statistics.median(runs), 2), "settle_s": settings.watch_stable_seconds,
+                "peak_rss_mb": mb(rss.peak)}
+    finally:
+        stop_group(up)
+
+
+def source_sha(con, path: str) -> str | None:
+    row = con.execute("select content_sha256 from sources where path = ?", [path]).fetchone()
+    return row[0] if row else None
+
+
+def newest_ingest_run_seconds(api: str) -> float | None:
+    import httpx
+
+    runs = httpx.post(f"{api}/flow_runs/filter", json={"sort": "START_TIME_DESC", "limit": 1,
+                                                       "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}})
+    return round(runs.json()[0]["total_run_time"], 2) if runs.json() else None
+
+
+def start_group(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(args, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_until(ready, timeout: float, failure: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            sys.exit(failure)
+        time.sleep(0.05)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def lake_count(settings: Settings) -> int:

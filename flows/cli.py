@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.settings import REPORTS_DIR, Settings
+from flows.settings import REPORTS_DIR, Settings, in_process_run_settings
 
 app = typer.Typer(help="newsdesk: news articles in seeds/ -> a DuckLake warehouse of articles, entities and claims.",
                   no_args_is_help=True, add_completion=False)
@@ -38,6 +38,7 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
     from flows.lake import WarehouseError
     from flows.nlp import ModelError, check_model_installed
     from flows.pending import pending_work
+    from flows.sources import scan
 
     settings = Settings.for_folders(seeds, warehouse)
     if not settings.seeds_dir.is_dir():
@@ -52,8 +53,14 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
     except (ModelError, WarehouseError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    from flows.extract import prestart, workers_for
+
+    total = len(plan.pending) if plan else len(path) if path else sum(1 for _ in scan(settings.seeds_dir))
+    # The model loads while Prefect starts (a temporary server takes seconds), not after.
+    prestart(settings.model, workers_for(total, settings.n_process, settings.batch_size))
+    _use_running_server(settings)
     settings.apply_prefect_defaults()
-    counts = _run_ingest_flow(settings, path, fault, reextract, total=len(plan.pending) if plan else None)
+    counts = _run_ingest_flow(settings, path, fault, reextract, total=total)
     console.print(
         f"Ingested: {counts['added']} articles added, {counts['existing']} already known, "
         f"{counts['unchanged']} unchanged, {counts['quarantined']} quarantined, {counts['deleted']} deleted, "
@@ -61,6 +68,17 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
     )
     if counts["quarantined"]:
         console.print("See `newsdesk quarantine` for the reasons.")
+
+
+def _use_running_server(settings: Settings) -> None:
+    """With no PREFECT_API_URL chosen, run on `newsdesk up`'s server if it answers:
+    the run shows in that UI, and no temporary server is started (about 5 s)."""
+    if "PREFECT_API_URL" in os.environ or not settings.use_running_server:
+        return
+    from flows.stack import api_healthy
+
+    if api_healthy(settings.server_api, timeout=0.5):
+        os.environ["PREFECT_API_URL"] = settings.server_api
 
 
 def _run_ingest_flow(settings: Settings, path: list[str] | None, fault: str | None, reextract: bool,
@@ -78,9 +96,10 @@ def _run_ingest_flow(settings: Settings, path: list[str] | None, fault: str | No
         ingest_module.on_progress(lambda done, all_: progress.update(task_id, completed=done, total=all_))
         progress.start()
     try:
-        return ingest_module.ingest(seeds=str(settings.seeds_dir), warehouse=str(settings.warehouse_dir),
-                                    paths=path or None, trigger="manual", sweep=not path, reextract=reextract,
-                                    fault=fault)
+        with in_process_run_settings():
+            return ingest_module.ingest(seeds=str(settings.seeds_dir), warehouse=str(settings.warehouse_dir),
+                                        paths=path or None, trigger="manual", sweep=not path,
+                                        reextract=reextract, fault=fault)
     except (ModelError, WarehouseError) as exc:
         err.print(f"[red]ingest failed: {exc}[/red]")
         raise typer.Exit(2) from None

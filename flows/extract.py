@@ -61,6 +61,47 @@ def _warm(model_name: str) -> None:
     load_model(model_name)
 
 
+def workers_for(items: int, n_process: int, batch_size: int) -> int:
+    """Worker processes pay off only when a run has more than one batch."""
+    return n_process if items > batch_size else 1
+
+
+# One model load started ahead of time by `prestart`, taken over by the next Extractor.
+_prestarted: dict[tuple[str, int], tuple[ProcessPoolExecutor | None, list]] = {}
+
+
+def prestart(model_name: str, n_process: int) -> None:
+    """Begin loading the model now, in the worker processes (or on a thread for
+    one process), so the load overlaps Prefect's start-up instead of following it."""
+    _discard_prestarted()
+    if n_process > 1:
+        pool = _spawn_pool(n_process)
+        _prestarted[(model_name, n_process)] = (pool, [pool.submit(_warm, model_name) for _ in range(n_process)])
+    else:
+        loader = threading.Thread(target=_load_ignoring_errors, args=(model_name,), daemon=True)
+        loader.start()
+        _prestarted[(model_name, 1)] = (None, [loader])
+
+
+def _load_ignoring_errors(model_name: str) -> None:
+    try:
+        load_model(model_name)
+    except Exception:  # noqa: BLE001 - the Extractor loads again and reports the error itself
+        pass
+
+
+def _discard_prestarted() -> None:
+    for pool, _ in _prestarted.values():
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+    _prestarted.clear()
+
+
+def _spawn_pool(n_process: int) -> ProcessPoolExecutor:
+    # spawn, not fork: the parent runs Prefect's threads and event loop.
+    return ProcessPoolExecutor(max_workers=n_process, mp_context=multiprocessing.get_context("spawn"))
+
+
 class Extractor:
     """Runs extraction on n_process worker processes, or inline (one at a time) for 1."""
 
@@ -69,17 +110,21 @@ class Extractor:
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        pool, started = _prestarted.pop((model_name, n_process), (None, []))
+        _discard_prestarted()  # started for another shape of run: not needed
         if n_process > 1:
-            # spawn, not fork: the parent runs Prefect's threads and event loop.
-            self._pool = ProcessPoolExecutor(
-                max_workers=n_process,
-                mp_context=multiprocessing.get_context("spawn"),
-            )
+            self._pool = pool or _spawn_pool(n_process)
             # Load the model in every worker now, so a missing model fails here
             # with its own message rather than as a broken pool later.
-            for warm in [self._pool.submit(_warm, model_name) for _ in range(n_process)]:
-                warm.result()
+            try:
+                for warm in started or [self._pool.submit(_warm, model_name) for _ in range(n_process)]:
+                    warm.result()
+            except BaseException:
+                self.close()
+                raise
         else:
+            for loader in started:
+                loader.join()  # wait for it rather than load a second copy
             load_model(model_name)  # fail fast, before any batch is read
 
     def run(self, items: list[tuple[str, str]]) -> list[Extraction]:

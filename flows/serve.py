@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from flows.settings import Settings
+from flows.settings import Settings, in_process_run_settings
 from flows.watch import EVENT_NAME
 
 log = logging.getLogger("newsdesk.serve")
@@ -124,7 +124,7 @@ def serve(settings: Settings, stop=lambda: False) -> None:
     if deployments is None:
         return
     log.info("serving deployments %s", ", ".join(sorted(name for name in deployments.values())))
-    with get_client(sync_client=True) as client:
+    with in_process_run_settings(), get_client(sync_client=True) as client:
         while not stop():
             try:
                 runs = client.get_scheduled_flow_runs_for_deployments(

@@ -17,9 +17,9 @@ import httpx
 from flows.settings import Settings
 
 
-def api_healthy(api: str) -> bool:
+def api_healthy(api: str, timeout: float = 2) -> bool:
     try:
-        return httpx.get(f"{api}/health", timeout=2).status_code == 200
+        return httpx.get(f"{api}/health", timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -44,7 +44,7 @@ def stop_group(proc: subprocess.Popen, timeout: float = 30) -> None:
 
 
 def run_stack(settings: Settings, console) -> int:
-    api = f"http://{settings.server_host}:{settings.server_port}/api"
+    api = settings.server_api
     ui = f"http://{settings.server_host}:{settings.server_port}"
     env = {**os.environ, "PREFECT_API_URL": api, "NEWSDESK_SEEDS": str(settings.seeds_dir),
            "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir)}

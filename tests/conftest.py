@@ -16,6 +16,8 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("PREFECT_API_URL", None)
 for _name in [k for k in os.environ if k.startswith("NEWSDESK_")]:
     os.environ.pop(_name)
+# A developer's own `newsdesk up` must not receive the tests' runs.
+os.environ["NEWSDESK_USE_RUNNING_SERVER"] = "false"
 
 from flows.settings import PROJECT_ROOT, Settings  # noqa: E402
 

@@ -133,7 +133,7 @@ def test_file_changed_while_read_is_left_for_the_next_run(workspace):
         read_source(workspace.seeds_dir, stat, 10_000, after_read=append)
 
     target.unlink()  # deleted between discovery and reading
-    prepared = read_batch.fn([stat], workspace, set())
+    prepared = read_batch([stat], workspace, set())
     assert prepared.outcomes == [] and prepared.retry_later == 1
     counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
     assert counts["quarantined"] == 0

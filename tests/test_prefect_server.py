@@ -41,4 +41,35 @@ def test_ingest_against_a_running_server(prefect_api, workspace):
     assert "Mark Rutte" in markdown and "articles added" in markdown
     task_names = {t["name"].rsplit("-", 1)[0] for t in
                   httpx.post(f"{prefect_api}/task_runs/filter", json={"limit": 50}).json()}
-    assert task_names == {"read-batch", "extract-batch", "commit-batch"}
+    assert task_names == {"extract-batch", "commit-batch"}
+
+
+def test_ingest_uses_the_running_stack_server_instead_of_a_temporary_one(prefect_api, workspace):
+    """With no PREFECT_API_URL, `newsdesk ingest` finds `newsdesk up`'s server at
+    NEWSDESK_SERVER_HOST/PORT and runs there, visible in its UI."""
+    port = httpx.URL(prefect_api).port
+    before = {r["id"] for r in httpx.post(f"{prefect_api}/flow_runs/filter", json={"limit": 50}).json()}
+    env = {**os.environ, "NEWSDESK_USE_RUNNING_SERVER": "true", "NEWSDESK_SERVER_PORT": str(port)}
+    env.pop("PREFECT_API_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(workspace.seeds_dir),
+         "--warehouse", str(workspace.warehouse_dir)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Starting temporary server" not in result.stderr + result.stdout
+    new = [r for r in httpx.post(f"{prefect_api}/flow_runs/filter", json={"limit": 50}).json()
+           if r["id"] not in before]
+    assert [r["state_type"] for r in new] == ["COMPLETED"]
+
+
+def test_ingest_starts_a_temporary_server_when_none_answers(workspace):
+    env = {**os.environ, "NEWSDESK_USE_RUNNING_SERVER": "true", "NEWSDESK_SERVER_PORT": str(free_port())}
+    env.pop("PREFECT_API_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(workspace.seeds_dir),
+         "--warehouse", str(workspace.warehouse_dir)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Starting temporary server" in result.stderr + result.stdout
