@@ -40,7 +40,29 @@ WEAK_CUES = frozenset("think show find hope expect fear feel know continue".spli
 OBJECT_CUES = frozenset("deny denounce confirm announce reject dismiss condemn report reveal disclose".split())
 # Verbs whose infinitive complement is the content ("South Korea vows to respond").
 COMMISSIVE_CUES = frozenset("vow pledge promise threaten refuse".split())
+# Stances as attributions (PolNeAR marks them): "Cruz supports the ban", "Trump wants
+# to build a wall". The object or infinitive is the content; a subject is required.
+STANCE_CUES = frozenset("support oppose endorse back want seek offer discuss consider attack blame mention "
+                        "propose plan decide refuse decline intend welcome favor favour applaud slam blast "
+                        "hope expect".split())
+# Verb + preposition whose object is the content: "called for a ban", "talked about the wall".
+PREP_CUES = {
+    "talk": {"about", "of"}, "speak": {"about", "of", "on"}, "ask": {"about"}, "complain": {"about"},
+    "warn": {"about", "of", "against"}, "comment": {"on"}, "call": {"for", "on"}, "point": {"to"},
+    "refer": {"to"}, "vote": {"for", "against"}, "argue": {"for", "against"}, "write": {"about", "of"},
+    "think": {"about", "of"}, "worry": {"about"}, "testify": {"about"}, "tweet": {"about"},
+    "joke": {"about"}, "boast": {"about"}, "brag": {"about"}, "push": {"for"}, "advocate": {"for"},
+    "campaign": {"for", "against", "on"}, "rail": {"against"},
+    "press": {"for"}, "lobby": {"for", "against"}, "insist": {"on"}, "focus": {"on"}, "weigh": {"in"},
+}
+# Nouns that report speech or stance: "Trump's claim that ...", "her support for the ban".
+NOUN_CUES = frozenset("statement claim remark comment assertion argument suggestion announcement warning "
+                      "promise pledge accusation allegation belief view insistence contention testimony "
+                      "admission prediction assessment charge proposal call criticism support "
+                      "opposition stance plan vow demand complaint concern".split())
+NOUN_PREPS = {"about", "of", "on", "for", "to", "against"}
 PRONOUNS = frozenset("he she him her".split())
+RELATIVES = frozenset("who which that".split())
 OPENING = {"“": "”", "«": "»", "„": "“"}
 CONFIDENCE = {"direct": 0.9, "partial": 0.85, "indirect": 0.75, "unattributed": 0.5}
 
@@ -107,10 +129,13 @@ def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -
     taken: set[int] = set()  # cue token indices already used
 
     for claim in [*_according_to(doc, text, mentions, quotes, sents, sentence_of),
-                  *_colon_lines(doc, text, mentions, quotes, sentence_of)]:
+                  *_colon_lines(doc, text, mentions, quotes, sentence_of),
+                  *_nominal(doc, text, mentions, quotes, sentence_of)]:
         claims.append(_renumber(claim, len(claims)))
     for token in doc:
-        if token.lemma_.lower() not in CUE_LEMMAS or token.pos_ not in {"VERB", "AUX"} or token.i in taken:
+        lemma = token.lemma_.lower()
+        if (lemma not in CUE_LEMMAS and lemma not in STANCE_CUES and lemma not in PREP_CUES
+                or token.pos_ not in {"VERB", "AUX"} or token.i in taken):
             continue
         if _inside_any(token.idx, quotes):
             continue  # a cue inside a quotation belongs to the quoted speech
@@ -127,7 +152,9 @@ def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -
         if speaker_span is not None:
             s_start, s_end = _trim(text, speaker_span.start_char, speaker_span.end_char)
             speaker_text = text[s_start:s_end]
-            entity_id = _resolve_speaker(speaker_span, mentions, token.idx)
+            # A relative pronoun speaks for the phrase it hangs on ("Mr. Trump, who said ...").
+            named = _np_span(token.head) if speaker_span.root.lower_ in RELATIVES else speaker_span
+            entity_id = _resolve_speaker(named, mentions, token.idx)
         taken.add(token.i)
         claims.append(
             Claim(
@@ -207,6 +234,56 @@ def _colon_lines(doc: Doc, text: str, mentions: list[Mention], quotes: list[tupl
     return out
 
 
+def _nominal(doc: Doc, text: str, mentions: list[Mention], quotes: list[tuple[int, int]],
+             sentence_of: list[int]) -> list[Claim]:
+    """"X's statement that ...", "her criticism of the deal", "a claim by X that ...": a
+    reporting noun with a named holder (possessor, or "by"/"from" X) and a that-clause or
+    prepositional object as the content."""
+    out = []
+    for noun in doc:
+        if noun.pos_ != "NOUN" or noun.lemma_.lower() not in NOUN_CUES or _inside_any(noun.idx, quotes):
+            continue
+        holder = next((c for c in noun.children if c.dep_ == "poss"), None)
+        if holder is None:
+            by = next((c for c in noun.children if c.dep_ == "prep" and c.lower_ in {"by", "from"}), None)
+            holder = next((g for g in by.children if g.dep_ == "pobj"), None) if by is not None else None
+        if holder is None:
+            continue
+        content = _noun_content(noun)
+        if content is None:
+            continue
+        start, end = _trim(text, *content)
+        if end - start < 3:
+            continue
+        source = _np_span(holder)
+        s_start, s_end = _trim(text, source.start_char, source.end_char)
+        while s_end > s_start and text[s_end - 2 : s_end] in {"'s", "’s"}:
+            s_end -= 2
+        if s_end <= s_start:
+            continue
+        entity_id = _resolve_speaker(source, mentions, noun.idx)
+        kind = _kind(text, start, end, quotes)
+        out.append(Claim(0, kind, text[s_start:s_end], entity_id, s_start, s_end, noun.text, noun.idx,
+                         text[start:end], start, end, sentence_of[noun.i],
+                         CONFIDENCE[kind] - (0.1 if entity_id else 0.25)))
+    return out
+
+
+def _noun_content(noun: Token) -> tuple[int, int] | None:
+    """The that-clause (acl / ccomp / appos with "that") or the object of of/for/about/on/..."""
+    for child in noun.children:
+        if child.dep_ in {"acl", "ccomp", "appos", "relcl"} and child.i > noun.i and any(
+                m.dep_ == "mark" and m.lower_ == "that" for m in child.children):
+            tokens = [t for t in child.subtree if not (t.dep_ == "mark" and t.i == child.left_edge.i)]
+            return tokens[0].idx, _end(tokens[-1])
+    for child in noun.children:
+        if child.dep_ == "prep" and child.lower_ in NOUN_PREPS and child.i > noun.i:
+            objects = [g for g in child.children if g.dep_ in {"pobj", "pcomp"}]
+            if objects:
+                return objects[0].left_edge.idx, _end(child.right_edge)
+    return None
+
+
 def _sentence_at(doc: Doc, sentence_of: list[int], offset: int) -> int:
     token = doc.char_span(offset, offset + 1, alignment_mode="expand")
     return sentence_of[token.start] if token is not None and len(token) else 0
@@ -228,7 +305,9 @@ def _speaker(verb: Token) -> tuple[Span | None, bool]:
                 return _np_span(objects[0]), False
     for child in children:
         if child.dep_ in {"nsubj"}:
-            if child.lower_ in {"it", "this", "that", "which", "who"} and child.dep_ == "nsubj":
+            if child.lower_ in RELATIVES and verb.dep_ == "relcl":
+                return child.doc[child.i : child.i + 1], False  # "Trump, who said ...": the surface, as gold marks it
+            if child.lower_ in {"it", "this", "that", "which", "who"}:
                 return None, False
             return _np_span(child), False
         if child.dep_ == "nsubjpass":
@@ -299,7 +378,25 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
                 end = q_end
                 used.add((q_start, q_end))
         return (start, end, None) if end > start else None
+    if verb.dep_ == "parataxis" and verb.head.i != verb.i:
+        # A cue set inside its statement: "the two nations, Xi said, now have ...".
+        clause = verb.head
+        start, end = _trim(text, clause.left_edge.idx, _end(clause.right_edge))
+        while end > start and text[end - 1] in ".!?":
+            end -= 1
+        if end - start >= 10:
+            return start, end, None
     lemma = verb.lemma_.lower()
+    if lemma in PREP_CUES:
+        preps = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in PREP_CUES[lemma] and c.i > verb.i
+                 and any(g.dep_ in {"pobj", "pcomp"} for g in c.children)]
+        if preps:
+            start = min(g.left_edge.idx for g in preps[0].children if g.dep_ in {"pobj", "pcomp"})
+            return (*_trim(text, start, _end(preps[0].right_edge)), None)
+    if lemma in STANCE_CUES:
+        objects = [c for c in verb.children if c.dep_ in {"dobj", "xcomp"} and c.i > verb.i]
+        if objects:
+            return (*_trim(text, objects[0].left_edge.idx, _end(objects[0].right_edge)), None)
     if lemma in WEAK_CUES:
         return None  # "think", "show", ... report speech only with a clause or a quote
     if lemma in OBJECT_SPAN_CUES:
