@@ -61,6 +61,9 @@ NOUN_CUES = frozenset("statement claim remark comment assertion argument suggest
                       "admission prediction assessment charge proposal call criticism support "
                       "opposition stance plan vow demand complaint concern".split())
 NOUN_PREPS = {"about", "of", "on", "for", "to", "against"}
+# Subjects whose "show" / "find" reports a finding: "the poll shows Clinton ahead".
+EVIDENCE = frozenset("poll survey study data analysis number result figure record report research review "
+                     "audit investigation average count tally".split())
 PRONOUNS = frozenset("he she him her".split())
 RELATIVES = frozenset("who which that".split())
 OPENING = {"“": "”", "«": "»", "„": "“"}
@@ -355,6 +358,12 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
             if follow is not None and follow not in used:
                 used.add(follow)
                 return after[0], follow[1], "direct"
+        if before is not None:
+            # A lead-in before the quotation belongs to the statement:
+            # `After the victories, "there is a sense of urgency," Law said`.
+            lead = sent.start_char
+            if lead < after[0] - 1 and "\n" not in text[lead:after[0]] and not _inside_any(lead, quotes):
+                return _trim(text, lead, after[1])[0], after[1], None
         return (*after, None)
     # The parser sometimes files a that-clause as advcl ("reported ... that X").
     comps = [
@@ -367,8 +376,8 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
         tokens = [t for t in comp.subtree if not (t.dep_ == "mark" and t.i == comp.left_edge.i)]
         start = tokens[0].idx
         end = tokens[-1].idx + len(tokens[-1].text)
-        if comp.i > verb.i:
-            # Reported speech after its cue runs to the end of the sentence
+        if comp.i > verb.i and any(ch in text[end:_sentence_end(text, sent)] for ch in "“\"'"):
+            # Reported speech after its cue runs on to a quotation later in the sentence
             # ("said he had offers, but “the offers were ...”").
             end = max(end, _sentence_end(text, sent))
         start, end = _trim(text, start, end)
@@ -397,8 +406,19 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
         objects = [c for c in verb.children if c.dep_ in {"dobj", "xcomp"} and c.i > verb.i]
         if objects:
             return (*_trim(text, objects[0].left_edge.idx, _end(objects[0].right_edge)), None)
+    if lemma in {"show", "find"} and any(c.dep_ == "nsubj" and c.lemma_.lower() in EVIDENCE for c in verb.children):
+        # "every recent poll has shown him trailing Trump": what the evidence shows.
+        objects = [c for c in verb.children if c.dep_ in {"dobj", "ccomp", "xcomp"} and c.i > verb.i]
+        if objects:
+            right = max(t.i for c in verb.rights if c.i >= objects[0].i and c.dep_ != "punct" for t in c.subtree)
+            return (*_trim(text, objects[0].left_edge.idx, _end(verb.doc[right])), None)
     if lemma in WEAK_CUES:
         return None  # "think", "show", ... report speech only with a clause or a quote
+    if lemma in {"tell", "ask", "urge"}:
+        # "telling Christie to get on a plane": the infinitive is what was asked for.
+        xcomps = [c for c in verb.children if c.dep_ in {"xcomp", "ccomp"} and c.i > verb.i]
+        if xcomps:
+            return (*_trim(text, xcomps[0].left_edge.idx, _end(xcomps[0].right_edge)), None)
     if lemma in OBJECT_SPAN_CUES:
         objects = [c for c in verb.children if c.dep_ in {"dobj", "dative"} and c.i > verb.i]
         if objects:
