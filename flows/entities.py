@@ -77,13 +77,16 @@ def entity_id_for(name: str, label: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
-def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """Narrow [start, end) past a leading article, a trailing possessive and stray punctuation."""
+def trim_span(text: str, start: int, end: int, article: bool = True) -> tuple[int, int]:
+    """Narrow [start, end) past a leading article (unless article=False), a trailing
+    possessive and stray punctuation."""
+    patterns = ((_LEADING, True), (_LEADING_PUNCT, True), (_TRAILING, False)) if article else (
+        (_LEADING_PUNCT, True), (_TRAILING, False))
     changed = True
     while changed and start < end:
         changed = False
         segment = text[start:end]
-        for pattern, at_start in ((_LEADING, True), (_LEADING_PUNCT, True), (_TRAILING, False)):
+        for pattern, at_start in patterns:
             match = pattern.search(segment)
             if match and match.group():
                 if at_start:
@@ -93,6 +96,12 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
                 changed = True
                 break
     return start, end
+
+
+def _name(surface: str) -> str:
+    """A mention's text as a name: without its leading article."""
+    start, end = trim_span(surface, 0, len(surface))
+    return surface[start:end]
 
 
 def _acronym(words: list[str]) -> str:
@@ -113,8 +122,10 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | No
         paren = text.find(" (", start, end)
         if paren != -1:
             end = paren
-        start, end = trim_span(text, start, end)
-        surface = text[start:end]
+        # The mention keeps its article ("the White House", as written and as gold
+        # corpora mark it); the entity's name drops it.
+        start, end = trim_span(text, start, end, article=False)
+        surface = _name(text[start:end])
         if not surface or not any(ch.isalpha() for ch in surface) or surface.casefold() in aliases.block:
             continue
         raw.append((start, end, ent.label_))
@@ -126,8 +137,9 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | No
         after = re.match(r"\s*\(([A-Z][A-Za-z.&]{1,9})\)", text[end : end + 14])
         if after:
             short = after.group(1)
-            if _acronym(text[start:end].split()) == short.replace(".", ""):
-                canonical.setdefault(short.casefold(), (text[start:end], label))
+            name = _name(text[start:end])
+            if _acronym(name.split()) == short.replace(".", ""):
+                canonical.setdefault(short.casefold(), (name, label))
 
     def resolve(surface: str, label: str) -> tuple[str, str]:
         key = surface.casefold()
@@ -141,13 +153,13 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | No
     # Person names: a one-word name resolves to the longest full name that ends
     # (surname) or starts (given name) with it.
     full_names = sorted(
-        {text[s:e] for s, e, lab in raw if lab == "PERSON" and len(text[s:e].split()) > 1},
+        {_name(text[s:e]) for s, e, lab in raw if lab == "PERSON" and len(_name(text[s:e]).split()) > 1},
         key=len,
         reverse=True,
     )
     mentions = []
     for idx, (start, end, label) in enumerate(raw):
-        surface = text[start:end]
+        surface = _name(text[start:end])
         name, final_label = resolve(surface, label)
         if label == "PERSON" and len(surface.split()) == 1:
             match = next((f for f in full_names if f.split()[-1] == surface or f.split()[0] == surface), None)
@@ -158,7 +170,7 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | No
                 mention_idx=idx,
                 start_char=start,
                 end_char=end,
-                text=surface,
+                text=text[start:end],
                 label=final_label,
                 sentence_idx=_sentence_index(sent_starts, start),
                 entity_id=entity_id_for(name, final_label),

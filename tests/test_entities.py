@@ -33,16 +33,17 @@ def test_every_rutte_is_mark_rutte(sample_doc):
 
 def test_us_and_united_states_are_one_entity(sample_doc):
     mentions = extract_mentions(sample_doc)
-    ids = {m.entity_id for m in mentions if m.text in {"US", "United States"}}
+    ids = {m.entity_id for m in mentions if m.text in {"US", "the United States"}}
     texts = {m.text for m in mentions if m.entity_name == "United States"}
-    assert {"US", "United States"} <= texts
+    # The mention keeps its article as written; the entity's name has none.
+    assert {"US", "the United States"} <= texts
     assert len(ids) == 1
 
 
 def test_mention_text_is_the_surface_at_its_offsets(sample_doc):
     for m in extract_mentions(sample_doc):
         assert sample_doc.text[m.start_char : m.end_char] == m.text
-        assert not m.text.lower().startswith("the ")
+        assert not m.entity_name.lower().startswith("the ")  # the name drops the article; the text keeps it
         assert not m.text.endswith(("’s", "'s"))
 
 
