@@ -358,7 +358,7 @@ def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, in
     now = datetime.now(timezone.utc)
     grace = now - timedelta(hours=1)
     expire_before = now - timedelta(days=settings.snapshot_retention_days)
-    before = _data_files(settings)
+    before = con.execute(sql("live_data_files")).fetchone()[0]
     snapshots_before = con.execute(sql("snapshot_count")).fetchone()[0]
     with write_lock(settings):
         con.execute(sql("merge_adjacent_files"))
@@ -367,16 +367,10 @@ def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, in
         con.execute(sql("delete_orphaned_files"), [grace])
     return {
         "data_files_before": before,
-        "data_files_after": _data_files(settings),
+        "data_files_after": con.execute(sql("live_data_files")).fetchone()[0],
         "snapshots_before": snapshots_before,
         "snapshots_after": con.execute(sql("snapshot_count")).fetchone()[0],
     }
-
-
-def _data_files(settings: Settings) -> int:
-    if "://" in settings.lake_data_path:
-        return -1  # object storage: not counted here
-    return sum(1 for _ in Path(settings.lake_data_path).rglob("*.parquet"))
 
 
 def query(con: duckdb.DuckDBPyConnection, statement: str, params: Sequence[Any] | dict[str, Any] | None = None
