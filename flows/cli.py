@@ -37,8 +37,8 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
     """Ingest everything new or changed in seeds/."""
     from flows.lake import WarehouseError
     from flows.nlp import ModelError, check_model_installed
+    from flows import sources
     from flows.pending import pending_work
-    from flows.sources import scan
 
     settings = Settings.for_folders(seeds, warehouse)
     if not settings.seeds_dir.is_dir():
@@ -53,14 +53,22 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
     except (ModelError, WarehouseError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    from flows.extract import prestart, workers_for
+    from flows.extract import prefetch, prestart, workers_for
 
-    total = len(plan.pending) if plan else len(path) if path else sum(1 for _ in scan(settings.seeds_dir))
-    # The model loads while Prefect starts (a temporary server takes seconds), not after.
-    prestart(settings.model, workers_for(total, settings.n_process, settings.batch_size))
+    pending = plan.pending if plan else sources.plan(sources.scan(settings.seeds_dir), {}, set(path) if path else None).pending
+    workers = workers_for(len(pending), settings.n_process, settings.batch_size)
+    # Prefect takes seconds to start (a temporary server 5-10 s, on one core): the
+    # workers load the model meanwhile and begin the first batches.
+    prestart(settings.model, workers)
     _use_running_server(settings)
     settings.apply_prefect_defaults()
-    counts = _run_ingest_flow(settings, path, fault, reextract, total=total)
+    if workers > 1:
+        from flows.ingest import first_extractions
+        from flows.pending import extracted_articles_in
+
+        known = extracted_articles_in(settings, reextract)
+        prefetch(first_extractions(settings, pending, known, 3 * workers), settings.nlp_batch_size)
+    counts = _run_ingest_flow(settings, path, fault, reextract, total=len(pending))
     console.print(
         f"Ingested: {counts['added']} articles added, {counts['existing']} already known, "
         f"{counts['unchanged']} unchanged, {counts['quarantined']} quarantined, {counts['deleted']} deleted, "

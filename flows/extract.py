@@ -66,8 +66,17 @@ def workers_for(items: int, n_process: int, batch_size: int) -> int:
     return n_process if items > batch_size else 1
 
 
-# One model load started ahead of time by `prestart`, taken over by the next Extractor.
-_prestarted: dict[tuple[str, int], tuple[ProcessPoolExecutor | None, list]] = {}
+@dataclass
+class _Head:
+    """Work begun before a run's Extractor exists: model loads, and with worker
+    processes the run's first batches (keyed by their article ids)."""
+    pool: ProcessPoolExecutor | None
+    loads: list
+    early: dict[tuple[str, ...], list[Future[list[Extraction]]]]
+
+
+# At most one head start, taken over by the next Extractor of the same shape.
+_prestarted: dict[tuple[str, int], _Head] = {}
 
 
 def prestart(model_name: str, n_process: int) -> None:
@@ -76,11 +85,34 @@ def prestart(model_name: str, n_process: int) -> None:
     _discard_prestarted()
     if n_process > 1:
         pool = _spawn_pool(n_process)
-        _prestarted[(model_name, n_process)] = (pool, [pool.submit(_warm, model_name) for _ in range(n_process)])
+        _prestarted[(model_name, n_process)] = _Head(pool, [pool.submit(_warm, model_name) for _ in range(n_process)], {})
     else:
         loader = threading.Thread(target=_load_ignoring_errors, args=(model_name,), daemon=True)
         loader.start()
-        _prestarted[(model_name, 1)] = (None, [loader])
+        _prestarted[(model_name, 1)] = _Head(None, [loader], {})
+
+
+def prefetch(batches: list[list[tuple[str, str]]], batch_size: int) -> None:
+    """Start extracting a run's first batches on the prestarted workers, so they work
+    while Prefect starts (5-10 s, one core) instead of idling; the run's extract tasks
+    collect these results when they ask for the same articles."""
+    for (model_name, _), head in _prestarted.items():
+        if head.pool is not None:
+            for items in batches:
+                if items:
+                    head.early[_key(items)] = _submit(head.pool, model_name, items, batch_size)
+
+
+def _key(items: list[tuple[str, str]]) -> tuple[str, ...]:
+    return tuple(article_id for article_id, _ in items)  # the id is a hash of the text
+
+
+def _submit(pool: ProcessPoolExecutor, model_name: str, items: list[tuple[str, str]], batch_size: int
+            ) -> list[Future[list[Extraction]]]:
+    # nlp.pipe-sized pieces, so the last batch of a run keeps every worker busy.
+    size = batch_size * 2
+    return [pool.submit(extract_texts, model_name, items[i : i + size], batch_size)
+            for i in range(0, len(items), size)]
 
 
 def _load_ignoring_errors(model_name: str) -> None:
@@ -91,9 +123,9 @@ def _load_ignoring_errors(model_name: str) -> None:
 
 
 def _discard_prestarted() -> None:
-    for pool, _ in _prestarted.values():
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+    for head in _prestarted.values():
+        if head.pool is not None:
+            head.pool.shutdown(wait=False, cancel_futures=True)
     _prestarted.clear()
 
 
@@ -110,10 +142,12 @@ class Extractor:
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
-        pool, started = _prestarted.pop((model_name, n_process), (None, []))
+        head = _prestarted.pop((model_name, n_process), None) or _Head(None, [], {})
         _discard_prestarted()  # started for another shape of run: not needed
+        self._early = head.early
+        started = head.loads
         if n_process > 1:
-            self._pool = pool or _spawn_pool(n_process)
+            self._pool = head.pool or _spawn_pool(n_process)
             # Load the model in every worker now, so a missing model fails here
             # with its own message rather than as a broken pool later.
             try:
@@ -133,10 +167,8 @@ class Extractor:
         if self._pool is None:
             with self._lock:
                 return extract_texts(self.model_name, items, self.batch_size)
-        future: Future[list[Extraction]] = self._pool.submit(
-            extract_texts, self.model_name, items, self.batch_size
-        )
-        return future.result()
+        futures = self._early.pop(_key(items), None) or _submit(self._pool, self.model_name, items, self.batch_size)
+        return [extraction for future in futures for extraction in future.result()]
 
     def close(self) -> None:
         if self._pool is not None:

@@ -25,7 +25,7 @@ from flows import lake
 from flows.extract import EXTRACTOR_VERSION, Extraction, Extractor, workers_for
 from flows.parse import Article, ParseError, parse_article
 from flows.settings import Settings
-from flows.pending import discover_pending
+from flows.pending import discover_pending, extracted_articles
 from flows.sources import FileStat, KnownSource, OversizeError, Plan, SourceChanged, read_source, relative_inside
 from flows.summary import RunSummary, run_markdown
 
@@ -89,6 +89,16 @@ def read_batch(batch: list[FileStat], settings: Settings, known_articles: set[st
         known_articles.add(article.article_id)
         prepared.outcomes.append(FileOutcome(fresh, sha, article, needs_extraction=is_new))
     return prepared
+
+
+def first_extractions(settings: Settings, pending: Sequence[FileStat], known_articles: set[str], batches: int
+                      ) -> list[list[tuple[str, str]]]:
+    """What the first `batches` extract tasks of a run over `pending` will be given, as
+    `_ingest_pending` forms them: for `extract.prefetch`. A file that changes in
+    between only costs a wasted guess."""
+    known = set(known_articles)
+    return [read_batch(batch, settings, known).to_extract()
+            for batch in list(chunks(pending, settings.batch_size))[:batches]]
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE)
@@ -257,8 +267,7 @@ def _paths_inside(settings: Settings, paths: Sequence[str], logger) -> list[str]
 
 def _ingest_pending(con, settings: Settings, pending: Plan, known: dict[str, KnownSource],
                     summary: RunSummary, fault: str | None, logger, reextract: bool = False) -> None:
-    known_articles = {aid for aid, version in lake.known_article_ids(con).items()
-                      if not reextract or version == EXTRACTOR_VERSION}
+    known_articles = extracted_articles(con, reextract)
     total, done = len(pending.pending), 0
     batches = list(chunks(pending.pending, settings.batch_size))
     workers = workers_for(total, settings.n_process, settings.batch_size)

@@ -6,7 +6,8 @@ for a Prefect server or a model load.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import duckdb
 
@@ -32,12 +33,34 @@ def stale_paths(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute(lake.sql("stale_sources"), [EXTRACTOR_VERSION]).fetchall())
 
 
+def extracted_articles(con: duckdb.DuckDBPyConnection, reextract: bool = False) -> set[str]:
+    """Article ids a run will not extract again; with `reextract`, only those the
+    current extractor version made."""
+    from flows.extract import EXTRACTOR_VERSION
+
+    return {aid for aid, version in lake.known_article_ids(con).items() if not reextract or version == EXTRACTOR_VERSION}
+
+
 def pending_work(settings: Settings, paths: Sequence[str] | None = None, reextract: bool = False) -> Plan | None:
     """The plan of the next run, or None when there is no warehouse yet."""
     if not lake.exists(settings):
         return None
+    with _reader(settings) as con:
+        return discover_pending(settings, con, paths, reextract)[0]
+
+
+def extracted_articles_in(settings: Settings, reextract: bool = False) -> set[str]:
+    """`extracted_articles` of the warehouse, or none when there is no warehouse yet."""
+    if not lake.exists(settings):
+        return set()
+    with _reader(settings) as con:
+        return extracted_articles(con, reextract)
+
+
+@contextmanager
+def _reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     con = lake.connect(settings, read_only=True)
     try:
-        return discover_pending(settings, con, paths, reextract)[0]
+        yield con
     finally:
         con.close()

@@ -1,0 +1,42 @@
+"""The extraction pool's head start: work begun before a run (model loads, first
+batches) is taken over by the run's Extractor, and a wrong guess costs nothing."""
+
+from __future__ import annotations
+
+from flows import extract
+from flows.extract import Extractor, extract_texts, prefetch, prestart
+from flows.parse import parse_article
+from conftest import SAMPLE, Settings
+
+
+def _items() -> list[tuple[str, str]]:
+    base = parse_article(SAMPLE.read_bytes()).text
+    texts = [base, base.replace("Rutte", "Stoltenberg"), "Pistorius said the ministry would respond."]
+    return [(f"a{i}", text) for i, text in enumerate(texts)]
+
+
+def test_prefetched_batch_is_collected_by_the_run_and_matches_inline_extraction():
+    model, items = Settings().model, _items()
+    inline = extract_texts(model, items, 16)
+    prestart(model, 2)
+    prefetch([items], 16)
+    with Extractor(model, 2, 16) as extractor:
+        assert set(extractor._early) == {("a0", "a1", "a2")}
+        assert extractor.run(items) == inline
+        assert extractor._early == {}  # taken, not extracted a second time
+
+
+def test_a_wrong_guess_is_ignored():
+    model, items = Settings().model, _items()
+    prestart(model, 2)
+    prefetch([items[:1]], 16)
+    with Extractor(model, 2, 16) as extractor:
+        assert extractor.run(items[1:]) == extract_texts(model, items[1:], 16)
+
+
+def test_a_head_start_of_another_shape_is_discarded():
+    model = Settings().model
+    prestart(model, 2)
+    with Extractor(model, 1, 16) as extractor:
+        assert extractor._pool is None and not extract._prestarted
+        assert [e.article_id for e in extractor.run(_items())] == ["a0", "a1", "a2"]
