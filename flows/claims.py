@@ -64,6 +64,13 @@ NOUN_PREPS = {"about", "of", "on", "for", "to", "against"}
 # Subjects whose "show" / "find" reports a finding: "the poll shows Clinton ahead".
 EVIDENCE = frozenset("poll survey study data analysis number result figure record report research review "
                      "audit investigation average count tally".split())
+# Statements nobody is named for: "Sanders appears to have a slight lead", "the group
+# is expected to report ...", "it appeared that ...": unattributed claims.
+HEDGES = frozenset("seem appear".split())
+PASSIVE_REPORTS = frozenset("expect believe think say report consider know rumor rumour estimate project "
+                            "predict".split())
+# Dependents that end an object-and-complement content: "calling him a stiff | and accusing him ...".
+CLAUSE_BREAKS = frozenset("punct conj cc advcl".split())
 PRONOUNS = frozenset("he she him her".split())
 RELATIVES = frozenset("who which that".split())
 OPENING = {"“": "”", "«": "»", "„": "“"}
@@ -138,14 +145,15 @@ def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -
     for token in doc:
         lemma = token.lemma_.lower()
         if (lemma not in CUE_LEMMAS and lemma not in STANCE_CUES and lemma not in PREP_CUES
-                or token.pos_ not in {"VERB", "AUX"} or token.i in taken):
+                and lemma not in HEDGES or token.pos_ not in {"VERB", "AUX"} or token.i in taken):
             continue
         if _inside_any(token.idx, quotes):
             continue  # a cue inside a quotation belongs to the quoted speech
-        speaker_span, unattributed = _speaker(token)
+        hedged = _hedged(token)
+        speaker_span, unattributed = (None, True) if hedged else _speaker(token)
         if speaker_span is None and not unattributed:
             continue
-        content = _content(doc, text, token, sents[sentence_of[token.i]], quotes, used_quotes)
+        content = hedged or _content(doc, text, token, sents[sentence_of[token.i]], quotes, used_quotes)
         if content is None:
             continue
         start, end, kind = content
@@ -323,6 +331,25 @@ def _speaker(verb: Token) -> tuple[Span | None, bool]:
     return None, False
 
 
+def _hedged(verb: Token) -> tuple[int, int, None] | None:
+    """(start, end, None) of an unattributed statement around a hedge or a passive
+    report: subject through infinitive ("Sanders appears to have a slight lead"), or
+    the that-clause after an expletive ("it appeared that ...")."""
+    lemma = verb.lemma_.lower()
+    subject = next((c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+    if lemma in HEDGES or lemma in PASSIVE_REPORTS and subject is not None and subject.dep_ == "nsubjpass":
+        if subject is None or any(c.dep_ == "agent" for c in verb.children):
+            return None
+        xcomp = next((c for c in verb.children if c.dep_ == "xcomp" and c.i > verb.i), None)
+        if xcomp is not None and subject.lower_ not in {"it", "there"} | RELATIVES:
+            return subject.left_edge.idx, _end(xcomp.right_edge), None
+        comp = next((c for c in verb.children if c.dep_ == "ccomp" and c.i > verb.i), None)
+        if lemma in HEDGES and comp is not None and subject.lower_ == "it":
+            tokens = [t for t in comp.subtree if not (t.dep_ == "mark" and t.i == comp.left_edge.i)]
+            return tokens[0].idx, _end(tokens[-1]), None
+    return None
+
+
 def _np_span(head: Token) -> Span:
     """The subject phrase without trailing relative clauses."""
     doc = head.doc
@@ -408,9 +435,10 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
             return (*_trim(text, objects[0].left_edge.idx, _end(objects[0].right_edge)), None)
     if lemma in {"show", "find"} and any(c.dep_ == "nsubj" and c.lemma_.lower() in EVIDENCE for c in verb.children):
         # "every recent poll has shown him trailing Trump": what the evidence shows.
-        objects = [c for c in verb.children if c.dep_ in {"dobj", "ccomp", "xcomp"} and c.i > verb.i]
+        objects = [c for c in verb.children if c.dep_ in {"dobj", "dative", "ccomp", "xcomp"} and c.i > verb.i]
         if objects:
-            right = max(t.i for c in verb.rights if c.i >= objects[0].i and c.dep_ != "punct" for t in c.subtree)
+            right = max(t.i for c in verb.rights if c.i >= objects[0].i and c.dep_ not in CLAUSE_BREAKS
+                        for t in c.subtree)
             return (*_trim(text, objects[0].left_edge.idx, _end(verb.doc[right])), None)
     if lemma in WEAK_CUES:
         return None  # "think", "show", ... report speech only with a clause or a quote
@@ -422,7 +450,8 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
     if lemma in OBJECT_SPAN_CUES:
         objects = [c for c in verb.children if c.dep_ in {"dobj", "dative"} and c.i > verb.i]
         if objects:
-            right = max(t.i for c in verb.rights if c.i >= objects[0].i and c.dep_ != "punct" for t in c.subtree)
+            right = max(t.i for c in verb.rights if c.i >= objects[0].i and c.dep_ not in CLAUSE_BREAKS
+                        for t in c.subtree)
             return (*_trim(text, objects[0].left_edge.idx, _end(doc[right])), None)
     if lemma in COMMISSIVE_CUES:
         xcomps = [c for c in verb.children if c.dep_ == "xcomp"]

@@ -70,6 +70,14 @@ def test_offsets_point_at_the_content(sample_doc, sample_claims):
         ("The company denied the report.", "the report", None),
         ("Anna Berg said that exports fell sharply in May.", "exports fell sharply", "Anna Berg"),
         ("It was confirmed by Tom Lee that the plant would close.", "plant would close", "Tom Lee"),
+        ("Donald Trump's claim that the election was rigged drew fire.", "the election was rigged", "Donald Trump"),
+        ("Mark Rutte, who said on Monday that the alliance was united, left early.", "the alliance was united",
+         "Mark Rutte"),
+        ("The two nations, Xi Jinping said, now have a golden opportunity.", "now have a golden opportunity",
+         "Xi Jinping"),
+        ("John Kasich called for the suspension of the nuclear deal.", "the suspension of the nuclear deal",
+         "John Kasich"),
+        ("Every recent poll has shown him trailing Trump.", "him trailing Trump", None),
     ],
 )
 def test_claim_patterns(nlp, text, fragment, speaker):
@@ -94,3 +102,22 @@ def test_claim_patterns(nlp, text, fragment, speaker):
 )
 def test_quote_spans_survive_any_marks(text, spans):
     assert [text[s:e] for s, e in quote_spans(text)] == spans
+
+
+def test_relative_pronoun_speaker_keeps_its_surface(nlp):
+    doc = nlp("Mark Rutte, who said on Monday that the alliance was united, left early.")
+    claim = next(c for c in extract_claims(doc, extract_mentions(doc)) if "united" in c.content)
+    assert claim.speaker == "who" and claim.speaker_entity_id is not None
+
+
+def test_hedge_is_an_unattributed_claim(nlp):
+    doc = nlp("Sanders appears to have a slight lead in New Hampshire.")
+    claims = extract_claims(doc, extract_mentions(doc))
+    assert [(c.kind, c.speaker) for c in claims] == [("unattributed", None)]
+    assert claims[0].content.startswith("Sanders") and claims[0].content.endswith("slight lead in New Hampshire")
+
+
+def test_object_and_complement_stop_at_the_next_clause(nlp):
+    doc = nlp("Jeb Bush was angry after Donald Trump called him a stiff and accused him of lying.")
+    claim = next(c for c in extract_claims(doc, extract_mentions(doc)) if c.cue == "called")
+    assert claim.content == "him a stiff"
