@@ -22,14 +22,19 @@ def prefect_api(tmp_path_factory):
     stop_group(proc)
 
 
-def test_ingest_against_a_running_server(prefect_api, workspace):
-    env = {**os.environ, "PREFECT_API_URL": prefect_api}
+def _ingest(workspace, env: dict[str, str]) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(workspace.seeds_dir),
          "--warehouse", str(workspace.warehouse_dir)],
         env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_ingest_against_a_running_server(prefect_api, workspace):
+    env = {**os.environ, "PREFECT_API_URL": prefect_api}
+    result = _ingest(workspace, env)
     assert "Starting temporary server" not in result.stderr + result.stdout
     runs = httpx.post(f"{prefect_api}/flow_runs/filter", json={"limit": 10}).json()
     assert [r["state_type"] for r in runs] == ["COMPLETED"]
@@ -51,12 +56,7 @@ def test_ingest_uses_the_running_stack_server_instead_of_a_temporary_one(prefect
     before = {r["id"] for r in httpx.post(f"{prefect_api}/flow_runs/filter", json={"limit": 50}).json()}
     env = {**os.environ, "NEWSDESK_USE_RUNNING_SERVER": "true", "NEWSDESK_SERVER_PORT": str(port)}
     env.pop("PREFECT_API_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(workspace.seeds_dir),
-         "--warehouse", str(workspace.warehouse_dir)],
-        env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _ingest(workspace, env)
     assert "Starting temporary server" not in result.stderr + result.stdout
     new = [r for r in httpx.post(f"{prefect_api}/flow_runs/filter", json={"limit": 50}).json()
            if r["id"] not in before]
@@ -66,10 +66,5 @@ def test_ingest_uses_the_running_stack_server_instead_of_a_temporary_one(prefect
 def test_ingest_starts_a_temporary_server_when_none_answers(workspace):
     env = {**os.environ, "NEWSDESK_USE_RUNNING_SERVER": "true", "NEWSDESK_SERVER_PORT": str(free_port())}
     env.pop("PREFECT_API_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(workspace.seeds_dir),
-         "--warehouse", str(workspace.warehouse_dir)],
-        env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _ingest(workspace, env)
     assert "Starting temporary server" in result.stderr + result.stdout
