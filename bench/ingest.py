@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -34,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,7 +184,7 @@ def main() -> None:
     shutil.copytree(args.corpus, seeds, ignore=shutil.ignore_patterns("*.jsonl", "*.md", "README*"))
     settings = Settings(seeds=seeds, warehouse=work / "warehouse")
     env = {**os.environ, "NEWSDESK_SEEDS": str(seeds), "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir),
-           "PREFECT_HOME": str(work / "prefect")}
+           "PREFECT_HOME": str(work / "prefect"), "NEWSDESK_USE_RUNNING_SERVER": "false"}
     env.pop("PREFECT_API_URL", None)
     texts = corpus_texts(seeds)
     result: dict = {"corpus": str(args.corpus), "files": sum(1 for _ in scan(seeds))}
@@ -268,16 +268,18 @@ def changed_via_service(paths: list[Path], settings: Settings, env: dict[str, st
         wait_until(lambda: "watching" in log.read_text() and "serving" in log.read_text(), 180,
                    f"the stack did not come up; see {log}")
         con = lake.open_reader(settings)  # one reader, as an analyst's session: it sees each new snapshot
-        latencies, runs = [], []
+        latencies, runs, starts = [], [], []
         with TreeRSS(up.pid) as rss:
             for i, path in enumerate(paths):
                 relative = path.relative_to(settings.seeds_dir).as_posix()
                 sha = hashlib.sha256(edit(path, f"the service saw edit {i}", work)).hexdigest()
-                landed = time.monotonic()
+                landed, landed_at = time.monotonic(), datetime.now(timezone.utc)
                 wait_until(lambda: source_sha(con, relative) == sha, 120, "the service did not ingest the edit")
                 if i:  # the first edit warms the serve process up
                     latencies.append(time.monotonic() - landed)
-                    runs.append(newest_ingest_run_seconds(api))
+                    run = ingest_run_since(api, landed_at)
+                    runs.append(run["total_run_time"])
+                    starts.append((datetime.fromisoformat(run["start_time"]) - landed_at).total_seconds())
                 time.sleep(1)
         con.close()
         own = own_extraction_seconds(paths[-1], settings)
@@ -285,6 +287,7 @@ def changed_via_service(paths: list[Path], settings: Settings, env: dict[str, st
                 "edits": len(latencies), "own_extraction_s": round(own, 3),
                 "overhead_s": round(statistics.median(latencies) - own, 2),
                 "flow_run_s": round(statistics.median(runs), 2), "settle_s": settings.watch_stable_seconds,
+                "landing_to_run_start_s": [round(s, 2) for s in starts], "latencies_s": [round(s, 2) for s in latencies],
                 "peak_rss_mb": mb(rss.peak)}
     finally:
         stop_group(up)
@@ -295,12 +298,20 @@ def source_sha(con, path: str) -> str | None:
     return row[0] if row else None
 
 
-def newest_ingest_run_seconds(api: str) -> float | None:
+def ingest_run_since(api: str, since: datetime) -> dict:
+    """The completed flow run that started after `since` (the row is visible at its
+    commit, before the run's checks and artifacts: wait for it to finish)."""
     import httpx
 
-    runs = httpx.post(f"{api}/flow_runs/filter", json={"sort": "START_TIME_DESC", "limit": 1,
-                                                       "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}})
-    return round(runs.json()[0]["total_run_time"], 2) if runs.json() else None
+    query = {"sort": "START_TIME_DESC", "limit": 1,
+             "flow_runs": {"start_time": {"after_": since.isoformat()}, "state": {"type": {"any_": ["COMPLETED"]}}}}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        runs = httpx.post(f"{api}/flow_runs/filter", json=query).json()
+        if runs:
+            return runs[0]
+        time.sleep(0.1)
+    sys.exit("no completed flow run after the edit")
 
 
 def start_group(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

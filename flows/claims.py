@@ -53,7 +53,7 @@ PREP_CUES = {
     "think": {"about", "of"}, "worry": {"about"}, "testify": {"about"}, "tweet": {"about"},
     "joke": {"about"}, "boast": {"about"}, "brag": {"about"}, "push": {"for"}, "advocate": {"for"},
     "campaign": {"for", "against", "on"}, "rail": {"against"},
-    "press": {"for"}, "lobby": {"for", "against"}, "insist": {"on"}, "focus": {"on"}, "weigh": {"in"},
+    "press": {"for"}, "lobby": {"for", "against"}, "insist": {"on"}, "focus": {"on"},
 }
 # Nouns that report speech or stance: "Trump's claim that ...", "her support for the ban".
 NOUN_CUES = frozenset("statement claim remark comment assertion argument suggestion announcement warning "
@@ -67,8 +67,7 @@ EVIDENCE = frozenset("poll survey study data analysis number result figure recor
 # Statements nobody is named for: "Sanders appears to have a slight lead", "the group
 # is expected to report ...", "it appeared that ...": unattributed claims.
 HEDGES = frozenset("seem appear".split())
-PASSIVE_REPORTS = frozenset("expect believe think say report consider know rumor rumour estimate project "
-                            "predict".split())
+PASSIVE_REPORTS = frozenset("expect believe think say report consider know estimate predict".split())
 # Dependents that end an object-and-complement content: "calling him a stiff | and accusing him ...".
 CLAUSE_BREAKS = frozenset("punct conj cc advcl".split())
 PRONOUNS = frozenset("he she him her".split())
@@ -149,7 +148,7 @@ def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -
             continue
         if _inside_any(token.idx, quotes):
             continue  # a cue inside a quotation belongs to the quoted speech
-        hedged = _hedged(token)
+        hedged = _hedged(token, text)
         speaker_span, unattributed = (None, True) if hedged else _speaker(token)
         if speaker_span is None and not unattributed:
             continue
@@ -157,14 +156,15 @@ def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -
         if content is None:
             continue
         start, end, kind = content
+        if end <= start:
+            continue
         kind = "unattributed" if unattributed else kind or _kind(text, start, end, quotes)
         speaker_text, entity_id = (None, None)
         s_start = s_end = None
         if speaker_span is not None:
             s_start, s_end = _trim(text, speaker_span.start_char, speaker_span.end_char)
             speaker_text = text[s_start:s_end]
-            # A relative pronoun speaks for the phrase it hangs on ("Mr. Trump, who said ...").
-            named = _np_span(token.head) if speaker_span.root.lower_ in RELATIVES else speaker_span
+            named = _antecedent(token) if speaker_span.root.lower_ in RELATIVES else speaker_span
             entity_id = _resolve_speaker(named, mentions, token.idx)
         taken.add(token.i)
         claims.append(
@@ -331,7 +331,16 @@ def _speaker(verb: Token) -> tuple[Span | None, bool]:
     return None, False
 
 
-def _hedged(verb: Token) -> tuple[int, int, None] | None:
+def _antecedent(verb: Token) -> Span:
+    """The phrase a relative pronoun speaks for: "Mr. Trump, who met Putin and said ..."
+    climbs from "said" to the relative clause and on to "Mr. Trump"."""
+    clause = verb
+    while clause.dep_ != "relcl" and clause.head.i != clause.i:
+        clause = clause.head
+    return _np_span(clause.head)
+
+
+def _hedged(verb: Token, text: str) -> tuple[int, int, None] | None:
     """(start, end, None) of an unattributed statement around a hedge or a passive
     report: subject through infinitive ("Sanders appears to have a slight lead"), or
     the that-clause after an expletive ("it appeared that ...")."""
@@ -342,11 +351,11 @@ def _hedged(verb: Token) -> tuple[int, int, None] | None:
             return None
         xcomp = next((c for c in verb.children if c.dep_ == "xcomp" and c.i > verb.i), None)
         if xcomp is not None and subject.lower_ not in {"it", "there"} | RELATIVES:
-            return subject.left_edge.idx, _end(xcomp.right_edge), None
+            return (*_trim(text, subject.left_edge.idx, _end(xcomp.right_edge)), None)
         comp = next((c for c in verb.children if c.dep_ == "ccomp" and c.i > verb.i), None)
         if lemma in HEDGES and comp is not None and subject.lower_ == "it":
             tokens = [t for t in comp.subtree if not (t.dep_ == "mark" and t.i == comp.left_edge.i)]
-            return tokens[0].idx, _end(tokens[-1]), None
+            return (*_trim(text, tokens[0].idx, _end(tokens[-1])), None)
     return None
 
 
@@ -403,7 +412,7 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
         tokens = [t for t in comp.subtree if not (t.dep_ == "mark" and t.i == comp.left_edge.i)]
         start = tokens[0].idx
         end = tokens[-1].idx + len(tokens[-1].text)
-        if comp.i > verb.i and any(ch in text[end:_sentence_end(text, sent)] for ch in "“\"'"):
+        if comp.i > verb.i and any(end < q_start <= _sentence_end(text, sent) for q_start, _ in quotes):
             # Reported speech after its cue runs on to a quotation later in the sentence
             # ("said he had offers, but “the offers were ...”").
             end = max(end, _sentence_end(text, sent))

@@ -37,8 +37,7 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
     """Ingest everything new or changed in seeds/."""
     from flows.lake import WarehouseError
     from flows.nlp import ModelError, check_model_installed
-    from flows import sources
-    from flows.pending import pending_work
+    from flows.pending import files_to_read, pending_work
 
     settings = Settings.for_folders(seeds, warehouse)
     if not settings.seeds_dir.is_dir():
@@ -53,22 +52,16 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
     except (ModelError, WarehouseError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    from flows.extract import prefetch, prestart, workers_for
+    from flows.extract import discard_prestarted
 
-    pending = plan.pending if plan else sources.plan(sources.scan(settings.seeds_dir), {}, set(path) if path else None).pending
-    workers = workers_for(len(pending), settings.n_process, settings.batch_size)
-    # Prefect takes seconds to start (a temporary server 5-10 s, on one core): the
-    # workers load the model meanwhile and begin the first batches.
-    prestart(settings.model, workers)
+    pending = files_to_read(settings, plan, path)
     _use_running_server(settings)
     settings.apply_prefect_defaults()
-    if workers > 1:
-        from flows.ingest import first_extractions
-        from flows.pending import extracted_articles_in
-
-        known = extracted_articles_in(settings, reextract)
-        prefetch(first_extractions(settings, pending, known, 3 * workers), settings.nlp_batch_size)
-    counts = _run_ingest_flow(settings, path, fault, reextract, total=len(pending))
+    try:
+        _head_start(settings, pending, reextract)
+        counts = _run_ingest_flow(settings, path, fault, reextract, total=len(pending))
+    finally:
+        discard_prestarted()
     console.print(
         f"Ingested: {counts['added']} articles added, {counts['existing']} already known, "
         f"{counts['unchanged']} unchanged, {counts['quarantined']} quarantined, {counts['deleted']} deleted, "
@@ -76,6 +69,23 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
     )
     if counts["quarantined"]:
         console.print("See `newsdesk quarantine` for the reasons.")
+
+
+def _head_start(settings: Settings, pending: list, reextract: bool) -> None:
+    """Prefect takes seconds to start (a temporary server 5-10 s, on one core): load the
+    model meanwhile and, with worker processes, begin the run's first batches."""
+    from flows.extract import prefetch, prestart, workers_for
+
+    if not pending:
+        return
+    workers = workers_for(len(pending), settings.n_process, settings.batch_size)
+    prestart(settings.model, workers)
+    if workers > 1:
+        from flows.ingest import first_extractions
+        from flows.pending import extracted_articles_in
+
+        known = extracted_articles_in(settings, reextract)
+        prefetch(first_extractions(settings, pending, known, 3 * workers), settings.nlp_batch_size)
 
 
 def _use_running_server(settings: Settings) -> None:

@@ -71,7 +71,7 @@ class _Head:
     """Work begun before a run's Extractor exists: model loads, and with worker
     processes the run's first batches (keyed by their article ids)."""
     pool: ProcessPoolExecutor | None
-    loads: list
+    loads: list[Future[None]] | list[threading.Thread]  # model loads: in the pool, or a thread
     early: dict[tuple[str, ...], list[Future[list[Extraction]]]]
 
 
@@ -82,7 +82,7 @@ _prestarted: dict[tuple[str, int], _Head] = {}
 def prestart(model_name: str, n_process: int) -> None:
     """Begin loading the model now, in the worker processes (or on a thread for
     one process), so the load overlaps Prefect's start-up instead of following it."""
-    _discard_prestarted()
+    discard_prestarted()
     if n_process > 1:
         pool = _spawn_pool(n_process)
         _prestarted[(model_name, n_process)] = _Head(pool, [pool.submit(_warm, model_name) for _ in range(n_process)], {})
@@ -122,7 +122,8 @@ def _load_ignoring_errors(model_name: str) -> None:
         pass
 
 
-def _discard_prestarted() -> None:
+def discard_prestarted() -> None:
+    """Stop a head start no run took over (the run failed first, or needed none)."""
     for head in _prestarted.values():
         if head.pool is not None:
             head.pool.shutdown(wait=False, cancel_futures=True)
@@ -143,7 +144,7 @@ class Extractor:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         head = _prestarted.pop((model_name, n_process), None) or _Head(None, [], {})
-        _discard_prestarted()  # started for another shape of run: not needed
+        discard_prestarted()  # started for another shape of run: not needed
         self._early = head.early
         started = head.loads
         if n_process > 1:
@@ -167,8 +168,19 @@ class Extractor:
         if self._pool is None:
             with self._lock:
                 return extract_texts(self.model_name, items, self.batch_size)
-        futures = self._early.pop(_key(items), None) or _submit(self._pool, self.model_name, items, self.batch_size)
+        futures = self._early.pop(_key(items), None)
+        if futures is None:
+            self._drop_guesses()
+            futures = _submit(self._pool, self.model_name, items, self.batch_size)
         return [extraction for future in futures for extraction in future.result()]
+
+    def _drop_guesses(self) -> None:
+        """A batch the head start did not guess (a file changed meanwhile): the other
+        guesses are stale too, so stop them rather than let them delay real work."""
+        stale, self._early = self._early, {}
+        for futures in stale.values():
+            for future in futures:
+                future.cancel()
 
     def close(self) -> None:
         if self._pool is not None:

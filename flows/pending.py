@@ -13,7 +13,7 @@ import duckdb
 
 from flows import lake
 from flows.settings import Settings
-from flows.sources import KnownSource, Plan, plan, scan
+from flows.sources import FileStat, KnownSource, Plan, plan, scan
 
 
 def discover_pending(settings: Settings, con: duckdb.DuckDBPyConnection, paths: Sequence[str] | None = None,
@@ -47,6 +47,14 @@ def pending_work(settings: Settings, paths: Sequence[str] | None = None, reextra
         return None
     with _reader(settings) as con:
         return discover_pending(settings, con, paths, reextract)[0]
+
+
+def files_to_read(settings: Settings, planned: Plan | None, paths: Sequence[str] | None = None) -> list[FileStat]:
+    """The files the next run will read: the plan's, or with no warehouse yet every
+    candidate in seeds/ (only `paths`, when given)."""
+    if planned is not None:
+        return planned.pending
+    return plan(scan(settings.seeds_dir), {}, set(paths) if paths else None).pending
 
 
 def extracted_articles_in(settings: Settings, reextract: bool = False) -> set[str]:

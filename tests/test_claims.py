@@ -121,3 +121,11 @@ def test_object_and_complement_stop_at_the_next_clause(nlp):
     doc = nlp("Jeb Bush was angry after Donald Trump called him a stiff and accused him of lying.")
     claim = next(c for c in extract_claims(doc, extract_mentions(doc)) if c.cue == "called")
     assert claim.content == "him a stiff"
+
+
+def test_relative_pronoun_through_a_conjoined_verb_resolves_to_the_antecedent(nlp):
+    doc = nlp("Mark Rutte, who met Vladimir Putin and said that the talks had failed, left early.")
+    mentions = extract_mentions(doc)
+    names = {m.entity_id: m.entity_name for m in mentions}
+    claim = next(c for c in extract_claims(doc, mentions) if "talks had failed" in c.content)
+    assert names.get(claim.speaker_entity_id) == "Mark Rutte"

@@ -32,6 +32,7 @@ def test_a_wrong_guess_is_ignored():
     prefetch([items[:1]], 16)
     with Extractor(model, 2, 16) as extractor:
         assert extractor.run(items[1:]) == extract_texts(model, items[1:], 16)
+        assert extractor._early == {}  # the stale guess was dropped, not left to delay real work
 
 
 def test_a_head_start_of_another_shape_is_discarded():

@@ -17,9 +17,7 @@ def run(settings, **kwargs):
 
 
 def snapshot_count(settings) -> int:
-    return rows(settings, "select count(*) from ducklake_snapshots('news')")[0][0] if False else len(
-        rows(settings, "select snapshot_id from news.snapshots()")
-    )
+    return len(rows(settings, "select snapshot_id from news.snapshots()"))
 
 
 def test_shipped_seeds_end_to_end(workspace):
@@ -33,6 +31,8 @@ def test_shipped_seeds_end_to_end(workspace):
                           "where substring(a.text, m.start_char + 1, m.end_char - m.start_char) <> m.text")
     assert bad == [(0,)]
     people = {r[0] for r in rows(workspace, "select name from entities where label = 'PERSON'")}
+    # mentions keep "the United States" as written; the entity's aliases drop the article
+    assert rows(workspace, "select aliases from entities where name = 'United States'") == [(["US", "United States"],)]
     assert {"Mark Rutte", "Yoon Suk Yeol", "Volodymyr Zelenskyy", "Boris Pistorius", "John Healey"} <= people
     speakers = [r[0] for r in rows(workspace, "select e.name from claims c join entities e "
                                               "on e.entity_id = c.speaker_entity_id")]

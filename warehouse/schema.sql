@@ -88,7 +88,9 @@ create table if not exists runs (
 );
 create or replace view entities as
 with mention_rows as (
-    select m.entity_id, m.entity_name, m.label, m.text, m.article_id, a.ingested_at
+    -- a mention keeps its leading article ("the White House"); an alias does not
+    select m.entity_id, m.entity_name, m.label, regexp_replace(m.text, '^(the|The|THE)\s+', '') as alias,
+        m.article_id, a.ingested_at
     from mentions as m
     join articles as a using (article_id)
 ),
@@ -97,7 +99,7 @@ final as (
         entity_id,
         mode(entity_name) as name,
         mode(label) as label,
-        list(distinct text order by text) as aliases,
+        list(distinct alias order by alias) as aliases,
         count(distinct article_id) as article_count,
         count(*) as mention_count,
         min(ingested_at) as first_seen_at
