@@ -100,7 +100,7 @@ def _use_running_server(settings: Settings) -> None:
 
 
 def _run_ingest_flow(settings: Settings, path: list[str] | None, fault: str | None, reextract: bool,
-                     total: int | None) -> dict:
+                     total: int) -> dict:
     """Run the flow in-process, turning known failures into one clear line and an exit code."""
     import httpx
 

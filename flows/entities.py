@@ -152,8 +152,9 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | No
 
     # Person names: a one-word name resolves to the longest full name that ends
     # (surname) or starts (given name) with it.
+    person_names = {_name(text[s:e]) for s, e, lab in raw if lab == "PERSON"}
     full_names = sorted(
-        {_name(text[s:e]) for s, e, lab in raw if lab == "PERSON" and len(_name(text[s:e]).split()) > 1},
+        {name for name in person_names if len(name.split()) > 1},
         key=len,
         reverse=True,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
+from itertools import islice
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -98,7 +99,7 @@ def first_extractions(settings: Settings, pending: Sequence[FileStat], known_art
     between only costs a wasted guess."""
     known = set(known_articles)
     return [read_batch(batch, settings, known).to_extract()
-            for batch in list(chunks(pending, settings.batch_size))[:batches]]
+            for batch in islice(chunks(pending, settings.batch_size), batches)]
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE)
