@@ -150,22 +150,17 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | No
             return alias.canonical, alias.label or label
         return surface, label
 
-    # Person names: a one-word name resolves to the longest full name that ends
-    # (surname) or starts (given name) with it.
-    person_names = {_name(text[s:e]) for s, e, lab in raw if lab == "PERSON"}
-    full_names = sorted(
-        {name for name in person_names if len(name.split()) > 1},
-        key=len,
-        reverse=True,
-    )
+    # Person names: a one-word name resolves to a full name that ends (surname) or
+    # starts (given name) with it: the one mentioned last before it, else the first
+    # after it. Decided by position alone, so the same text always gives the same rows.
+    full_names = [(s, _name(text[s:e])) for s, e, lab in raw if lab == "PERSON"]
+    full_names = [(s, name) for s, name in full_names if len(name.split()) > 1]
     mentions = []
     for idx, (start, end, label) in enumerate(raw):
         surface = _name(text[start:end])
         name, final_label = resolve(surface, label)
         if label == "PERSON" and len(surface.split()) == 1:
-            match = next((f for f in full_names if f.split()[-1] == surface or f.split()[0] == surface), None)
-            if match:
-                name = match
+            name = _full_name_for(surface, start, full_names) or name
         mentions.append(
             Mention(
                 mention_idx=idx,
@@ -179,6 +174,16 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | No
             )
         )
     return mentions
+
+
+def _full_name_for(surface: str, at: int, full_names: list[tuple[int, str]]) -> str | None:
+    """The full name a lone given name or surname at offset `at` stands for."""
+    matches = [(start, name) for start, name in full_names
+               if name.split()[-1] == surface or name.split()[0] == surface]
+    before = [match for match in matches if match[0] < at]
+    if before:
+        return max(before)[1]
+    return min(matches)[1] if matches else None
 
 
 def _sentence_index(sent_starts: list[int], offset: int) -> int:

@@ -7,6 +7,7 @@ parent process never needs the model when n_process > 1.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from flows.claims import Claim, extract_claims
 from flows.entities import Mention, extract_mentions
+from flows.lifeline import die_with_parent
 from flows.nlp import load_model, model_label, pipe
 from flows.quantities import Quantity, extract_quantities
 
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 # Bump when extraction rules change: rows record the version that made them.
-EXTRACTOR_VERSION = "2026.11.3"
+EXTRACTOR_VERSION = "2026.11.4"
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,9 @@ def discard_prestarted() -> None:
 
 def _spawn_pool(n_process: int) -> ProcessPoolExecutor:
     # spawn, not fork: the parent runs Prefect's threads and event loop.
-    return ProcessPoolExecutor(max_workers=n_process, mp_context=multiprocessing.get_context("spawn"))
+    # Workers end with this process, even when it is killed with kill -9.
+    return ProcessPoolExecutor(max_workers=n_process, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
 
 
 class Extractor:

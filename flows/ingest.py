@@ -27,7 +27,8 @@ from flows.extract import EXTRACTOR_VERSION, Extraction, Extractor, workers_for
 from flows.parse import Article, ParseError, parse_article
 from flows.settings import Settings
 from flows.pending import discover_pending, extracted_articles
-from flows.sources import FileStat, KnownSource, OversizeError, Plan, SourceChanged, read_source, relative_inside
+from flows.sources import (FileStat, KnownSource, OversizeError, Plan, SourceChanged, Unreadable, printable,
+                           read_source, relative_inside)
 from flows.summary import RunSummary, run_markdown
 
 ProgressCallback = Callable[[int, int], None]
@@ -57,6 +58,11 @@ class PreparedBatch:
         return [(o.article.article_id, o.article.text) for o in self.outcomes if o.needs_extraction and o.article]
 
 
+def new_articles(prepared: PreparedBatch) -> list[Article]:
+    """The batch's articles that this run extracts and stores."""
+    return [o.article for o in prepared.outcomes if o.article and o.needs_extraction]
+
+
 def chunks(items: Sequence[FileStat], size: int) -> Iterator[list[FileStat]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
@@ -72,7 +78,7 @@ def read_batch(batch: list[FileStat], settings: Settings, known_articles: set[st
         except SourceChanged:
             prepared.retry_later += 1
             continue
-        except OversizeError as exc:
+        except (OversizeError, Unreadable) as exc:
             prepared.outcomes.append(FileOutcome(stat, error=str(exc)))
             continue
         except OSError as exc:
@@ -108,8 +114,10 @@ def extract_batch(items: list[tuple[str, str]], extractor: Extractor) -> list[Ex
     return extractor.run(items)
 
 
-@task(name="commit-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def commit_batch(con, settings: Settings, rows: lake.BatchRows, fault: str | None = None) -> list[str]:
+# No Prefect retries: lake.transaction already retries write conflicts, the only
+# failure a retry can fix; a full or read-only disk fails at once with one message.
+@task(name="commit-batch", cache_policy=NO_CACHE)
+def commit_batch(con, settings: Settings, rows: lake.BatchRows, fault: str | None = None) -> lake.Committed:
     """One transaction: the batch's articles, mentions, claims, quantities and sources."""
     return lake.commit_batch(con, settings, rows, fault)
 
@@ -128,6 +136,7 @@ def build_rows(prepared: PreparedBatch, extractions: list[Extraction], known: di
                 "content_sha256": outcome.sha256,
                 "size_bytes": outcome.stat.size_bytes,
                 "mtime_ns": outcome.stat.mtime_ns,
+                "ctime_ns": outcome.stat.ctime_ns,
                 "modified_at": datetime.fromtimestamp(outcome.stat.mtime_ns / 1e9, timezone.utc),
                 "article_id": article.article_id if article else None,
                 "status": "quarantined" if outcome.error else "ingested",
@@ -150,6 +159,7 @@ def build_rows(prepared: PreparedBatch, extractions: list[Extraction], known: di
                 "title": article.title,
                 "text": article.text,
                 "published_at": article.published_at,
+                "published_raw": article.published_raw,
                 "language": meta.get("language", "en"),
                 "word_count": article.word_count,
                 "url": meta.get("url"),
@@ -205,21 +215,12 @@ def ingest(
         summary.files_pending, summary.unchanged = len(pending.pending), pending.unchanged
         logger.info("%d files seen, %d pending, %d deleted", summary.files_seen, summary.files_pending,
                     len(pending.deleted))
-        lake.start_run(con, settings, run_id, str(flow_run.id) if flow_run.id else None, trigger,
-                       summary.files_seen, summary.files_pending)
-        try:
+        with lake.recorded_run(con, settings, run_id, str(flow_run.id) if flow_run.id else None, trigger,
+                               summary.files_seen, summary.files_pending, summary.counts):
             summary.deleted = lake.mark_deleted(con, settings, pending.deleted, run_id)
             if pending.pending:
                 _ingest_pending(con, settings, pending, known, summary, fault, logger, reextract)
-        except BaseException as exc:
-            try:
-                lake.finish_run(con, settings, run_id, "failed", summary.counts(),
-                                error=f"{type(exc).__name__}: {exc}")
-            except Exception as record_error:  # the warehouse itself may be what failed
-                logger.error("could not record the failed run: %s", record_error)
-            raise
-        summary.check_failures = _check(con, run_id, logger) if summary.added else {}
-        lake.finish_run(con, settings, run_id, "completed", summary.counts())
+            summary.check_failures = _check(con, run_id, logger) if summary.added else {}
         try:
             _publish(con, summary)
         except Exception as exc:  # the data is committed; a missing artifact must not fail the run
@@ -279,13 +280,16 @@ def _ingest_pending(con, settings: Settings, pending: Plan, known: dict[str, Kno
         batch, prepared, future = in_flight.popleft()
         extractions = future.result()
         rows = build_rows(prepared, extractions, known, summary.run_id, datetime.now(timezone.utc))
-        retired = commit_batch(con, settings, quote(rows), fault)
-        summary.added += len(rows.articles)
+        # Every file of the batch vanished before it was read: nothing to commit.
+        committed = commit_batch(con, settings, quote(rows), fault) if rows.sources else lake.Committed(0, [])
+        summary.added += committed.added
         summary.existing += sum(1 for o in prepared.outcomes if o.article and not o.needs_extraction)
-        summary.retired += len(retired)
+        summary.existing += len(rows.articles) - committed.added  # a concurrent run stored them first
+        summary.retired += len(committed.retired)
         summary.quarantined += sum(1 for o in prepared.outcomes if o.error)
         summary.failures += [(o.stat.path, o.error) for o in prepared.outcomes if o.error]
         summary.retry_later += prepared.retry_later
+        summary.dates_unreadable += sum(1 for a in new_articles(prepared) if a.date_unreadable)
         summary.mentions += len(rows.mentions)
         summary.claims += len(rows.claims)
         done += len(batch)
@@ -306,7 +310,7 @@ def _ingest_pending(con, settings: Settings, pending: Plan, known: dict[str, Kno
         while in_flight:
             commit_oldest()
     for path, error in summary.failures:
-        logger.warning("quarantined %s: %s", path, error)
+        logger.warning("quarantined %s: %s", printable(path), printable(error))
 
 
 def _publish(con, summary: RunSummary) -> None:

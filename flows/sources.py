@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat as stat_mode
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,11 @@ LEFTOVER_SUFFIXES = (".swp", ".swo", ".swx", "~", ".part", ".crdownload", ".part
 
 @dataclass(frozen=True)
 class FileStat:
-    path: str  # relative to seeds/, POSIX separators
+    path: str  # relative to seeds/, POSIX separators; always valid UTF-8 (see storable_path)
     size_bytes: int
     mtime_ns: int
+    ctime_ns: int | None = None  # inode change time: a chmod changes it, not mtime
+    os_path: str | None = None  # the name on disk, when it is not valid UTF-8 and `path` escapes it
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class KnownSource:
     content_sha256: str | None
     article_id: str | None = None
     first_seen_at: object | None = None  # datetime; kept as it was first recorded
+    ctime_ns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,26 @@ class Plan:
 
 class SourceChanged(RuntimeError):
     """The file changed or vanished while it was being read; the next run retries it."""
+
+
+class Unreadable(ValueError):
+    """What is at the path is not a regular file inside seeds/: quarantined, never read."""
+
+
+def storable_path(os_relative: str) -> str:
+    """Any file name -> a path the warehouse can store (valid UTF-8).
+
+    Linux names are bytes; Python decodes the invalid ones to lone surrogates,
+    which no UTF-8 writer accepts. Those bytes become visible `\\xff` escapes,
+    so `bad\\xff.txt` is stored, shown and queried like any other name.
+    """
+    return os_relative.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def printable(text: str) -> str:
+    """A name or message safe for a terminal or a log line: control characters
+    (ESC, BEL, C1 codes, newlines) shown as escapes, never sent raw."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def is_candidate(name: str) -> bool:
@@ -76,8 +100,8 @@ def scan(root: Path) -> Iterator[FileStat]:
             if entry.name.startswith("."):
                 continue
             try:
-                if entry.is_symlink() and not _inside(Path(entry.path).resolve(), root):
-                    continue
+                if entry.is_symlink() and not _resolves_inside(Path(entry.path), root):
+                    continue  # leads outside seeds/, or nowhere (a loop)
                 if entry.is_dir():
                     if not entry.is_symlink():
                         stack.append(Path(entry.path))
@@ -87,8 +111,11 @@ def scan(root: Path) -> Iterator[FileStat]:
                 st = entry.stat()
             except OSError:
                 continue  # deleted between listing and stat
-            rel = Path(entry.path).relative_to(root).as_posix()
-            yield FileStat(rel, st.st_size, st.st_mtime_ns)
+            on_disk = Path(entry.path).relative_to(root).as_posix()
+            rel = storable_path(on_disk)
+            if rel != on_disk and os.path.lexists(root / rel):
+                continue  # the escaped name is some other file's real name: that file keeps it
+            yield FileStat(rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, on_disk if rel != on_disk else None)
 
 
 def plan(files: Iterable[FileStat], known: Mapping[str, KnownSource], only: set[str] | None = None,
@@ -100,13 +127,7 @@ def plan(files: Iterable[FileStat], known: Mapping[str, KnownSource], only: set[
     for stat in files:
         seen.add(stat.path)
         prior = known.get(stat.path)
-        if (
-            stat.path not in force
-            and prior is not None
-            and prior.status != "deleted"
-            and prior.size_bytes == stat.size_bytes
-            and prior.mtime_ns == stat.mtime_ns
-        ):
+        if stat.path not in force and prior is not None and _unchanged(prior, stat):
             unchanged += 1
         elif only is None or stat.path in only:
             pending.append(stat)
@@ -116,11 +137,19 @@ def plan(files: Iterable[FileStat], known: Mapping[str, KnownSource], only: set[
     return Plan(tuple(sorted(pending, key=lambda s: s.path)), deleted, unchanged)
 
 
+def _unchanged(prior: KnownSource, stat: FileStat) -> bool:
+    """Same size and mtime as recorded. A quarantined file must also keep its inode
+    change time: `chmod 644` on an unreadable file changes only that."""
+    if prior.status == "deleted" or (prior.size_bytes, prior.mtime_ns) != (stat.size_bytes, stat.mtime_ns):
+        return False
+    return prior.status != "quarantined" or prior.ctime_ns is None or prior.ctime_ns == stat.ctime_ns
+
+
 def resolve_inside(root: Path, relative: str) -> Path | None:
     """A path named by an event or a user, if and only if it lies inside root."""
     root = root.resolve()
-    candidate = (root / relative).resolve()
-    return candidate if _inside(candidate, root) else None
+    candidate = _real(root / relative)
+    return candidate if candidate is not None and _inside(candidate, root) else None
 
 
 def relative_inside(root: Path, named: str) -> str | None:
@@ -129,33 +158,88 @@ def relative_inside(root: Path, named: str) -> str | None:
     root = root.resolve()
     given = Path(named)
     lexical = Path(os.path.normpath(given if given.is_absolute() else root / given))
-    if not _inside(lexical, root) or not _inside(lexical.resolve(), root):
+    if not _inside(lexical, root) or not _resolves_inside(lexical, root):
         return None
-    return lexical.relative_to(root).as_posix()
+    return storable_path(lexical.relative_to(root).as_posix())
 
 
 def read_source(root: Path, stat: FileStat, max_bytes: int,
                 after_read: Callable[[Path], None] | None = None) -> tuple[bytes, str, FileStat]:
     """Read a file whole and hash it, checking it did not change under us.
     Returns the bytes, their sha256 and the stat they were read at.
-    `after_read` is a fault-injection point for tests (a writer racing the read)."""
-    path = root / stat.path
+
+    Every check is made on the opened descriptor, never on the path again: what
+    was scanned may since have been swapped for a symlink out of seeds/ or a FIFO.
+    `after_read` is a fault-injection point for tests (a writer racing the read).
+    """
+    path = root / (stat.os_path or stat.path)
     try:
-        before = path.stat()
-        if before.st_size > max_bytes:
-            raise OversizeError(f"file is {before.st_size:,} bytes, over the {max_bytes:,}-byte limit")
-        with open(path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
-        if after_read is not None:
-            after_read(path)
-        after = path.stat()
+        fd = open_inside(root, path)
     except FileNotFoundError:
         raise SourceChanged("file vanished before it could be read") from None
+    try:
+        before = os.fstat(fd)
+        if before.st_size > max_bytes:
+            raise OversizeError(f"file is {before.st_size:,} bytes, over the {max_bytes:,}-byte limit")
+        raw = _read_at_most(fd, max_bytes + 1)
+        if after_read is not None:
+            after_read(path)
+        after = os.fstat(fd)
+    finally:
+        os.close(fd)
     if len(raw) > max_bytes:
         raise OversizeError(f"file grew over the {max_bytes:,}-byte limit while being read")
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(raw) != after.st_size:
         raise SourceChanged("file changed while being read")
-    return raw, hashlib.sha256(raw).hexdigest(), FileStat(stat.path, after.st_size, after.st_mtime_ns)
+    fresh = FileStat(stat.path, after.st_size, after.st_mtime_ns, after.st_ctime_ns, stat.os_path)
+    return raw, hashlib.sha256(raw).hexdigest(), fresh
+
+
+# O_NONBLOCK: opening a FIFO swapped in for a file must not wait for a writer.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+_PROC_FD = Path("/proc/self/fd")
+
+
+def open_inside(root: Path, path: Path) -> int:
+    """Open a seed file for reading: a descriptor of a regular file inside root, or
+    Unreadable. Containment is judged on what was opened (its /proc/self/fd link),
+    so a symlink or folder swapped in after the scan cannot lead the read outside.
+    Without /proc, symlinks are not followed at all."""
+    flags = _OPEN_FLAGS | (0 if _PROC_FD.is_dir() else getattr(os, "O_NOFOLLOW", 0))
+    fd = os.open(path, flags)
+    try:
+        opened = os.fstat(fd)
+        if not stat_mode.S_ISREG(opened.st_mode):
+            raise Unreadable(f"not a regular file ({_kind(opened.st_mode)}): not read")
+        if _PROC_FD.is_dir():
+            target = Path(os.readlink(_PROC_FD / str(fd)))
+            if not _inside(target, root.resolve()):
+                raise Unreadable("leads outside seeds/: not read")
+        os.set_blocking(fd, True)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks, remaining = [], limit
+    while remaining > 0:
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat_mode.S_ISFIFO, "a FIFO"), (stat_mode.S_ISDIR, "a folder"),
+                       (stat_mode.S_ISSOCK, "a socket"), (stat_mode.S_ISCHR, "a character device"),
+                       (stat_mode.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 class OversizeError(ValueError):
@@ -164,3 +248,17 @@ class OversizeError(ValueError):
 
 def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
+
+
+def _real(path: Path) -> Path | None:
+    """Where a path leads, or None when it leads nowhere: Python 3.11 raises
+    RuntimeError, not OSError, on a symlink loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
+def _resolves_inside(path: Path, root: Path) -> bool:
+    real = _real(path)
+    return real is not None and _inside(real, root)

@@ -22,6 +22,7 @@ class RunSummary:
     quarantined: int = 0
     deleted: int = 0
     retry_later: int = 0
+    dates_unreadable: int = 0  # a date was given but in no format we read; kept in published_raw
     mentions: int = 0
     claims: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -59,6 +60,7 @@ def run_markdown(summary: RunSummary, top_entities: list[tuple[Any, ...]], claim
         ("quarantined", summary.quarantined),
         ("deleted files", summary.deleted),
         ("changed while read (retried next run)", summary.retry_later),
+        ("dates unreadable (kept raw in published_raw)", summary.dates_unreadable),
         ("mentions", summary.mentions),
         ("claims", summary.claims),
     ]

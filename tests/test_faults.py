@@ -73,6 +73,10 @@ def test_killed_mid_commit_leaves_no_partial_batch(many, prefect_server, clean_c
     resumed = ingest_cli(many, prefect_server)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert table_counts(many) == clean_counts
+    # the killed run's row is closed by the next run, with the reason
+    statuses = rows(many, "select status, error from runs order by started_at")
+    assert [s for s, _ in statuses] == ["abandoned", "completed"]
+    assert "abandoned" in statuses[0][1]
 
 
 def test_two_runs_at_once(many, prefect_server, clean_counts):
@@ -212,3 +216,63 @@ def test_wrong_model_version_is_refused(nlp, tmp_path):
     (target / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="built for spaCy >=2.0.0,<3.0.0"):
         load_model(str(target))
+
+
+def _children(pid: int) -> set[int]:
+    """Every live descendant of pid, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if stat[0] != "Z":
+                parents[int(entry)] = int(stat[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_cli_takes_its_workers_and_server_with_it(workspace):
+    """Workers, the resource tracker and the temporary Prefect server all end with a killed CLI."""
+    write_variants(workspace.seeds_dir, 40)
+    env = {**os.environ, "NEWSDESK_BATCH_SIZE": "4", "NEWSDESK_N_PROCESS": "2"}
+    env.pop("PREFECT_API_URL", None)  # a temporary server of its own
+    env["PREFECT_HOME"] = str(workspace.warehouse_dir.parent / "prefect-home")
+    cli = subprocess.Popen([sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(workspace.seeds_dir),
+                            "--warehouse", str(workspace.warehouse_dir)], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen: set[int] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and cli.poll() is None:
+            seen |= _children(cli.pid)
+            commands = " ".join(Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")
+                                for p in seen if _alive(p))
+            if "uvicorn" in commands and commands.count("multiprocessing") >= 3:  # 2 workers + tracker
+                break
+            time.sleep(0.2)
+        assert cli.poll() is None, "the run ended before its children could be seen"
+        seen |= _children(cli.pid)
+        os.kill(cli.pid, signal.SIGKILL)
+        cli.wait()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_alive(p) for p in seen):
+            time.sleep(0.2)
+        left = {p: Path(f"/proc/{p}/cmdline").read_bytes()[:80] for p in seen if _alive(p)}
+        assert not left, left
+    finally:
+        for pid in [cli.pid, *seen]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

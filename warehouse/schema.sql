@@ -5,6 +5,7 @@ create table if not exists sources (
     content_sha256 varchar,     -- of the raw bytes
     size_bytes bigint,
     mtime_ns bigint,
+    ctime_ns bigint,            -- inode change time: a quarantined file fixed by chmod is read again
     modified_at timestamptz,
     article_id varchar,
     status varchar,             -- ingested | quarantined | deleted
@@ -19,6 +20,7 @@ create table if not exists articles (
     title varchar,
     text varchar,
     published_at timestamptz,
+    published_raw varchar,      -- the date as the file gave it, kept when it could not be read
     language varchar,
     word_count integer,
     url varchar,
@@ -76,7 +78,7 @@ create table if not exists runs (
     trigger varchar,
     started_at timestamptz,
     finished_at timestamptz,
-    status varchar,             -- running | completed | failed
+    status varchar,             -- running | completed | failed | abandoned (its process died)
     files_seen integer,
     files_pending integer,
     articles_added integer,

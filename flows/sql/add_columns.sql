@@ -1,0 +1,3 @@
+-- Columns added after the first release (lake.ADDED_COLUMNS); DuckLake evolves the schema in place.
+alter table sources add column if not exists ctime_ns bigint;
+alter table articles add column if not exists published_raw varchar;

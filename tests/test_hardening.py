@@ -1,0 +1,258 @@
+"""What a hostile or careless user does to seeds/: races, odd names, loops, fixes.
+
+Each test here failed before the hardening it covers."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import rows
+from flows.sources import (FileStat, KnownSource, Unreadable, plan, printable, read_source, relative_inside,
+                           resolve_inside, scan, storable_path)
+
+BODY = b"The harbour master said on Friday that the new pier would open in June.\n"
+
+
+def _stat_of(root: Path, rel: str) -> FileStat:
+    return next(s for s in scan(root) if s.path == rel)
+
+
+# --- the read opens what the scan judged, or nothing -------------------------------------------
+
+
+def test_a_symlink_swapped_in_after_the_scan_is_not_followed_out(tmp_path):
+    root, secret = tmp_path / "seeds", tmp_path / "secret.txt"
+    root.mkdir()
+    secret.write_bytes(b"Secret 51d0\n" + BODY)
+    (root / "x.txt").write_bytes(b"Pending\n" + BODY)
+    stat = _stat_of(root, "x.txt")
+    (root / "x.txt").unlink()
+    os.symlink(secret, root / "x.txt")  # the race: after "files seen", before the read
+    with pytest.raises(Unreadable, match="outside seeds"):
+        read_source(root, stat, 10_000)
+
+
+def test_a_folder_swapped_for_a_symlink_out_is_not_followed(tmp_path):
+    root, elsewhere = tmp_path / "seeds", tmp_path / "elsewhere"
+    (root / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    (elsewhere / "x.txt").write_bytes(b"Elsewhere\n" + BODY)
+    (root / "sub" / "x.txt").write_bytes(b"Pending\n" + BODY)
+    stat = _stat_of(root, "sub/x.txt")
+    (root / "sub" / "x.txt").unlink()
+    (root / "sub").rmdir()
+    os.symlink(elsewhere, root / "sub")
+    with pytest.raises(Unreadable, match="outside seeds"):
+        read_source(root, stat, 10_000)
+
+
+def test_a_fifo_swapped_in_is_refused_without_hanging(tmp_path):
+    root = tmp_path / "seeds"
+    root.mkdir()
+    (root / "x.txt").write_bytes(b"Pending\n" + BODY)
+    stat = _stat_of(root, "x.txt")
+    (root / "x.txt").unlink()
+    os.mkfifo(root / "x.txt")
+    outcome: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            read_source(root, stat, 10_000)
+        except BaseException as exc:  # noqa: BLE001 - the outcome is what we assert
+            outcome.append(exc)
+
+    reader = threading.Thread(target=attempt, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "opening a FIFO hung"
+    assert outcome and isinstance(outcome[0], Unreadable) and "FIFO" in str(outcome[0])
+
+
+def test_a_symlink_inside_seeds_is_still_read(tmp_path):
+    root = tmp_path / "seeds"
+    root.mkdir()
+    (root / "a.txt").write_bytes(b"Target\n" + BODY)
+    os.symlink(root / "a.txt", root / "link.txt")
+    raw, _, fresh = read_source(root, _stat_of(root, "link.txt"), 10_000)
+    assert raw.startswith(b"Target") and fresh.path == "link.txt"
+
+
+# --- any file name --------------------------------------------------------------------------------
+
+
+def test_a_name_that_is_not_utf8_gets_a_storable_escaped_path(tmp_path):
+    root = tmp_path / "seeds"
+    root.mkdir()
+    bad = os.fsdecode(b"bad\xff\xfename.txt")
+    (root / bad).write_bytes(b"Odd name\n" + BODY)
+    (found,) = list(scan(root))
+    assert found.path == "bad\\xff\\xfename.txt" and found.path.encode("utf-8")
+    raw, _, fresh = read_source(root, found, 10_000)
+    assert raw.startswith(b"Odd name") and fresh.path == found.path
+
+
+def test_an_escaped_name_never_takes_another_files_real_name(tmp_path):
+    root = tmp_path / "seeds"
+    root.mkdir()
+    (root / os.fsdecode(b"n\xff.txt")).write_bytes(b"Undecodable\n" + BODY)
+    (root / "n\\xff.txt").write_bytes(b"Literal backslash\n" + BODY)
+    found = [s for s in scan(root)]
+    assert [s.path for s in found] == ["n\\xff.txt"] and found[0].os_path is None
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("evil\x1b]0;PWNED\x07\x1b[2J.txt", "evil\\x1b]0;PWNED\\x07\\x1b[2J.txt"),
+    ("line\nbreak.txt", "line\\nbreak.txt"),
+    ("csi\x9b31m.txt", "csi\\x9b31m.txt"),
+    ("café ü.txt", "café ü.txt"),
+])
+def test_printable_escapes_control_characters(name, shown):
+    assert printable(name) == shown
+
+
+def test_storable_path_keeps_valid_names():
+    assert storable_path("sub/café ü.txt") == "sub/café ü.txt"
+
+
+# --- loops and fixes ------------------------------------------------------------------------------
+
+
+def test_a_symlink_loop_does_not_stop_the_scan(tmp_path):
+    root = tmp_path / "seeds"
+    root.mkdir()
+    (root / "good.txt").write_bytes(b"Good\n" + BODY)
+    os.symlink(root / "loop-b.txt", root / "loop-a.txt")
+    os.symlink(root / "loop-a.txt", root / "loop-b.txt")
+    os.symlink(root / "self", root / "self")
+    assert [s.path for s in scan(root)] == ["good.txt"]
+    assert relative_inside(root, "loop-a.txt") is None
+    assert resolve_inside(root, "self") is None
+
+
+def test_a_quarantined_file_fixed_by_chmod_is_pending_again():
+    known = {"locked.txt": KnownSource(10, 1, "quarantined", None, ctime_ns=100)}
+    assert plan([FileStat("locked.txt", 10, 1, ctime_ns=100)], known).pending == ()
+    assert [s.path for s in plan([FileStat("locked.txt", 10, 1, ctime_ns=200)], known).pending] == ["locked.txt"]
+    # an ingested file is judged by size and mtime alone: a chmod does not re-read it
+    known = {"fine.txt": KnownSource(10, 1, "ingested", "h", ctime_ns=100)}
+    assert plan([FileStat("fine.txt", 10, 1, ctime_ns=200)], known).pending == ()
+
+
+# --- through the flow -----------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_odd_names_and_loops_never_block_the_rest(workspace):
+    from flows.ingest import ingest
+
+    seeds = workspace.seeds_dir
+    (seeds / os.fsdecode(b"bad\xff\xfename.txt")).write_bytes(b"Undecodable name\n" + BODY)
+    (seeds / "evil\x1b]0;PWNED\x07\x1b[2J.txt").write_bytes(b"Escapes in the name\n" + BODY)
+    (seeds / "good.txt").write_bytes(b"Good one\n" + BODY)
+    os.symlink(seeds / "loop-b.txt", seeds / "loop-a.txt")
+    os.symlink(seeds / "loop-a.txt", seeds / "loop-b.txt")
+    # even a run narrowed to one path scans the tree first
+    narrowed = ingest(seeds=str(seeds), warehouse=str(workspace.warehouse_dir), paths=["good.txt"], sweep=False)
+    assert narrowed["added"] == 1
+    counts = ingest(seeds=str(seeds), warehouse=str(workspace.warehouse_dir))
+    assert counts["quarantined"] == 0 and counts["added"] == 3  # the sample and the two odd names
+    paths = {p for (p,) in rows(workspace, "select path from sources where status = 'ingested'")}
+    assert {"bad\\xff\\xfename.txt", "evil\x1b]0;PWNED\x07\x1b[2J.txt", "good.txt"} <= paths
+    again = ingest(seeds=str(seeds), warehouse=str(workspace.warehouse_dir))
+    assert again["files_pending"] == 0
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_file_that_vanishes_alone_in_its_batch_leaves_the_run_green(workspace, monkeypatch):
+    from flows import ingest as ingest_module
+
+    monkeypatch.setenv("NEWSDESK_BATCH_SIZE", "1")
+    (workspace.seeds_dir / "zz-gone.txt").write_bytes(b"Gone soon\n" + BODY)
+    real_read = ingest_module.read_source
+
+    def vanish_first(root, stat, *args, **kwargs):
+        if stat.path == "zz-gone.txt":
+            (root / stat.path).unlink(missing_ok=True)
+        return real_read(root, stat, *args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "read_source", vanish_first)
+    counts = ingest_module.ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
+    assert counts["added"] == 1 and counts["retry_later"] == 1
+    assert rows(workspace, "select status from runs") == [("completed",)]
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_quarantined_file_is_read_again_after_chmod(workspace, monkeypatch):
+    from flows.ingest import ingest
+
+    big = workspace.seeds_dir / "big.txt"
+    big.write_bytes(b"Big one\n" + BODY * 80)
+    monkeypatch.setenv("NEWSDESK_MAX_FILE_BYTES", "5000")
+    assert ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))["quarantined"] == 1
+    monkeypatch.setenv("NEWSDESK_MAX_FILE_BYTES", "100000")
+    assert ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))["files_pending"] == 0
+    big.chmod(0o600)  # what fixing a permission looks like: only the inode change time moves
+    counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
+    assert counts["files_pending"] == 1 and counts["added"] == 1
+    assert rows(workspace, "select status from sources where path = 'big.txt'") == [("ingested",)]
+
+
+# --- runs left at `running` -----------------------------------------------------------------------
+
+
+def test_only_runs_whose_process_is_gone_are_closed_as_abandoned(workspace):
+    import fcntl
+
+    from flows import lake
+
+    con = lake.connect(workspace)
+    try:
+        for run_id in ("dead", "live", "elsewhere"):
+            lake.transaction(con, workspace, lambda r=run_id: con.execute(
+                lake.sql("start_run"), [r, None, "manual", None, 0, 0]))
+        locks = workspace.warehouse_dir / ".runs"
+        locks.mkdir(exist_ok=True)
+        (locks / "dead.lock").touch()  # its process died: nobody holds the lock
+        with open(locks / "live.lock", "a+b") as live:  # a run in progress holds its lock
+            fcntl.flock(live, fcntl.LOCK_EX)
+            closed = lake.close_abandoned_runs(con, workspace)
+        # "elsewhere" has no lock file here: a run on another host, never judged from this one
+        assert closed == ["dead"]
+        status = dict(con.execute("select run_id, status from runs").fetchall())
+        assert status == {"dead": "abandoned", "live": "running", "elsewhere": "running"}
+        assert not (locks / "dead.lock").exists()
+    finally:
+        con.close()
+
+
+def test_a_run_that_fails_is_recorded_failed_and_holds_no_lock(workspace):
+    from flows import lake
+
+    con = lake.connect(workspace)
+    try:
+        with pytest.raises(RuntimeError, match="boom"):
+            with lake.recorded_run(con, workspace, "r1", None, "manual", 1, 1, lambda: {"added": 0}):
+                raise RuntimeError("boom")
+        assert con.execute("select status, error from runs").fetchall() == [("failed", "RuntimeError: boom")]
+        assert not (workspace.warehouse_dir / ".runs" / "r1.lock").exists()
+    finally:
+        con.close()
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_dates_are_read_or_kept_raw_and_counted(workspace):
+    from flows.ingest import ingest
+
+    (workspace.seeds_dir / "rfc.md").write_bytes(b"---\npublished: Mon, 12 Feb 2024 10:00:00 GMT\n---\nDated\n" + BODY)
+    (workspace.seeds_dir / "odd.md").write_bytes(b"---\npublished: sometime in spring\n---\nUndated\n" + BODY)
+    counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
+    assert counts["dates_unreadable"] == 1
+    dated = dict((t, (str(p), r)) for t, p, r in rows(
+        workspace, "select title, published_at at time zone 'UTC', published_raw from articles "
+                   "where title in ('Dated', 'Undated')"))
+    assert dated["Dated"] == ("2024-02-12 10:00:00", "Mon, 12 Feb 2024 10:00:00 GMT")
+    assert dated["Undated"] == ("None", "sometime in spring")
