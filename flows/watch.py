@@ -4,20 +4,29 @@ A file is announced only once it has stopped changing for
 `watch_stable_seconds`, so a half-copied file is never ingested half. The event
 is a doorbell: the triggered run sweeps everything pending, so a lost or
 repeated event costs nothing, and the cron sweep catches what events miss.
+
+Files that landed before the watch was armed raise no file-system event. So,
+once armed, the watcher reports it (`newsdesk up` waits for that before it
+says it is up), then rings once with no paths ("sweep") if seeds/ holds any
+article file.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from flows.settings import Settings
-from flows.sources import is_candidate, relative_inside
+from flows.sources import is_candidate, relative_inside, scan
 
 EVENT_NAME = "newsdesk.seeds.changed"
+# Set by `newsdesk up`: the watcher creates this file once its watch is armed.
+READY_FILE_ENV = "NEWSDESK_WATCH_READY_FILE"
 log = logging.getLogger("newsdesk.watch")
 
 
@@ -103,23 +112,51 @@ def _relevant(root: Path, changed: Iterable[str]) -> list[str]:
     return out
 
 
+def has_candidates(root: Path) -> bool:
+    """Whether seeds/ holds at least one article file (stops at the first)."""
+    return next(iter(scan(root)), None) is not None
+
+
+def report_armed(path: str | None = None) -> None:
+    """Tell whoever started us (`newsdesk up`) that the watch is armed: create the
+    file named by NEWSDESK_WATCH_READY_FILE, if set."""
+    path = path or os.environ.get(READY_FILE_ENV)
+    if path:
+        Path(path).write_text(f"{os.getpid()}\n", encoding="utf-8")
+
+
 def watch(settings: Settings, send: Callable[[list[str]], None] | None = None,
-          stop: Callable[[], bool] = lambda: False) -> None:
-    """Run until `stop()`; announce each burst of settled changes as one event."""
+          stop: Callable[[], bool] = lambda: False, on_armed: Callable[[], None] = report_armed) -> None:
+    """Run until `stop()`; announce each burst of settled changes as one event.
+
+    Once the watch is armed: `on_armed()`, then one announcement with no paths
+    if seeds/ already holds article files (they may have landed unseen)."""
     import threading
 
     import watchfiles
 
     root = settings.seeds_dir
     root.mkdir(parents=True, exist_ok=True)
-    send = send or (lambda paths: emit_changed(settings, paths))
+    if send is None:
+        import prefect.events.clients  # noqa: F401  imported now, not on the first file
+
+        send = partial(emit_changed, settings)
     tracker = StabilityTracker(settings.watch_stable_seconds)
     stop_event = threading.Event()
-    log.info("watching %s", root)
+    armed = False
     for changes in watchfiles.watch(root, recursive=True, debounce=settings.watch_poll_ms,
                                     step=50, rust_timeout=settings.watch_poll_ms, yield_on_timeout=True,
                                     stop_event=stop_event, raise_interrupt=False, force_polling=None):
         now = time.monotonic()
+        if not armed:
+            # The first yield: the OS watch is in place, so from here on nothing lands
+            # unseen; what landed before is found by the sweep this announcement starts.
+            armed = True
+            log.info("watching %s", root)
+            on_armed()
+            if has_candidates(root):
+                log.info("article files already in %s: announcing one sweep", root)
+                deliver(send, [], stop)
         for relative in _relevant(root, (p for _, p in changes)):
             tracker.observe(relative, stat_of(root / relative), now)
         for relative in tracker.pending():  # files still being written: look again

@@ -87,3 +87,81 @@ def test_watch_announces_a_settled_file(tmp_path, stable):
     done.set()
     thread.join(timeout=5)
     assert sent == [["big.txt"]]
+
+
+def _run_watch(settings, sent, armed, done):
+    import threading
+
+    from flows.watch import watch
+
+    thread = threading.Thread(target=watch, args=(settings, sent.append, done.is_set),
+                              kwargs={"on_armed": lambda: armed.append(list(sent))}, daemon=True)
+    thread.start()
+    return thread
+
+
+def _wait(condition, timeout: float = 10) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_files_there_before_the_watch_is_armed_get_one_sweep_announcement(tmp_path):
+    """A file that landed before the watch was armed raised no event: on arming, the
+    watcher reports it is armed, then rings once with no paths (the run sweeps)."""
+    import threading
+
+    from flows.settings import Settings
+
+    (tmp_path / "early.txt").write_text("Ferry timetable changes\nThe council said the ferry would run hourly.\n")
+    settings = Settings(seeds=tmp_path, warehouse=tmp_path / "wh", watch_stable_seconds=0.3, watch_poll_ms=50)
+    sent: list[list[str]] = []
+    armed: list[list[list[str]]] = []
+    done = threading.Event()
+    thread = _run_watch(settings, sent, armed, done)
+    try:
+        assert _wait(lambda: sent), "no announcement at arm time"
+        assert armed == [[]]  # armed was reported first, before anything was sent
+        assert sent == [[]]
+        (tmp_path / "later.txt").write_text("Harbour bridge to reopen\nThe mayor said the bridge would reopen.\n")
+        assert _wait(lambda: len(sent) == 2)
+        assert sent == [[], ["later.txt"]]
+    finally:
+        done.set()
+        thread.join(timeout=5)
+
+
+def test_an_empty_seeds_folder_announces_nothing_on_arming(tmp_path):
+    import threading
+    import time
+
+    from flows.settings import Settings
+
+    (tmp_path / "notes.txt.part").write_text("partial")  # not an article file
+    settings = Settings(seeds=tmp_path, warehouse=tmp_path / "wh", watch_stable_seconds=0.3, watch_poll_ms=50)
+    sent: list[list[str]] = []
+    armed: list[list[list[str]]] = []
+    done = threading.Event()
+    thread = _run_watch(settings, sent, armed, done)
+    try:
+        assert _wait(lambda: armed)
+        time.sleep(0.5)
+        assert sent == []
+    finally:
+        done.set()
+        thread.join(timeout=5)
+
+
+def test_armed_is_reported_through_the_file_newsdesk_up_names(tmp_path, monkeypatch):
+    import os
+
+    from flows.watch import READY_FILE_ENV, report_armed
+
+    report_armed()  # not started by `newsdesk up`: nothing to do
+    ready = tmp_path / "watch.armed"
+    monkeypatch.setenv(READY_FILE_ENV, str(ready))
+    report_armed()
+    assert ready.read_text() == f"{os.getpid()}\n"
