@@ -92,6 +92,9 @@ def read_batch(batch: list[FileStat], settings: Settings, known_articles: set[st
         except (ParseError, UnicodeDecodeError) as exc:
             prepared.outcomes.append(FileOutcome(fresh, sha, error=str(exc)))
             continue
+        except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not sink its batch
+            prepared.outcomes.append(FileOutcome(fresh, sha, error=f"cannot parse ({type(exc).__name__}): {exc}"[:300]))
+            continue
         is_new = article.article_id not in known_articles
         known_articles.add(article.article_id)
         prepared.outcomes.append(FileOutcome(fresh, sha, article, needs_extraction=is_new))

@@ -220,7 +220,10 @@ def _front_matter(block: str) -> dict[str, str]:
         raise ParseError(f"front matter is {size:,} bytes, over the {_FRONT_MATTER_LIMIT:,}-byte limit")
     try:
         loaded = yaml.load(block, Loader=_FrontMatterLoader)  # a SafeLoader subclass
-    except (yaml.YAMLError, ValueError) as exc:  # ValueError: explicit tags such as `!!int x`
+    # Beyond YAMLError, PyYAML's constructors fail on explicit tags with bad values
+    # in their own ways: `!!int x` ValueError, `!!int ''` IndexError, `!!bool maybe`
+    # KeyError, `!!timestamp foo` AttributeError.
+    except (yaml.YAMLError, ValueError, IndexError, KeyError, AttributeError, TypeError) as exc:
         legacy = _key_value_lines(block)
         if legacy is None:
             raise ParseError(f"malformed front matter: {_yaml_reason(exc)}"[:_REASON_LIMIT]) from None

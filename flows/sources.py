@@ -7,12 +7,14 @@ changed. Paths are POSIX paths relative to seeds/.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import stat as stat_mode
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+log = logging.getLogger("newsdesk.sources")
 ARTICLE_SUFFIXES = (".txt", ".md")
 # Editor swap files, backups and partial downloads are never read.
 LEFTOVER_SUFFIXES = (".swp", ".swo", ".swx", "~", ".part", ".crdownload", ".partial", ".tmp", ".download")
@@ -94,8 +96,11 @@ def scan(root: Path) -> Iterator[FileStat]:
         folder = stack.pop()
         try:
             entries = list(os.scandir(folder))
-        except OSError:
-            continue  # vanished or unreadable folder: nothing to ingest there
+        except FileNotFoundError:
+            continue  # vanished since it was listed
+        except OSError as exc:  # unreadable, or a path too long for the system
+            log.warning("not read: folder %s: %s", printable(str(folder)), exc.strerror or exc)
+            continue
         for entry in entries:
             if entry.name.startswith("."):
                 continue
@@ -114,6 +119,7 @@ def scan(root: Path) -> Iterator[FileStat]:
             on_disk = Path(entry.path).relative_to(root).as_posix()
             rel = storable_path(on_disk)
             if rel != on_disk and os.path.lexists(root / rel):
+                log.warning("not read: %s escapes to the name of another file; rename it", rel)
                 continue  # the escaped name is some other file's real name: that file keeps it
             yield FileStat(rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, on_disk if rel != on_disk else None)
 
@@ -255,7 +261,7 @@ def _real(path: Path) -> Path | None:
     RuntimeError, not OSError, on a symlink loop."""
     try:
         return path.resolve()
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # ValueError: an embedded NUL from an event's path
         return None
 
 

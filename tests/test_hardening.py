@@ -256,3 +256,63 @@ def test_dates_are_read_or_kept_raw_and_counted(workspace):
                    "where title in ('Dated', 'Undated')"))
     assert dated["Dated"] == ("2024-02-12 10:00:00", "Mon, 12 Feb 2024 10:00:00 GMT")
     assert dated["Undated"] == ("None", "sometime in spring")
+
+
+@pytest.mark.parametrize("value", ["!!timestamp foo", "!!bool maybe", "!!int ''", "!!float ''", "!!int x"])
+def test_front_matter_with_a_bad_tagged_value_is_text_or_quarantined_never_a_crash(value):
+    from flows.parse import ParseError, parse_article
+
+    simple = f"---\npublished: {value}\n---\nHeadline\n\nThe mayor said it was fine.\n".encode()
+    assert parse_article(simple).published_raw == value  # simple key: value lines: kept as written
+    nested = f"---\npublished: {value}\ntags:\n  - [unclosed\n---\nHeadline\n\nThe mayor said so.\n".encode()
+    with pytest.raises(ParseError, match="front matter"):
+        parse_article(nested)
+
+
+def test_a_parser_failure_on_one_file_quarantines_only_that_file(workspace, monkeypatch):
+    from flows import ingest as ingest_module
+
+    (workspace.seeds_dir / "a.txt").write_bytes(b"First\n" + BODY)
+    (workspace.seeds_dir / "b.txt").write_bytes(b"Second\n" + BODY)
+    real_parse = ingest_module.parse_article
+
+    def parse(raw: bytes):
+        if raw.startswith(b"First"):
+            raise KeyError("a parser bug")
+        return real_parse(raw)
+
+    monkeypatch.setattr(ingest_module, "parse_article", parse)
+    stats = sorted(scan(workspace.seeds_dir), key=lambda s: s.path)
+    prepared = ingest_module.read_batch(stats, workspace, set())
+    errors = {o.stat.path: o.error for o in prepared.outcomes}
+    assert "cannot parse (KeyError)" in errors["a.txt"] and errors["b.txt"] is None
+
+
+def test_an_event_path_with_a_nul_is_refused_not_a_crash(tmp_path):
+    assert relative_inside(tmp_path, "a\x00.txt") is None and resolve_inside(tmp_path, "a\x00.txt") is None
+
+
+def test_a_run_whose_failure_cannot_be_recorded_is_closed_by_the_next(workspace, monkeypatch):
+    from flows import lake
+
+    con = lake.connect(workspace)
+    try:
+        monkeypatch.setattr(lake, "_finish_run", _disk_full)
+        with pytest.raises(RuntimeError):
+            with lake.recorded_run(con, workspace, "r-full", None, "manual", 1, 1, dict):
+                raise RuntimeError("no space left on device")
+        monkeypatch.undo()
+        assert con.execute("select status from runs").fetchall() == [("running",)]
+        assert lake.close_abandoned_runs(con, workspace) == ["r-full"]
+    finally:
+        con.close()
+
+
+def _disk_full(*args, **kwargs):
+    raise lake_error("cannot write the warehouse: No space left on device")
+
+
+def lake_error(message: str):
+    from flows.lake import WarehouseError
+
+    return WarehouseError(message)
