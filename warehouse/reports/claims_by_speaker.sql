@@ -7,7 +7,8 @@ final as (
     from claims as c
     join articles as a using (article_id)
     left join speakers as s on s.entity_id = c.speaker_entity_id
-    where coalesce(s.name, c.speaker) ilike '%' || $speaker || '%'
+    -- plain text anywhere in the name, any case: contains() has no wildcards, so % and _ match only themselves
+    where contains(lower(coalesce(s.name, c.speaker)), lower($speaker))
     order by a.title, c.claim_idx
 )
 select * from final
