@@ -91,6 +91,8 @@ def test_two_runs_at_once(many, prefect_server, clean_counts):
     assert table_counts(many) == clean_counts
     assert rows(many, "select count(*) from (select article_id from articles group by 1 having count(*) > 1)") == [(0,)]
     assert rows(many, "select count(*) from (select path from sources group by 1 having count(*) > 1)") == [(0,)]
+    # both runs extracted every article; each article is counted as added by one run only
+    assert rows(many, "select sum(articles_added) from runs") == [(clean_counts["articles"],)]
 
 
 def last_message(stderr: str) -> str:
