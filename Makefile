@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench clean lock
+.PHONY: install run test lint bench clean lock
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,15 @@ run: $(STAMP)
 	$(BIN)/newsdesk ingest
 	$(BIN)/newsdesk report who_said_what
 
-test: $(STAMP)
+# Lint, format, types and declared dependencies first (seconds), then the tests (minutes).
+test: lint
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/deptry .
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: $(STAMP)

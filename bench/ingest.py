@@ -33,17 +33,18 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flows import lake  # noqa: E402
-from flows.parse import ParseError, parse_article  # noqa: E402
-from flows.settings import REPORTS_DIR, Settings  # noqa: E402
-from flows.sources import scan  # noqa: E402
-from flows.stack import api_healthy, stop_group  # noqa: E402
+from newsdesk.extraction.parse import ParseError, parse_article  # noqa: E402
+from newsdesk.pipeline.sources import scan  # noqa: E402
+from newsdesk.service.stack import api_healthy, stop_group  # noqa: E402
+from newsdesk.settings import Settings  # noqa: E402
+from newsdesk.warehouse import lake  # noqa: E402
+from newsdesk.warehouse.files import reports  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "bbc"
 
@@ -105,7 +106,7 @@ def corpus_texts(corpus: Path) -> list[str]:
 
 
 def baseline(texts: list[str], settings: Settings) -> dict:
-    from flows.nlp import load_model
+    from newsdesk.extraction.nlp import load_model
 
     nlp = load_model(settings.model)
     with TreeRSS(os.getpid()) as rss:
@@ -114,14 +115,26 @@ def baseline(texts: list[str], settings: Settings) -> dict:
             pass
         seconds = time.perf_counter() - start
     words = sum(len(t.split()) for t in texts)
-    return {"seconds": round(seconds, 2), "articles": len(texts), "words": words,
-            "words_per_s": round(words / seconds), "peak_rss_mb": mb(rss.peak),
-            "model": settings.model, "n_process": settings.n_process, "batch_size": settings.nlp_batch_size}
+    return {
+        "seconds": round(seconds, 2),
+        "articles": len(texts),
+        "words": words,
+        "words_per_s": round(words / seconds),
+        "peak_rss_mb": mb(rss.peak),
+        "model": settings.model,
+        "n_process": settings.n_process,
+        "batch_size": settings.nlp_batch_size,
+    }
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsdesk.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     start = time.perf_counter()
     with TreeRSS(proc.pid) as rss:
         out, _ = proc.communicate()
@@ -144,10 +157,14 @@ def scale_up(settings: Settings, target: int) -> int:
         for k in range(1, copies + 1):
             suffix = f"x{k:03}"
             for table in ("articles", "mentions", "claims", "quantities"):
-                con.execute(f"insert into {table} select * replace (article_id || ? as article_id) "
-                            f"from base_{table}", [suffix])
-            con.execute("insert into sources select * replace (path || ? as path, article_id || ? as article_id) "
-                        "from sources where article_id in (select article_id from base_articles)", [suffix, suffix])
+                con.execute(
+                    f"insert into {table} select * replace (article_id || ? as article_id) from base_{table}", [suffix]
+                )
+            con.execute(
+                "insert into sources select * replace (path || ? as path, article_id || ? as article_id) "
+                "from sources where article_id in (select article_id from base_articles)",
+                [suffix, suffix],
+            )
         con.execute("commit")
         return con.execute("select count(*) from articles").fetchone()[0]
     finally:
@@ -158,13 +175,13 @@ def time_reports(settings: Settings) -> dict[str, float]:
     con = lake.open_reader(settings)
     times = {}
     try:
-        for path in sorted(REPORTS_DIR.glob("*.sql")):
-            text = path.read_text(encoding="utf-8")
-            params = {"speaker": "Blair"} if "$speaker" in text else None
+        for name, found in reports(None).items():
+            text = found.text
+            params = {"speaker": "Blair"} if "speaker" in lake.parameters_of(text) else None
             lake.query(con, text, params)  # warm the file metadata cache once
             start = time.perf_counter()
             lake.query(con, text, params)
-            times[path.stem] = round(time.perf_counter() - start, 3)
+            times[name] = round(time.perf_counter() - start, 3)
     finally:
         con.close()
     return times
@@ -183,8 +200,13 @@ def main() -> None:
     seeds = work / "seeds"
     shutil.copytree(args.corpus, seeds, ignore=shutil.ignore_patterns("*.jsonl", "*.md", "README*"))
     settings = Settings(seeds=seeds, warehouse=work / "warehouse")
-    env = {**os.environ, "NEWSDESK_SEEDS": str(seeds), "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir),
-           "PREFECT_HOME": str(work / "prefect"), "NEWSDESK_USE_RUNNING_SERVER": "false"}
+    env = {
+        **os.environ,
+        "NEWSDESK_SEEDS": str(seeds),
+        "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir),
+        "PREFECT_HOME": str(work / "prefect"),
+        "NEWSDESK_USE_RUNNING_SERVER": "false",
+    }
     env.pop("PREFECT_API_URL", None)
     texts = corpus_texts(seeds)
     result: dict = {"corpus": str(args.corpus), "files": sum(1 for _ in scan(seeds))}
@@ -196,8 +218,12 @@ def main() -> None:
     seconds, peak, _ = run_cli(["ingest"], env)
     articles = lake_count(settings)
     words = sum(len(t.split()) for t in texts)
-    result["cold"] = {"seconds": round(seconds, 2), "articles": articles, "peak_rss_mb": mb(peak),
-                      "words_per_s": round(words / seconds)}
+    result["cold"] = {
+        "seconds": round(seconds, 2),
+        "articles": articles,
+        "peak_rss_mb": mb(peak),
+        "words_per_s": round(words / seconds),
+    }
     result["cold_vs_baseline"] = round(result["cold"]["words_per_s"] / result["baseline"]["words_per_s"], 3)
 
     print("3/5 warm re-run ...", flush=True)
@@ -211,8 +237,11 @@ def main() -> None:
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {**env, "NEWSDESK_SERVER_PORT": str(port), "NEWSDESK_USE_RUNNING_SERVER": "true"}
-    server = start_group([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                          "--port", str(port)], env, work / "server.log")
+    server = start_group(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env,
+        work / "server.log",
+    )
     try:
         wait_until(lambda: api_healthy(api), 120, "the Prefect server did not start")
         result["changed"]["cli_server"] = changed_via_cli(files[1], settings, env, work)
@@ -228,13 +257,22 @@ def main() -> None:
     print(f"\ncold ingest / bare nlp.pipe throughput: {result['cold_vs_baseline']:.2f}")
     print(f"warm re-run / cold: {result['warm_fraction_of_cold']:.2%}")
     for way, figures in result["changed"].items():
-        print(f"one changed file, {way}: {figures['seconds']} s ({figures['own_extraction_s']} s of it the file's "
-              f"own extraction" + (f"; median of {figures['edits']} edits, max {figures['max_s']} s; flow run "
-                                   f"{figures['flow_run_s']} s, watcher settle {figures['settle_s']} s"
-                                   if way == "service" else "") + ")")
-    print(f"peak tree RSS: baseline {result['baseline']['peak_rss_mb']} MB, cold {result['cold']['peak_rss_mb']} MB, "
-          f"warm {result['warm']['peak_rss_mb']} MB, " + ", ".join(
-              f"changed/{way} {figures['peak_rss_mb']} MB" for way, figures in result["changed"].items()))
+        print(
+            f"one changed file, {way}: {figures['seconds']} s ({figures['own_extraction_s']} s of it the file's "
+            f"own extraction"
+            + (
+                f"; median of {figures['edits']} edits, max {figures['max_s']} s; flow run "
+                f"{figures['flow_run_s']} s, watcher settle {figures['settle_s']} s"
+                if way == "service"
+                else ""
+            )
+            + ")"
+        )
+    print(
+        f"peak tree RSS: baseline {result['baseline']['peak_rss_mb']} MB, cold {result['cold']['peak_rss_mb']} MB, "
+        f"warm {result['warm']['peak_rss_mb']} MB, "
+        + ", ".join(f"changed/{way} {figures['peak_rss_mb']} MB" for way, figures in result["changed"].items())
+    )
     print("reports: " + ", ".join(f"{k} {v} s" for k, v in result["reports"]["seconds"].items()))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
@@ -255,26 +293,38 @@ def changed_via_cli(path: Path, settings: Settings, env: dict[str, str], work: P
     seconds, peak, out = run_cli(["ingest"], env)
     if "1 articles added" not in out:
         sys.exit(f"the changed file was not ingested:\n{out[-2000:]}")
-    return {"seconds": round(seconds, 2), "own_extraction_s": round(own, 3), "overhead_s": round(seconds - own, 2),
-            "peak_rss_mb": mb(peak), "temporary_server": "Starting temporary server" in out}
+    return {
+        "seconds": round(seconds, 2),
+        "own_extraction_s": round(own, 3),
+        "overhead_s": round(seconds - own, 2),
+        "peak_rss_mb": mb(peak),
+        "temporary_server": "Starting temporary server" in out,
+    }
 
 
 def changed_via_service(paths: list[Path], settings: Settings, env: dict[str, str], api: str, work: Path) -> dict:
     """`newsdesk up` (it finds the running server and adds serve + watch), one warm-up
     edit, then one edit at a time: file landed -> its row visible to a reader."""
     log = work / "up.log"
-    up = start_group([sys.executable, "-m", "flows.cli", "up"], env, log)
+    up = start_group([sys.executable, "-m", "newsdesk.cli", "up"], env, log)
     try:
-        wait_until(lambda: "watching" in log.read_text() and "serving" in log.read_text(), 180,
-                   f"the stack did not come up; see {log}")
+        wait_until(
+            lambda: "watching" in log.read_text() and "serving" in log.read_text(),
+            180,
+            f"the stack did not come up; see {log}",
+        )
         con = lake.open_reader(settings)  # one reader, as an analyst's session: it sees each new snapshot
         latencies, runs, starts = [], [], []
         with TreeRSS(up.pid) as rss:
             for i, path in enumerate(paths):
                 relative = path.relative_to(settings.seeds_dir).as_posix()
                 sha = hashlib.sha256(edit(path, f"the service saw edit {i}", work)).hexdigest()
-                landed, landed_at = time.monotonic(), datetime.now(timezone.utc)
-                wait_until(lambda: source_sha(con, relative) == sha, 120, "the service did not ingest the edit")
+                landed, landed_at = time.monotonic(), datetime.now(UTC)
+                wait_until(
+                    lambda relative=relative, sha=sha: source_sha(con, relative) == sha,
+                    120,
+                    "the service did not ingest the edit",
+                )
                 if i:  # the first edit warms the serve process up
                     latencies.append(time.monotonic() - landed)
                     run = ingest_run_since(api, landed_at)
@@ -283,12 +333,18 @@ def changed_via_service(paths: list[Path], settings: Settings, env: dict[str, st
                 time.sleep(1)
         con.close()
         own = own_extraction_seconds(paths[-1], settings)
-        return {"seconds": round(statistics.median(latencies), 2), "max_s": round(max(latencies), 2),
-                "edits": len(latencies), "own_extraction_s": round(own, 3),
-                "overhead_s": round(statistics.median(latencies) - own, 2),
-                "flow_run_s": round(statistics.median(runs), 2), "settle_s": settings.watch_stable_seconds,
-                "landing_to_run_start_s": [round(s, 2) for s in starts], "latencies_s": [round(s, 2) for s in latencies],
-                "peak_rss_mb": mb(rss.peak)}
+        return {
+            "seconds": round(statistics.median(latencies), 2),
+            "max_s": round(max(latencies), 2),
+            "edits": len(latencies),
+            "own_extraction_s": round(own, 3),
+            "overhead_s": round(statistics.median(latencies) - own, 2),
+            "flow_run_s": round(statistics.median(runs), 2),
+            "settle_s": settings.watch_stable_seconds,
+            "landing_to_run_start_s": [round(s, 2) for s in starts],
+            "latencies_s": [round(s, 2) for s in latencies],
+            "peak_rss_mb": mb(rss.peak),
+        }
     finally:
         stop_group(up)
 
@@ -303,8 +359,11 @@ def ingest_run_since(api: str, since: datetime) -> dict:
     commit, before the run's checks and artifacts: wait for it to finish)."""
     import httpx
 
-    query = {"sort": "START_TIME_DESC", "limit": 1,
-             "flow_runs": {"start_time": {"after_": since.isoformat()}, "state": {"type": {"any_": ["COMPLETED"]}}}}
+    query = {
+        "sort": "START_TIME_DESC",
+        "limit": 1,
+        "flow_runs": {"start_time": {"after_": since.isoformat()}, "state": {"type": {"any_": ["COMPLETED"]}}},
+    }
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         runs = httpx.post(f"{api}/flow_runs/filter", json=query).json()
@@ -341,7 +400,7 @@ def lake_count(settings: Settings) -> int:
 
 
 def own_extraction_seconds(path: Path, settings: Settings) -> float:
-    from flows.extract import extract_texts
+    from newsdesk.extraction.pool import extract_texts
 
     article = parse_article(path.read_bytes())
     start = time.perf_counter()

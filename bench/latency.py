@@ -26,8 +26,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flows import lake  # noqa: E402
-from flows.settings import Settings  # noqa: E402
+from newsdesk.settings import Settings  # noqa: E402
+from newsdesk.warehouse import lake  # noqa: E402
 
 SAMPLE = ROOT / "seeds" / "000_cad65338f8a7906b.txt"
 
@@ -55,8 +55,9 @@ def drop(seeds: Path, staging: Path, name: str, text: str) -> float:
 
 def ingested(con, names: list[str]) -> int:
     placeholders = ", ".join("?" for _ in names)
-    return con.execute(f"select count(*) from sources where status = 'ingested' and path in ({placeholders})",
-                       names).fetchone()[0]
+    return con.execute(
+        f"select count(*) from sources where status = 'ingested' and path in ({placeholders})", names
+    ).fetchone()[0]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -79,12 +80,22 @@ def main() -> None:
     staging.mkdir()
     port = free_port()
     settings = Settings(seeds=seeds, warehouse=root / "warehouse")
-    env = {**os.environ, "NEWSDESK_SEEDS": str(seeds), "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir),
-           "NEWSDESK_SERVER_PORT": str(port), "PREFECT_HOME": str(root / "prefect")}
+    env = {
+        **os.environ,
+        "NEWSDESK_SEEDS": str(seeds),
+        "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir),
+        "NEWSDESK_SERVER_PORT": str(port),
+        "PREFECT_HOME": str(root / "prefect"),
+    }
     env.pop("PREFECT_API_URL", None)
     log = open(root / "up.log", "w")
-    up = subprocess.Popen([sys.executable, "-m", "flows.cli", "up"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                          start_new_session=True)
+    up = subprocess.Popen(
+        [sys.executable, "-m", "newsdesk.cli", "up"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     api = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + 180
@@ -115,17 +126,19 @@ def main() -> None:
         names = [f"burst_{i:04}.txt" for i in range(args.burst)]
         texts = [article_text(i + 100, "Burst") for i in range(args.burst)]
         start = time.monotonic()
-        for name, text in zip(names, texts):
+        for name, text in zip(names, texts, strict=False):
             drop(seeds, staging, name, text)
         while ingested(con, names) < len(names):
             time.sleep(0.2)
         burst_seconds = time.monotonic() - start
         time.sleep(3)
         burst_runs = len(_ingest_runs(api)) - len(runs_before)
-        dupes = con.execute("select count(*) from (select path from sources group by 1 having count(*) > 1)"
-                            ).fetchone()[0]
-        dup_articles = con.execute("select count(*) from (select article_id from articles group by 1 "
-                                   "having count(*) > 1)").fetchone()[0]
+        dupes = con.execute(
+            "select count(*) from (select path from sources group by 1 having count(*) > 1)"
+        ).fetchone()[0]
+        dup_articles = con.execute(
+            "select count(*) from (select article_id from articles group by 1 having count(*) > 1)"
+        ).fetchone()[0]
         con.close()
     finally:
         os.killpg(up.pid, signal.SIGINT)

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from conftest import newsdesk, rows
-from flows.sources import FileStat, SourceChanged, read_source
+from helpers import newsdesk, rows
+from newsdesk.pipeline.sources import FileStat, SourceChanged, read_source
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -36,7 +36,7 @@ GOOD = {
 
 
 def test_every_bad_file_is_quarantined_and_the_rest_is_ingested(workspace):
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     seeds = workspace.seeds_dir
     for name, (data, _) in BAD.items():
@@ -63,8 +63,15 @@ def test_every_bad_file_is_quarantined_and_the_rest_is_ingested(workspace):
     for name in GOOD:
         assert status[name] == "ingested", name
     assert counts["quarantined"] == len(BAD)
-    ignored = {"folder.txt", "draft.txt.swp", "notes.txt~", "download.txt.part", "x.crdownload",
-               ".hidden.txt", "escape.txt"}
+    ignored = {
+        "folder.txt",
+        "draft.txt.swp",
+        "notes.txt~",
+        "download.txt.part",
+        "x.crdownload",
+        ".hidden.txt",
+        "escape.txt",
+    }
     assert not ignored & set(status)
     assert "7f3a-outside" not in " ".join(r[0] for r in rows(workspace, "select text from articles"))
     texts = dict(rows(workspace, "select s.path, a.text from sources s join articles a using (article_id)"))
@@ -72,11 +79,12 @@ def test_every_bad_file_is_quarantined_and_the_rest_is_ingested(workspace):
     assert texts["utf16.txt"].startswith("Utility prices\nThe mayor")
     assert "\r" not in texts["mixed-endings.txt"]
     assert rows(workspace, "select url, author from articles where title = 'With metadata'") == [
-        ("https://example.org/x", "Jo")]
+        ("https://example.org/x", "Jo")
+    ]
 
 
 def test_quarantine_lists_and_retry_requeues(workspace):
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     bad = workspace.seeds_dir / "bad.txt"
     bad.write_bytes(b"Only a headline\n")
@@ -94,7 +102,7 @@ def test_quarantine_lists_and_retry_requeues(workspace):
 
 
 def test_a_quarantined_file_whose_content_changes_is_picked_up(workspace):
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     bad = workspace.seeds_dir / "fixme.txt"
     bad.write_bytes(b"")
@@ -108,18 +116,23 @@ def test_a_quarantined_file_whose_content_changes_is_picked_up(workspace):
 def test_file_over_the_size_limit_is_not_read(tmp_path):
     path = tmp_path / "big.txt"
     path.write_bytes(b"x" * 2000)
-    from flows.sources import OversizeError
+    from newsdesk.pipeline.sources import OversizeError
 
     with pytest.raises(OversizeError, match="over the 1,000-byte limit"):
-        read_source(tmp_path, FileStat("big.txt", 2000, 0), max_bytes=1000,
-                    after_read=lambda p: pytest.fail("an oversize file was read"))
+        read_source(
+            tmp_path,
+            FileStat("big.txt", 2000, 0),
+            max_bytes=1000,
+            after_read=lambda p: pytest.fail("an oversize file was read"),
+        )
 
 
 def test_file_changed_while_read_is_left_for_the_next_run(workspace):
     """A writer appends while we read: the hash would not match the stat, so the
     file is not recorded at all and the next run reads it again."""
-    from flows.ingest import ingest, read_batch
-    from flows.sources import scan
+    from newsdesk.flows.ingest import ingest
+    from newsdesk.pipeline.batches import read_batch
+    from newsdesk.pipeline.sources import scan
 
     target = workspace.seeds_dir / "growing.txt"
     target.write_bytes(b"Growing\n" + BODY.encode())
@@ -140,7 +153,7 @@ def test_file_changed_while_read_is_left_for_the_next_run(workspace):
 
 
 def test_text_too_long_for_the_model_is_quarantined(workspace, monkeypatch):
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     monkeypatch.setenv("NEWSDESK_MAX_TEXT_CHARS", "5000")
     (workspace.seeds_dir / "long.txt").write_text("Long one\n" + "word " * 2000, encoding="utf-8")
@@ -151,8 +164,8 @@ def test_text_too_long_for_the_model_is_quarantined(workspace, monkeypatch):
 
 @pytest.mark.slow
 def test_ten_thousand_tiny_files(tmp_path):
-    from flows.ingest import ingest
-    from flows.settings import Settings
+    from newsdesk.flows.ingest import ingest
+    from newsdesk.settings import Settings
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()

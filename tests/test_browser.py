@@ -13,7 +13,7 @@ import sys
 import httpx
 import pytest
 
-from conftest import SAMPLE, free_port, start_prefect_server, stop_group
+from helpers import SAMPLE, free_port, start_prefect_server, stop_group
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
@@ -23,10 +23,25 @@ HOSTILE_TITLE = 'Budget <img src="x" onerror="alert(1)"> [link](javascript:alert
 def rendered_text(url: str, profile) -> tuple[str, str]:
     """(DOM, its visible text) after the page's scripts ran."""
     result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--virtual-time-budget=15000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=180)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     dom = result.stdout
     text = re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", dom, flags=re.S))
     return dom, " ".join(html.unescape(text).split())
@@ -39,14 +54,27 @@ def test_flow_run_page_and_its_report(tmp_path):
         seeds.mkdir()
         shutil.copy(SAMPLE, seeds / SAMPLE.name)
         (seeds / "hostile.txt").write_text(f"{HOSTILE_TITLE}\nThe minister said that the vote would pass.\n")
-        result = subprocess.run([sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(seeds),
-                                 "--warehouse", str(tmp_path / "warehouse")],
-                                env={**os.environ, "PREFECT_API_URL": api}, capture_output=True, text=True,
-                                timeout=600)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "newsdesk.cli",
+                "ingest",
+                "--seeds",
+                str(seeds),
+                "--warehouse",
+                str(tmp_path / "warehouse"),
+            ],
+            env={**os.environ, "PREFECT_API_URL": api},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert result.returncode == 0, result.stderr[-2000:]
         (run,) = httpx.post(f"{api}/flow_runs/filter", json={}).json()
-        (artifact,) = httpx.post(f"{api}/artifacts/filter",
-                                 json={"artifacts": {"key": {"any_": ["ingest-summary"]}}}).json()
+        (artifact,) = httpx.post(
+            f"{api}/artifacts/filter", json={"artifacts": {"key": {"any_": ["ingest-summary"]}}}
+        ).json()
 
         _, page = rendered_text(f"{api[:-4]}/runs/flow-run/{run['id']}", tmp_path / "profile-run")
         assert run["name"] in page and run["name"].startswith("manual-2-files")

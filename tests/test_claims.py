@@ -1,7 +1,7 @@
 import pytest
 
-from flows.claims import extract_claims, quote_spans
-from flows.entities import extract_mentions
+from newsdesk.extraction.claims import extract_claims, quote_spans
+from newsdesk.extraction.entities import extract_mentions
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +71,21 @@ def test_offsets_point_at_the_content(sample_doc, sample_claims):
         ("Anna Berg said that exports fell sharply in May.", "exports fell sharply", "Anna Berg"),
         ("It was confirmed by Tom Lee that the plant would close.", "plant would close", "Tom Lee"),
         ("Donald Trump's claim that the election was rigged drew fire.", "the election was rigged", "Donald Trump"),
-        ("Mark Rutte, who said on Monday that the alliance was united, left early.", "the alliance was united",
-         "Mark Rutte"),
-        ("The two nations, Xi Jinping said, now have a golden opportunity.", "now have a golden opportunity",
-         "Xi Jinping"),
-        ("John Kasich called for the suspension of the nuclear deal.", "the suspension of the nuclear deal",
-         "John Kasich"),
+        (
+            "Mark Rutte, who said on Monday that the alliance was united, left early.",
+            "the alliance was united",
+            "Mark Rutte",
+        ),
+        (
+            "The two nations, Xi Jinping said, now have a golden opportunity.",
+            "now have a golden opportunity",
+            "Xi Jinping",
+        ),
+        (
+            "John Kasich called for the suspension of the nuclear deal.",
+            "the suspension of the nuclear deal",
+            "John Kasich",
+        ),
         ("Every recent poll has shown him trailing Trump.", "him trailing Trump", None),
     ],
 )

@@ -12,15 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE
+from helpers import SAMPLE
 
-NEWSDESK = [sys.executable, "-m", "flows.cli"]
+NEWSDESK = [sys.executable, "-m", "newsdesk.cli"]
 
 
 def cli(settings, *args, env=None, check=True):
     result = subprocess.run(
         [*NEWSDESK, *args, "--warehouse", str(settings.warehouse_dir)],
-        capture_output=True, text=True, env=env or os.environ.copy(), timeout=600,
+        capture_output=True,
+        text=True,
+        env=env or os.environ.copy(),
+        timeout=600,
     )
     if check:
         assert result.returncode == 0, result.stderr
@@ -29,7 +32,7 @@ def cli(settings, *args, env=None, check=True):
 
 @pytest.fixture
 def ingested(workspace, prefect_server):
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
     return workspace
@@ -57,7 +60,7 @@ def test_every_report_runs(ingested):
         cli(ingested, "report", name, "--format", "jsonl", *params)
     missing = cli(ingested, "report", "claims_by_speaker", check=False)
     assert missing.returncode == 2 and "--param speaker=VALUE" in missing.stderr
-    who = [json.loads(l) for l in cli(ingested, "report", "who_said_what", "-f", "jsonl").stdout.splitlines()]
+    who = [json.loads(line) for line in cli(ingested, "report", "who_said_what", "-f", "jsonl").stdout.splitlines()]
     assert sum(1 for r in who if r["speaker"] == "Mark Rutte") == 3
 
 
@@ -80,12 +83,16 @@ def test_reader_sees_whole_batches_while_ingest_commits(workspace, prefect_serve
     text = SAMPLE.read_text(encoding="utf-8")
     paragraphs = text.split("\n")
     for i in range(12):  # distinct articles: rotate paragraphs
-        body = "\n".join(paragraphs[1:][i % 5:] + paragraphs[1:][: i % 5])
+        body = "\n".join(paragraphs[1:][i % 5 :] + paragraphs[1:][: i % 5])
         (workspace.seeds_dir / f"variant_{i:02}.txt").write_text(f"Variant {i} headline\n{body}\n", encoding="utf-8")
     env = {**os.environ, "PREFECT_API_URL": prefect_server, "NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_N_PROCESS": "1"}
-    writer = subprocess.Popen([*NEWSDESK, "ingest", "--seeds", str(workspace.seeds_dir),
-                               "--warehouse", str(workspace.warehouse_dir)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [*NEWSDESK, "ingest", "--seeds", str(workspace.seeds_dir), "--warehouse", str(workspace.warehouse_dir)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen = []
     try:
         while writer.poll() is None:

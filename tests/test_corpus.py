@@ -7,29 +7,38 @@ import json
 
 import pytest
 
-from conftest import CORPORA, rows
-from flows.settings import Settings
+from helpers import CORPORA, rows
+from newsdesk.settings import Settings
 
 BBC = CORPORA / "bbc"
-pytestmark = [pytest.mark.corpus, pytest.mark.slow,
-              pytest.mark.skipif(not BBC.is_dir(), reason="../shared/corpora/bbc is absent")]
+pytestmark = [
+    pytest.mark.corpus,
+    pytest.mark.slow,
+    pytest.mark.skipif(not BBC.is_dir(), reason="../shared/corpora/bbc is absent"),
+]
 
 
 def test_bbc_corpus_ingests_whole(prefect_server, tmp_path):
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     settings = Settings(seeds=BBC, warehouse=tmp_path / "warehouse")
-    duplicates = sum(1 for line in (BBC / "manifest.jsonl").read_text().splitlines()
-                     if json.loads(line).get("duplicate_of"))
+    duplicates = sum(
+        1 for line in (BBC / "manifest.jsonl").read_text().splitlines() if json.loads(line).get("duplicate_of")
+    )
     counts = ingest(seeds=str(BBC), warehouse=str(settings.warehouse_dir))
     assert counts["files_seen"] == 2225 and counts["quarantined"] == 0
     assert duplicates == 98
     assert rows(settings, "select count(*) from articles") == [(2225 - duplicates,)]
     assert rows(settings, "select count(*) from sources where status = 'ingested'") == [(2225,)]
-    (text, encoding), = rows(settings, "select a.text, s.encoding from sources s join articles a "
-                                       "using (article_id) where s.path = 'sport/199.txt'")
+    ((text, encoding),) = rows(
+        settings,
+        "select a.text, s.encoding from sources s join articles a using (article_id) where s.path = 'sport/199.txt'",
+    )
     assert "£" in text and "\ufffd" not in text and encoding == "cp1252"
-    bad_offsets = rows(settings, "select count(*) from claims c join articles a using (article_id) "
-                                 "where substring(a.text, c.content_start + 1, c.content_end - c.content_start) "
-                                 "<> c.content")
+    bad_offsets = rows(
+        settings,
+        "select count(*) from claims c join articles a using (article_id) "
+        "where substring(a.text, c.content_start + 1, c.content_end - c.content_start) "
+        "<> c.content",
+    )
     assert bad_offsets == [(0,)]

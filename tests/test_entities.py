@@ -1,6 +1,6 @@
 import pytest
 
-from flows.entities import entity_id_for, extract_mentions, load_aliases, trim_span
+from newsdesk.extraction.entities import entity_id_for, extract_mentions, load_aliases, trim_span
 
 
 @pytest.mark.parametrize(
@@ -73,8 +73,10 @@ def test_alias_table_loads_merges_and_blocks():
     assert "monday" in table.block
 
 
-COLLINS = ("James Collins opened the meeting in Leeds on Monday. Later Danny Collins spoke about the budget. "
-           "Collins said the council would vote next week.")
+COLLINS = (
+    "James Collins opened the meeting in Leeds on Monday. Later Danny Collins spoke about the budget. "
+    "Collins said the council would vote next week."
+)
 
 
 def test_a_lone_surname_goes_to_the_last_full_name_before_it(nlp):
@@ -87,24 +89,39 @@ def test_same_text_same_entities_whatever_the_hash_seed():
     import subprocess
     import sys
 
-    code = ("import sys; from flows.nlp import load_model; from flows.settings import Settings; "
-            "from flows.entities import extract_mentions; nlp = load_model(Settings().model); "
-            "print([(m.text, m.entity_name) for m in extract_mentions(nlp(sys.argv[1]))])")
-    text = "Danny Collins and James Collins met Rutte. " + COLLINS.replace("Danny ", "").replace("James ", "") + \
-        " Then James Collins, Danny Collins and Collins left."
-    runs = [subprocess.Popen([sys.executable, "-c", code, text], stdout=subprocess.PIPE, text=True,
-                             env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}) for seed in range(4)]
+    code = (
+        "import sys; from newsdesk.extraction.nlp import load_model; from newsdesk.settings import Settings; "
+        "from newsdesk.extraction.entities import extract_mentions; nlp = load_model(Settings().model); "
+        "print([(m.text, m.entity_name) for m in extract_mentions(nlp(sys.argv[1]))])"
+    )
+    text = (
+        "Danny Collins and James Collins met Rutte. "
+        + COLLINS.replace("Danny ", "").replace("James ", "")
+        + " Then James Collins, Danny Collins and Collins left."
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, text],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)},
+        )
+        for seed in range(4)
+    ]
     outputs = {proc.communicate(timeout=120)[0] for proc in runs}
     assert len(outputs) == 1, outputs
 
 
-@pytest.mark.parametrize("surface, at, expected", [
-    ("Collins", 50, "Danny Collins"),   # the last full name before it
-    ("Collins", 5, "James Collins"),    # none before: the first after
-    ("James", 50, "James Collins"),     # a given name
-    ("Smith", 50, None),
-])
+@pytest.mark.parametrize(
+    "surface, at, expected",
+    [
+        ("Collins", 50, "Danny Collins"),  # the last full name before it
+        ("Collins", 5, "James Collins"),  # none before: the first after
+        ("James", 50, "James Collins"),  # a given name
+        ("Smith", 50, None),
+    ],
+)
 def test_full_name_for(surface, at, expected):
-    from flows.entities import _full_name_for
+    from newsdesk.extraction.entities import _full_name_for
 
     assert _full_name_for(surface, at, [(10, "James Collins"), (30, "Danny Collins")]) == expected

@@ -3,10 +3,10 @@ batches) is taken over by the run's Extractor, and a wrong guess costs nothing."
 
 from __future__ import annotations
 
-from flows import extract
-from flows.extract import Extractor, extract_texts, prefetch, prestart
-from flows.parse import parse_article
-from conftest import SAMPLE, Settings
+from helpers import SAMPLE, Settings
+from newsdesk.extraction import pool as extract
+from newsdesk.extraction.parse import parse_article
+from newsdesk.extraction.pool import Extractor, extract_texts, prefetch, prestart
 
 
 def _items() -> list[tuple[str, str]]:

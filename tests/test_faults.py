@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, newsdesk, rows, start_prefect_server, table_counts, write_variants
-from flows.settings import Settings
+from helpers import free_port, newsdesk, rows, start_prefect_server, table_counts, write_variants
+from newsdesk.settings import Settings
 
 FILES = 9  # the sample + 8 variants, committed in batches of 2
 
@@ -28,7 +28,7 @@ def many(workspace) -> Settings:
 @pytest.fixture(scope="module")
 def clean_counts(tmp_path_factory, prefect_server) -> dict[str, int]:
     """Row counts of an undisturbed run over the same files."""
-    from conftest import SAMPLE
+    from helpers import SAMPLE
 
     root = tmp_path_factory.mktemp("clean")
     seeds = root / "seeds"
@@ -36,34 +36,49 @@ def clean_counts(tmp_path_factory, prefect_server) -> dict[str, int]:
     shutil.copy(SAMPLE, seeds / SAMPLE.name)
     write_variants(seeds, FILES - 1)
     settings = Settings(seeds=seeds, warehouse=root / "warehouse")
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     ingest(seeds=str(seeds), warehouse=str(settings.warehouse_dir))
     return table_counts(settings)
 
 
 def ingest_cli(settings: Settings, api: str, *extra: str, env: dict | None = None):
-    return newsdesk("ingest", "--seeds", str(settings.seeds_dir), "--warehouse", str(settings.warehouse_dir),
-                    *extra, env={"PREFECT_API_URL": api, "NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_N_PROCESS": "1",
-                                 **(env or {})})
+    return newsdesk(
+        "ingest",
+        "--seeds",
+        str(settings.seeds_dir),
+        "--warehouse",
+        str(settings.warehouse_dir),
+        *extra,
+        env={"PREFECT_API_URL": api, "NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_N_PROCESS": "1", **(env or {})},
+    )
 
 
 def assert_whole_batches(settings: Settings) -> None:
     """What a reader sees is consistent: every source row has its article, every
     article its source, and no child row is orphaned."""
-    assert rows(settings, "select count(*) from sources s left join articles a using (article_id) "
-                          "where s.status = 'ingested' and a.article_id is null") == [(0,)]
-    assert rows(settings, "select count(*) from articles a where not exists "
-                          "(select 1 from sources s where s.article_id = a.article_id)") == [(0,)]
+    assert rows(
+        settings,
+        "select count(*) from sources s left join articles a using (article_id) "
+        "where s.status = 'ingested' and a.article_id is null",
+    ) == [(0,)]
+    assert rows(
+        settings,
+        "select count(*) from articles a where not exists (select 1 from sources s where s.article_id = a.article_id)",
+    ) == [(0,)]
     for table in ("mentions", "claims", "quantities"):
-        assert rows(settings, f"select count(*) from {table} t where not exists "
-                              f"(select 1 from articles a where a.article_id = t.article_id)") == [(0,)]
+        assert rows(
+            settings,
+            f"select count(*) from {table} t where not exists "
+            f"(select 1 from articles a where a.article_id = t.article_id)",
+        ) == [(0,)]
     articles = table_counts(settings)["articles"]
     assert articles % 2 == 0 or articles == FILES  # batches of two, or all of them
 
 
-@pytest.mark.parametrize("point", ["after_articles@3", "after_mentions@3", "after_claims@2",
-                                   "after_sources@3", "before_commit@2"])
+@pytest.mark.parametrize(
+    "point", ["after_articles@3", "after_mentions@3", "after_claims@2", "after_sources@3", "before_commit@2"]
+)
 def test_killed_mid_commit_leaves_no_partial_batch(many, prefect_server, clean_counts, point):
     crashed = ingest_cli(many, prefect_server, "--fault", point)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
@@ -81,8 +96,16 @@ def test_killed_mid_commit_leaves_no_partial_batch(many, prefect_server, clean_c
 
 def test_two_runs_at_once(many, prefect_server, clean_counts):
     env = {"PREFECT_API_URL": prefect_server, "NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_N_PROCESS": "1"}
-    command = [sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(many.seeds_dir),
-               "--warehouse", str(many.warehouse_dir)]
+    command = [
+        sys.executable,
+        "-m",
+        "newsdesk.cli",
+        "ingest",
+        "--seeds",
+        str(many.seeds_dir),
+        "--warehouse",
+        str(many.warehouse_dir),
+    ]
     first = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     second = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for proc in (first, second):
@@ -106,8 +129,12 @@ def _mount_tmpfs(path: Path, size: str) -> bool:
     path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0 or not shutil.which("mount"):
         return False
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 @pytest.fixture
@@ -172,13 +199,29 @@ def test_prefect_server_dies_mid_run(workspace, prefect_server, clean_counts, tm
     server, api = start_prefect_server(free_port(), tmp_path / "prefect-home")
     try:
         run = subprocess.Popen(
-            [sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(workspace.seeds_dir),
-             "--warehouse", str(workspace.warehouse_dir)],
+            [
+                sys.executable,
+                "-m",
+                "newsdesk.cli",
+                "ingest",
+                "--seeds",
+                str(workspace.seeds_dir),
+                "--warehouse",
+                str(workspace.warehouse_dir),
+            ],
             # Fewer client retries than Prefect's default: the test is about what
             # happens once they are spent, not about waiting them out.
-            env={**os.environ, "PREFECT_API_URL": api, "NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_N_PROCESS": "1",
-                 "PREFECT_CLIENT_MAX_RETRIES": "1"},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            env={
+                **os.environ,
+                "PREFECT_API_URL": api,
+                "NEWSDESK_BATCH_SIZE": "2",
+                "NEWSDESK_N_PROCESS": "1",
+                "PREFECT_CLIENT_MAX_RETRIES": "1",
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and run.poll() is None:
             if _articles_visible(workspace) >= 2:
@@ -201,8 +244,14 @@ def test_prefect_server_dies_mid_run(workspace, prefect_server, clean_counts, tm
 
 
 def test_missing_model_names_the_package(workspace):
-    result = newsdesk("ingest", "--seeds", str(workspace.seeds_dir), "--warehouse", str(workspace.warehouse_dir),
-                      env={"NEWSDESK_MODEL": "en_core_web_missing"})
+    result = newsdesk(
+        "ingest",
+        "--seeds",
+        str(workspace.seeds_dir),
+        "--warehouse",
+        str(workspace.warehouse_dir),
+        env={"NEWSDESK_MODEL": "en_core_web_missing"},
+    )
     assert result.returncode == 2
     assert "pip install" in result.stderr and "en_core_web_missing" in result.stderr
 
@@ -210,7 +259,7 @@ def test_missing_model_names_the_package(workspace):
 def test_wrong_model_version_is_refused(nlp, tmp_path):
     import json
 
-    from flows.nlp import ModelError, load_model
+    from newsdesk.extraction.nlp import ModelError, load_model
 
     target = tmp_path / "old_model"
     nlp.to_disk(target)
@@ -253,16 +302,29 @@ def test_kill_9_of_the_cli_takes_its_workers_and_server_with_it(workspace):
     env = {**os.environ, "NEWSDESK_BATCH_SIZE": "4", "NEWSDESK_N_PROCESS": "2"}
     env.pop("PREFECT_API_URL", None)  # a temporary server of its own
     env["PREFECT_HOME"] = str(workspace.warehouse_dir.parent / "prefect-home")
-    cli = subprocess.Popen([sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(workspace.seeds_dir),
-                            "--warehouse", str(workspace.warehouse_dir)], env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cli = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "newsdesk.cli",
+            "ingest",
+            "--seeds",
+            str(workspace.seeds_dir),
+            "--warehouse",
+            str(workspace.warehouse_dir),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     seen: set[int] = set()
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and cli.poll() is None:
             seen |= _children(cli.pid)
-            commands = " ".join(Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")
-                                for p in seen if _alive(p))
+            commands = " ".join(
+                Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace") for p in seen if _alive(p)
+            )
             if "uvicorn" in commands and commands.count("multiprocessing") >= 3:  # 2 workers + tracker
                 break
             time.sleep(0.2)

@@ -10,9 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from conftest import rows
-from flows.sources import (FileStat, KnownSource, Unreadable, plan, printable, read_source, relative_inside,
-                           resolve_inside, scan, storable_path)
+from helpers import rows
+from newsdesk.pipeline.sources import (
+    FileStat,
+    KnownSource,
+    Unreadable,
+    plan,
+    printable,
+    read_source,
+    relative_inside,
+    resolve_inside,
+    scan,
+    storable_path,
+)
 
 BODY = b"The harbour master said on Friday that the new pier would open in June.\n"
 
@@ -104,12 +114,15 @@ def test_an_escaped_name_never_takes_another_files_real_name(tmp_path):
     assert [s.path for s in found] == ["n\\xff.txt"] and found[0].os_path is None
 
 
-@pytest.mark.parametrize("name, shown", [
-    ("evil\x1b]0;PWNED\x07\x1b[2J.txt", "evil\\x1b]0;PWNED\\x07\\x1b[2J.txt"),
-    ("line\nbreak.txt", "line\\nbreak.txt"),
-    ("csi\x9b31m.txt", "csi\\x9b31m.txt"),
-    ("café ü.txt", "café ü.txt"),
-])
+@pytest.mark.parametrize(
+    "name, shown",
+    [
+        ("evil\x1b]0;PWNED\x07\x1b[2J.txt", "evil\\x1b]0;PWNED\\x07\\x1b[2J.txt"),
+        ("line\nbreak.txt", "line\\nbreak.txt"),
+        ("csi\x9b31m.txt", "csi\\x9b31m.txt"),
+        ("café ü.txt", "café ü.txt"),
+    ],
+)
 def test_printable_escapes_control_characters(name, shown):
     assert printable(name) == shown
 
@@ -147,7 +160,7 @@ def test_a_quarantined_file_fixed_by_chmod_is_pending_again():
 
 @pytest.mark.usefixtures("prefect_server")
 def test_odd_names_and_loops_never_block_the_rest(workspace):
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     seeds = workspace.seeds_dir
     (seeds / os.fsdecode(b"bad\xff\xfename.txt")).write_bytes(b"Undecodable name\n" + BODY)
@@ -168,18 +181,20 @@ def test_odd_names_and_loops_never_block_the_rest(workspace):
 
 @pytest.mark.usefixtures("prefect_server")
 def test_a_file_that_vanishes_alone_in_its_batch_leaves_the_run_green(workspace, monkeypatch):
-    from flows import ingest as ingest_module
+    from newsdesk.flows import ingest as ingest_module
 
     monkeypatch.setenv("NEWSDESK_BATCH_SIZE", "1")
     (workspace.seeds_dir / "zz-gone.txt").write_bytes(b"Gone soon\n" + BODY)
-    real_read = ingest_module.read_source
+    from newsdesk.pipeline import batches
+
+    real_read = batches.read_source
 
     def vanish_first(root, stat, *args, **kwargs):
         if stat.path == "zz-gone.txt":
             (root / stat.path).unlink(missing_ok=True)
         return real_read(root, stat, *args, **kwargs)
 
-    monkeypatch.setattr(ingest_module, "read_source", vanish_first)
+    monkeypatch.setattr(batches, "read_source", vanish_first)
     counts = ingest_module.ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
     assert counts["added"] == 1 and counts["retry_later"] == 1
     assert rows(workspace, "select status from runs") == [("completed",)]
@@ -187,7 +202,7 @@ def test_a_file_that_vanishes_alone_in_its_batch_leaves_the_run_green(workspace,
 
 @pytest.mark.usefixtures("prefect_server")
 def test_a_quarantined_file_is_read_again_after_chmod(workspace, monkeypatch):
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     big = workspace.seeds_dir / "big.txt"
     big.write_bytes(b"Big one\n" + BODY * 80)
@@ -207,13 +222,14 @@ def test_a_quarantined_file_is_read_again_after_chmod(workspace, monkeypatch):
 def test_only_runs_whose_process_is_gone_are_closed_as_abandoned(workspace):
     import fcntl
 
-    from flows import lake
+    from newsdesk.warehouse import lake
 
     con = lake.connect(workspace)
     try:
         for run_id in ("dead", "live", "elsewhere"):
-            lake.transaction(con, workspace, lambda r=run_id: con.execute(
-                lake.sql("start_run"), [r, None, "manual", None, 0, 0]))
+            lake.transaction(
+                con, workspace, lambda r=run_id: con.execute(lake.sql("start_run"), [r, None, "manual", None, 0, 0])
+            )
         locks = workspace.warehouse_dir / ".runs"
         locks.mkdir(exist_ok=True)
         (locks / "dead.lock").touch()  # its process died: nobody holds the lock
@@ -230,7 +246,7 @@ def test_only_runs_whose_process_is_gone_are_closed_as_abandoned(workspace):
 
 
 def test_a_run_that_fails_is_recorded_failed_and_holds_no_lock(workspace):
-    from flows import lake
+    from newsdesk.warehouse import lake
 
     con = lake.connect(workspace)
     try:
@@ -245,22 +261,27 @@ def test_a_run_that_fails_is_recorded_failed_and_holds_no_lock(workspace):
 
 @pytest.mark.usefixtures("prefect_server")
 def test_dates_are_read_or_kept_raw_and_counted(workspace):
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     (workspace.seeds_dir / "rfc.md").write_bytes(b"---\npublished: Mon, 12 Feb 2024 10:00:00 GMT\n---\nDated\n" + BODY)
     (workspace.seeds_dir / "odd.md").write_bytes(b"---\npublished: sometime in spring\n---\nUndated\n" + BODY)
     counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
     assert counts["dates_unreadable"] == 1
-    dated = dict((t, (str(p), r)) for t, p, r in rows(
-        workspace, "select title, published_at at time zone 'UTC', published_raw from articles "
-                   "where title in ('Dated', 'Undated')"))
+    dated = dict(
+        (t, (str(p), r))
+        for t, p, r in rows(
+            workspace,
+            "select title, published_at at time zone 'UTC', published_raw from articles "
+            "where title in ('Dated', 'Undated')",
+        )
+    )
     assert dated["Dated"] == ("2024-02-12 10:00:00", "Mon, 12 Feb 2024 10:00:00 GMT")
     assert dated["Undated"] == ("None", "sometime in spring")
 
 
 @pytest.mark.parametrize("value", ["!!timestamp foo", "!!bool maybe", "!!int ''", "!!float ''", "!!int x"])
 def test_front_matter_with_a_bad_tagged_value_is_text_or_quarantined_never_a_crash(value):
-    from flows.parse import ParseError, parse_article
+    from newsdesk.extraction.parse import ParseError, parse_article
 
     simple = f"---\npublished: {value}\n---\nHeadline\n\nThe mayor said it was fine.\n".encode()
     assert parse_article(simple).published_raw == value  # simple key: value lines: kept as written
@@ -270,7 +291,7 @@ def test_front_matter_with_a_bad_tagged_value_is_text_or_quarantined_never_a_cra
 
 
 def test_a_parser_failure_on_one_file_quarantines_only_that_file(workspace, monkeypatch):
-    from flows import ingest as ingest_module
+    from newsdesk.pipeline import batches as ingest_module
 
     (workspace.seeds_dir / "a.txt").write_bytes(b"First\n" + BODY)
     (workspace.seeds_dir / "b.txt").write_bytes(b"Second\n" + BODY)
@@ -293,7 +314,7 @@ def test_an_event_path_with_a_nul_is_refused_not_a_crash(tmp_path):
 
 
 def test_a_run_whose_failure_cannot_be_recorded_is_closed_by_the_next(workspace, monkeypatch):
-    from flows import lake
+    from newsdesk.warehouse import lake
 
     con = lake.connect(workspace)
     try:
@@ -313,6 +334,6 @@ def _disk_full(*args, **kwargs):
 
 
 def lake_error(message: str):
-    from flows.lake import WarehouseError
+    from newsdesk.warehouse.lake import WarehouseError
 
     return WarehouseError(message)

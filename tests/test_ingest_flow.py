@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from conftest import SAMPLE, rows
-from flows.ingest import ingest
+from helpers import SAMPLE, rows
+from newsdesk.flows.ingest import ingest
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -27,18 +27,30 @@ def test_shipped_seeds_end_to_end(workspace):
     title, text = rows(workspace, "select title, text from articles")[0]
     assert title == "South Korea vows to respond to North Korea aiding Russia"
     # every mention's text is the text at its offsets
-    bad = rows(workspace, "select count(*) from mentions m join articles a using (article_id) "
-                          "where substring(a.text, m.start_char + 1, m.end_char - m.start_char) <> m.text")
+    bad = rows(
+        workspace,
+        "select count(*) from mentions m join articles a using (article_id) "
+        "where substring(a.text, m.start_char + 1, m.end_char - m.start_char) <> m.text",
+    )
     assert bad == [(0,)]
     people = {r[0] for r in rows(workspace, "select name from entities where label = 'PERSON'")}
     # mentions keep "the United States" as written; the entity's aliases drop the article
     assert rows(workspace, "select aliases from entities where name = 'United States'") == [(["US", "United States"],)]
     assert {"Mark Rutte", "Yoon Suk Yeol", "Volodymyr Zelenskyy", "Boris Pistorius", "John Healey"} <= people
-    speakers = [r[0] for r in rows(workspace, "select e.name from claims c join entities e "
-                                              "on e.entity_id = c.speaker_entity_id")]
+    speakers = [
+        r[0]
+        for r in rows(workspace, "select e.name from claims c join entities e on e.entity_id = c.speaker_entity_id")
+    ]
     assert speakers.count("Mark Rutte") == 3
-    assert {"Yoon Suk Yeol", "Boris Pistorius", "John Healey", "United States", "Russia",
-            "US Department of the Treasury", "South Korea"} <= set(speakers)
+    assert {
+        "Yoon Suk Yeol",
+        "Boris Pistorius",
+        "John Healey",
+        "United States",
+        "Russia",
+        "US Department of the Treasury",
+        "South Korea",
+    } <= set(speakers)
     tied = {r[0] for r in rows(workspace, "select value from quantities where claim_idx is not null")}
     assert {600000.0, 3000.0, 10000.0} <= tied
     assert not rows(workspace, "select * from claims where content like '%monitor the enforcement%'")
@@ -84,21 +96,28 @@ def test_duplicate_content_is_one_article_with_two_sources(workspace):
     counts = run(workspace)
     assert counts["added"] == 1 and counts["existing"] == 1 and counts["quarantined"] == 1
     assert rows(workspace, "select count(*) from articles") == [(1,)]
-    assert rows(workspace, "select count(distinct article_id), count(*) from sources where status = 'ingested'") == [(1, 2)]
+    assert rows(workspace, "select count(distinct article_id), count(*) from sources where status = 'ingested'") == [
+        (1, 2)
+    ]
     (error,) = rows(workspace, "select error from sources where path = 'broken.txt'")[0]
     assert "PNG" in error
 
 
 def test_data_checks_pass_and_can_fail(workspace):
-    from flows import lake
+    from newsdesk.warehouse import lake
 
     run(workspace)
     (run_id,) = rows(workspace, "select run_id from articles")[0]
     con = lake.connect(workspace)
     try:
         checks = lake.run_checks(con, run_id)
-        assert set(checks) >= {"mention_offsets_out_of_range", "mention_text_mismatch", "claim_offsets_mismatch",
-                               "empty_claim_content", "speaker_without_mention"}
+        assert set(checks) >= {
+            "mention_offsets_out_of_range",
+            "mention_text_mismatch",
+            "claim_offsets_mismatch",
+            "empty_claim_content",
+            "speaker_without_mention",
+        }
         assert all(bad == 0 for bad in checks.values()), checks
         con.execute("update mentions set text = 'not the text' where mention_idx = 0")
         con.execute("update claims set content = '' where claim_idx = 0")
@@ -109,8 +128,8 @@ def test_data_checks_pass_and_can_fail(workspace):
 
 
 def test_reextract_redoes_only_rows_from_an_older_extractor(workspace):
-    from flows import lake
-    from flows.extract import EXTRACTOR_VERSION
+    from newsdesk.extraction.pool import EXTRACTOR_VERSION
+    from newsdesk.warehouse import lake
 
     shutil.copy(workspace.seeds_dir / SAMPLE.name, workspace.seeds_dir / "second.txt")
     (workspace.seeds_dir / "second.txt").write_text("Another story\nThe mayor said that the bridge would reopen.\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows import lake
+from newsdesk.warehouse import lake
 
 
 @pytest.fixture
@@ -53,9 +53,22 @@ def test_reader_cannot_read_files_outside_the_lake(warehouse):
 
 def _rows(article_id: str) -> lake.BatchRows:
     return lake.BatchRows(
-        sources=[{"path": f"{article_id}.txt", "content_sha256": "x", "size_bytes": 1, "mtime_ns": 1,
-                  "modified_at": None, "article_id": article_id, "status": "ingested", "error": None,
-                  "encoding": "utf-8", "first_seen_at": None, "last_seen_at": None, "run_id": "r"}],
+        sources=[
+            {
+                "path": f"{article_id}.txt",
+                "content_sha256": "x",
+                "size_bytes": 1,
+                "mtime_ns": 1,
+                "modified_at": None,
+                "article_id": article_id,
+                "status": "ingested",
+                "error": None,
+                "encoding": "utf-8",
+                "first_seen_at": None,
+                "last_seen_at": None,
+                "run_id": "r",
+            }
+        ],
         articles=[{"article_id": article_id, "title": "t", "text": "t", "run_id": "r"}],
         mentions=[{"article_id": article_id, "mention_idx": 0, "start_char": 0, "end_char": 1, "text": "t"}],
         claims=[],
@@ -70,7 +83,7 @@ def test_a_failed_batch_leaves_nothing(warehouse):
         lake.commit_batch(con, warehouse, _rows("a1"))
         bad = _rows("a2")
         bad.claims = [{"article_id": "a2", "claim_idx": "not-an-int"}]
-        with pytest.raises(Exception):
+        with pytest.raises(lake.QueryError):  # a bad value: DuckDB refuses the cast
             lake.commit_batch(con, warehouse, bad)
         assert con.execute("select article_id from articles").fetchall() == [("a1",)]
         assert con.execute("select count(*) from mentions").fetchall() == [(1,)]

@@ -11,12 +11,12 @@ import time
 import httpx
 import pytest
 
-from conftest import free_port, table_counts, write_variants
+from helpers import free_port, table_counts, write_variants
 
 
 def test_maintain_compacts_and_refreshes_report_artifacts(workspace, prefect_server):
-    from flows.ingest import ingest
-    from flows.maintain import maintain
+    from newsdesk.flows.ingest import ingest
+    from newsdesk.flows.maintain import maintain
 
     for i in range(3):  # three runs: three sets of small Parquet files
         write_variants(workspace.seeds_dir, 1, prefix=f"round{i}")
@@ -34,12 +34,22 @@ def test_up_starts_the_stack_and_ctrl_c_stops_everything(tmp_path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     port = free_port()
-    env = {**os.environ, "NEWSDESK_SEEDS": str(seeds), "NEWSDESK_WAREHOUSE": str(tmp_path / "warehouse"),
-           "NEWSDESK_SERVER_PORT": str(port), "PREFECT_HOME": str(tmp_path / "prefect")}
+    env = {
+        **os.environ,
+        "NEWSDESK_SEEDS": str(seeds),
+        "NEWSDESK_WAREHOUSE": str(tmp_path / "warehouse"),
+        "NEWSDESK_SERVER_PORT": str(port),
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+    }
     env.pop("PREFECT_API_URL", None)
     log = tmp_path / "up.log"
-    up = subprocess.Popen([sys.executable, "-m", "flows.cli", "up"], env=env, stdout=open(log, "w"),
-                          stderr=subprocess.STDOUT, start_new_session=True)
+    up = subprocess.Popen(
+        [sys.executable, "-m", "newsdesk.cli", "up"],
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 180
         while "serving deployments" not in log.read_text() or "watching" not in log.read_text():

@@ -36,7 +36,7 @@ def test_model_parse_on_a_fixed_sentence(nlp):
 
 
 def test_missing_model_names_the_package():
-    from flows.nlp import ModelError, load_model
+    from newsdesk.extraction.nlp import ModelError, load_model
 
     with pytest.raises(ModelError, match="pip install"):
         load_model("en_core_web_does_not_exist")

@@ -1,9 +1,16 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from flows.parse import (ParseError, decode, normalize, paragraph_spans, parse_article, parse_published,
-                         split_metadata)
+from newsdesk.extraction.parse import (
+    ParseError,
+    decode,
+    normalize,
+    paragraph_spans,
+    parse_article,
+    parse_published,
+    split_metadata,
+)
 
 
 @pytest.mark.parametrize(
@@ -93,6 +100,7 @@ def test_latin1_bbc_style_file_keeps_the_pound_sign():
 
 # --- YAML front matter -------------------------------------------------------
 
+
 def _with_front_matter(block: str) -> bytes:
     return f"---\n{block}---\nCouncil approves new bridge\nWork starts in the spring.\n".encode()
 
@@ -161,9 +169,11 @@ def test_invalid_front_matter_is_quarantined_with_a_one_line_reason(block, reaso
 
 
 def test_front_matter_over_64_kib_is_refused_before_yaml_parses_it(monkeypatch):
-    import flows.parse
+    import newsdesk.extraction.parse
 
-    monkeypatch.setattr(flows.parse.yaml, "load", lambda *a, **k: pytest.fail("YAML parsed an oversize block"))
+    monkeypatch.setattr(
+        newsdesk.extraction.parse.yaml, "load", lambda *a, **k: pytest.fail("YAML parsed an oversize block")
+    )
     block = "".join(f"field{i}: {'w' * 60}\n" for i in range(1100))
     size = len(block.encode()) - 1  # the final newline belongs to the closing fence line
     with pytest.raises(ParseError, match=f"front matter is {size:,} bytes, over the 65,536-byte limit"):
@@ -206,18 +216,19 @@ def test_metadata_values_and_titles_are_capped_at_1000_characters():
 
 # --- dates -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "value, expected",
     [
-        ("Mon, 12 Feb 2024 10:00:00 GMT", datetime(2024, 2, 12, 10, tzinfo=timezone.utc)),
-        ("Mon, 12 Feb 2024 11:00:00 +0100", datetime(2024, 2, 12, 10, tzinfo=timezone.utc)),
-        ("12 February 2024", datetime(2024, 2, 12, tzinfo=timezone.utc)),
-        ("February 12, 2024", datetime(2024, 2, 12, tzinfo=timezone.utc)),
-        ("12 Feb 2024", datetime(2024, 2, 12, tzinfo=timezone.utc)),
-        ("2024-02-12", datetime(2024, 2, 12, tzinfo=timezone.utc)),
-        ("2024-02-12T10:00:00Z", datetime(2024, 2, 12, 10, tzinfo=timezone.utc)),
-        ("2024-02-12 10:00", datetime(2024, 2, 12, 10, tzinfo=timezone.utc)),
-        ("  12 Feb 2024 ", datetime(2024, 2, 12, tzinfo=timezone.utc)),
+        ("Mon, 12 Feb 2024 10:00:00 GMT", datetime(2024, 2, 12, 10, tzinfo=UTC)),
+        ("Mon, 12 Feb 2024 11:00:00 +0100", datetime(2024, 2, 12, 10, tzinfo=UTC)),
+        ("12 February 2024", datetime(2024, 2, 12, tzinfo=UTC)),
+        ("February 12, 2024", datetime(2024, 2, 12, tzinfo=UTC)),
+        ("12 Feb 2024", datetime(2024, 2, 12, tzinfo=UTC)),
+        ("2024-02-12", datetime(2024, 2, 12, tzinfo=UTC)),
+        ("2024-02-12T10:00:00Z", datetime(2024, 2, 12, 10, tzinfo=UTC)),
+        ("2024-02-12 10:00", datetime(2024, 2, 12, 10, tzinfo=UTC)),
+        ("  12 Feb 2024 ", datetime(2024, 2, 12, tzinfo=UTC)),
     ],
 )
 def test_common_date_formats_parse_to_aware_datetimes(value, expected):
@@ -251,7 +262,7 @@ def test_the_raw_date_is_kept_and_unreadable_dates_are_flagged(header, raw, unre
 def test_legacy_date_line_is_kept_raw_too():
     article = parse_article(b"Published: Mon, 12 Feb 2024 10:00:00 GMT\nHeadline\nBody.\n")
     assert article.published_raw == "Mon, 12 Feb 2024 10:00:00 GMT"
-    assert article.published_at == datetime(2024, 2, 12, 10, tzinfo=timezone.utc)
+    assert article.published_at == datetime(2024, 2, 12, 10, tzinfo=UTC)
 
 
 # --- invisible characters and mojibake -----------------------------------------
@@ -300,7 +311,8 @@ def test_encoding_repair_leaves_legitimate_text_alone(text):
 
 @pytest.mark.parametrize(
     "text",
-    [t for t, _ in INVISIBLE + MOJIBAKE] + UNTOUCHED
+    [t for t, _ in INVISIBLE + MOJIBAKE]
+    + UNTOUCHED
     + ["e\u200b\u0301 composed", "line one \r\nCaf\u00c3\u00a9 \r\n\n", "A\u030a\u00a1 pair made by NFC"],
 )
 def test_normalize_is_idempotent(text):
@@ -309,7 +321,7 @@ def test_normalize_is_idempotent(text):
 
 
 def test_a_joiner_inside_a_name_no_longer_changes_the_article():
-    plain = parse_article("Visit\nTony Blair spoke in Leeds.\n".encode())
+    plain = parse_article(b"Visit\nTony Blair spoke in Leeds.\n")
     joined = parse_article("Visit\nTony\u200d Blair spoke in Leeds.\n".encode())
     assert joined.text == plain.text and joined.article_id == plain.article_id
 

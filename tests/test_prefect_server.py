@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from conftest import free_port, start_prefect_server, stop_group
+from helpers import free_port, start_prefect_server, stop_group
 
 pytestmark = pytest.mark.slow
 
@@ -24,9 +24,20 @@ def prefect_api(tmp_path_factory):
 
 def _ingest(workspace, env: dict[str, str]) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "ingest", "--seeds", str(workspace.seeds_dir),
-         "--warehouse", str(workspace.warehouse_dir)],
-        env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "newsdesk.cli",
+            "ingest",
+            "--seeds",
+            str(workspace.seeds_dir),
+            "--warehouse",
+            str(workspace.warehouse_dir),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     return result
@@ -38,14 +49,16 @@ def test_ingest_against_a_running_server(prefect_api, workspace):
     assert "Starting temporary server" not in result.stderr + result.stdout
     runs = httpx.post(f"{prefect_api}/flow_runs/filter", json={"limit": 10}).json()
     assert [r["state_type"] for r in runs] == ["COMPLETED"]
-    artifacts = httpx.post(f"{prefect_api}/artifacts/filter",
-                           json={"artifacts": {"flow_run_id": {"any_": [runs[0]["id"]]}}}).json()
+    artifacts = httpx.post(
+        f"{prefect_api}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [runs[0]["id"]]}}}
+    ).json()
     by_key = {a["key"]: a for a in artifacts}
     assert {"ingest-summary", "ingest-counts"} <= set(by_key)
     markdown = by_key["ingest-summary"]["data"]
     assert "Mark Rutte" in markdown and "articles added" in markdown
-    task_names = {t["name"].rsplit("-", 1)[0] for t in
-                  httpx.post(f"{prefect_api}/task_runs/filter", json={"limit": 50}).json()}
+    task_names = {
+        t["name"].rsplit("-", 1)[0] for t in httpx.post(f"{prefect_api}/task_runs/filter", json={"limit": 50}).json()
+    }
     assert task_names == {"extract-batch", "commit-batch"}
 
 
@@ -58,8 +71,7 @@ def test_ingest_uses_the_running_stack_server_instead_of_a_temporary_one(prefect
     env.pop("PREFECT_API_URL", None)
     result = _ingest(workspace, env)
     assert "Starting temporary server" not in result.stderr + result.stdout
-    new = [r for r in httpx.post(f"{prefect_api}/flow_runs/filter", json={"limit": 50}).json()
-           if r["id"] not in before]
+    new = [r for r in httpx.post(f"{prefect_api}/flow_runs/filter", json={"limit": 50}).json() if r["id"] not in before]
     assert [r["state_type"] for r in new] == ["COMPLETED"]
 
 

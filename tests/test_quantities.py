@@ -1,6 +1,6 @@
 import pytest
 
-from flows.quantities import extract_quantities, parse_number
+from newsdesk.extraction.quantities import extract_quantities, parse_number
 
 
 @pytest.mark.parametrize(

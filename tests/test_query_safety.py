@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE, rows
-from flows.settings import PROJECT_ROOT, Settings, SettingsError
+from helpers import ROOT as PROJECT_ROOT
+from helpers import SAMPLE, rows
+from newsdesk.settings import Settings, SettingsError
 
 SLOW_QUERY = "select count(*) from range(100000000) a, range(100000) b where a.range + b.range = -1"
 
@@ -32,7 +33,7 @@ def scratch(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory, prefect_server) -> Settings:
     """One warehouse for the module (ingest costs seconds), built from the shipped sample."""
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     root = tmp_path_factory.mktemp("query-safety")
     (root / "seeds").mkdir()
@@ -45,21 +46,33 @@ def warehouse(tmp_path_factory, prefect_server) -> Settings:
 
 def cli(settings: Settings, cwd: Path, *args: str, env: dict | None = None, timeout: float = 120):
     """The real CLI in a subprocess, run from `cwd`, on this checkout's code."""
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args, "--warehouse", str(settings.warehouse_dir)],
-                          capture_output=True, text=True, cwd=cwd, timeout=timeout,
-                          env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "newsdesk.cli", *args, "--warehouse", str(settings.warehouse_dir)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})},
+    )
 
 
 def popen(settings: Settings, cwd: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "flows.cli", *args, "--warehouse", str(settings.warehouse_dir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
-                            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})})
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsdesk.cli", *args, "--warehouse", str(settings.warehouse_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})},
+    )
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
     """Every file under `folder`, byte for byte."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def one_line(stderr: str) -> str:
@@ -131,17 +144,20 @@ def test_hostile_query_is_refused_and_writes_nothing(warehouse, scratch, tmp_pat
     assert not list(tmp_path.iterdir()) and not list(scratch.iterdir())
 
 
-@pytest.mark.parametrize("statement", [
-    "select count(*) as n from articles",
-    "explain select * from articles",
-    "explain analyze select count(*) from claims",
-    "describe articles",
-    "summarize articles",
-    "select count(*) as n from ducklake_snapshots('news')",
-    "select count(*) as n from ducklake_table_changes('news', 'main', 'articles', 0, {last})",
-    "select count(*) as n from articles at (version => {last})",
-    "select * from range(3) where random() >= 0",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "select count(*) as n from articles",
+        "explain select * from articles",
+        "explain analyze select count(*) from claims",
+        "describe articles",
+        "summarize articles",
+        "select count(*) as n from ducklake_snapshots('news')",
+        "select count(*) as n from ducklake_table_changes('news', 'main', 'articles', 0, {last})",
+        "select count(*) as n from articles at (version => {last})",
+        "select * from range(3) where random() >= 0",
+    ],
+)
 def test_reads_still_work(warehouse, scratch, statement):
     last = rows(warehouse, "select max(snapshot_id) from ducklake_snapshots('news')")[0][0]
     before = fingerprint(warehouse.warehouse_dir)
@@ -158,19 +174,32 @@ def test_query_over_the_time_limit_stops(warehouse, scratch):
 
 
 def test_query_over_the_memory_limit_stops(warehouse, scratch):
-    result = cli(warehouse, scratch, "sql", "select count(distinct range) from range(30000000)",
-                 env={"NEWSDESK_QUERY_MEMORY_LIMIT": "50MB"})
+    result = cli(
+        warehouse,
+        scratch,
+        "sql",
+        "select count(distinct range) from range(30000000)",
+        env={"NEWSDESK_QUERY_MEMORY_LIMIT": "50MB"},
+    )
     assert result.returncode == 1, result.stdout
-    assert one_line(result.stderr) == ("query stopped: it needed more than the 50MB memory limit "
-                                       "(NEWSDESK_QUERY_MEMORY_LIMIT)")
+    assert one_line(result.stderr) == (
+        "query stopped: it needed more than the 50MB memory limit (NEWSDESK_QUERY_MEMORY_LIMIT)"
+    )
     assert not list(scratch.iterdir())  # nothing spilled to disk
 
 
 def test_large_csv_streams_in_bounded_memory(warehouse, scratch):
     """3 million rows under a 200MB DuckDB limit, read line by line while the child
     prints them; fetched all at once they took ~1 GB of Python objects."""
-    child = popen(warehouse, scratch, "sql", "select range, repeat('x', 50) as pad from range(3000000)", "-f", "csv",
-                  env={"NEWSDESK_QUERY_MEMORY_LIMIT": "200MB"})
+    child = popen(
+        warehouse,
+        scratch,
+        "sql",
+        "select range, repeat('x', 50) as pad from range(3000000)",
+        "-f",
+        "csv",
+        env={"NEWSDESK_QUERY_MEMORY_LIMIT": "200MB"},
+    )
     lines, peak_kb = 0, 0
     for lines, _ in enumerate(child.stdout, start=1):
         if lines % 100_000 == 0:
@@ -220,8 +249,10 @@ def test_ctrl_c_during_a_query_is_one_line_and_exit_130(warehouse, scratch):
 
 def test_csv_and_jsonl_escape_control_characters(warehouse, scratch):
     hostile = "a\x1b[31mred\x9b2J\x07\x7f\tb\rc"
-    query = ("select 'a' || chr(27) || '[31mred' || chr(155) || '2J' || chr(7) || chr(127) || chr(9) || 'b' "
-             "|| chr(13) || 'c' as \"t\x1b\"")
+    query = (
+        "select 'a' || chr(27) || '[31mred' || chr(155) || '2J' || chr(7) || chr(127) || chr(9) || 'b' "
+        "|| chr(13) || 'c' as \"t\x1b\""
+    )
     csv_out = cli(warehouse, scratch, "sql", query, "-f", "csv").stdout
     jsonl_out = cli(warehouse, scratch, "sql", query, "-f", "jsonl").stdout
     for out in (csv_out, jsonl_out):
@@ -255,13 +286,16 @@ def test_report_parameter_has_no_wildcards(warehouse, scratch):
     assert len(rutte.stdout.splitlines()) == 4  # still any case, anywhere in the name
 
 
-@pytest.mark.parametrize("args", [
-    ("sql", "select * from nope"),
-    ("sql", "select 1", "-f", "xml"),
-    ("report", "nope"),
-    ("report", "claims_by_speaker"),
-    ("quarantine", "-f", "xml"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sql", "select * from nope"),
+        ("sql", "select 1", "-f", "xml"),
+        ("report", "nope"),
+        ("report", "claims_by_speaker"),
+        ("quarantine", "-f", "xml"),
+    ],
+)
 def test_expected_failures_are_one_line(warehouse, scratch, args):
     result = cli(warehouse, scratch, *args)
     assert result.returncode in (1, 2)
@@ -284,12 +318,22 @@ def test_invalid_settings_name_the_setting(monkeypatch):
     monkeypatch.setenv("NEWSDESK_BATCH_SIZE", "0")
     with pytest.raises(SettingsError) as info:
         Settings.for_folders()
-    assert str(info.value) == "invalid setting NEWSDESK_BATCH_SIZE: Input should be greater than or equal to 1 (got '0')"
+    assert (
+        str(info.value) == "invalid setting NEWSDESK_BATCH_SIZE: Input should be greater than or equal to 1 (got '0')"
+    )
 
 
-@pytest.mark.parametrize("setting", ["NEWSDESK_BATCH_SIZE=abc", "NEWSDESK_BATCH_SIZE=0", "NEWSDESK_BATCH_SIZE=-1",
-                                     "NEWSDESK_N_PROCESS=0", "NEWSDESK_QUERY_MEMORY_LIMIT=lots",
-                                     "NEWSDESK_QUERY_TIMEOUT_SECONDS=0"])
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "NEWSDESK_BATCH_SIZE=abc",
+        "NEWSDESK_BATCH_SIZE=0",
+        "NEWSDESK_BATCH_SIZE=-1",
+        "NEWSDESK_N_PROCESS=0",
+        "NEWSDESK_QUERY_MEMORY_LIMIT=lots",
+        "NEWSDESK_QUERY_TIMEOUT_SECONDS=0",
+    ],
+)
 def test_invalid_settings_are_one_line(tmp_path, scratch, setting):
     name, _, value = setting.partition("=")
     result = cli(Settings(warehouse=tmp_path), scratch, "sql", "select 1", env={name: value})
@@ -297,21 +341,39 @@ def test_invalid_settings_are_one_line(tmp_path, scratch, setting):
     assert one_line(result.stderr).startswith(f"invalid setting {name}: ")
 
 
-@pytest.mark.parametrize("args", [("status",), ("report", "top_entities"), ("quarantine",), ("ingest",),
-                                  ("maintain",), ("watch",), ("serve",), ("up",)])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("status",),
+        ("report", "top_entities"),
+        ("quarantine",),
+        ("ingest",),
+        ("maintain",),
+        ("watch",),
+        ("serve",),
+        ("up",),
+    ],
+)
 def test_invalid_settings_are_one_line_for_every_command(tmp_path, scratch, args):
     result = cli(Settings(warehouse=tmp_path), scratch, *args, env={"NEWSDESK_BATCH_SIZE": "0"})
     assert result.returncode == 2
-    assert one_line(result.stderr) == ("invalid setting NEWSDESK_BATCH_SIZE: Input should be greater than or "
-                                       "equal to 1 (got '0')")
+    assert one_line(result.stderr) == (
+        "invalid setting NEWSDESK_BATCH_SIZE: Input should be greater than or equal to 1 (got '0')"
+    )
 
 
 def test_ingest_refuses_a_non_model_package_before_prefect_starts(tmp_path, scratch):
     (tmp_path / "seeds").mkdir()
     shutil.copy(SAMPLE, tmp_path / "seeds" / SAMPLE.name)
     home = tmp_path / "prefect-home"
-    result = cli(Settings(warehouse=tmp_path / "warehouse"), scratch, "ingest", "--seeds", str(tmp_path / "seeds"),
-                 env={"NEWSDESK_MODEL": "os", "PREFECT_HOME": str(home)})
+    result = cli(
+        Settings(warehouse=tmp_path / "warehouse"),
+        scratch,
+        "ingest",
+        "--seeds",
+        str(tmp_path / "seeds"),
+        env={"NEWSDESK_MODEL": "os", "PREFECT_HOME": str(home)},
+    )
     assert result.returncode == 2
     assert "not a spaCy pipeline" in one_line(result.stderr)
     assert not home.exists()  # Prefect never started
@@ -322,15 +384,21 @@ def test_ingest_refuses_a_warehouse_path_that_is_a_file_before_prefect_starts(tm
     shutil.copy(SAMPLE, tmp_path / "seeds" / SAMPLE.name)
     (tmp_path / "a-file").write_text("not a folder")
     home = tmp_path / "prefect-home"
-    result = cli(Settings(warehouse=tmp_path / "a-file"), scratch, "ingest", "--seeds", str(tmp_path / "seeds"),
-                 env={"PREFECT_HOME": str(home)})
+    result = cli(
+        Settings(warehouse=tmp_path / "a-file"),
+        scratch,
+        "ingest",
+        "--seeds",
+        str(tmp_path / "seeds"),
+        env={"PREFECT_HOME": str(home)},
+    )
     assert result.returncode == 2
     assert "not a folder" in one_line(result.stderr)
     assert not home.exists()
 
 
 def test_model_check_accepts_the_pinned_model_and_refuses_look_alikes(tmp_path):
-    from flows.nlp import ModelError, check_model_installed
+    from newsdesk.extraction.nlp import ModelError, check_model_installed
 
     check_model_installed(Settings().model)
     for name in ("os", "json", "", "os.path", str(tmp_path), "no_such_model_xyz"):
@@ -342,11 +410,27 @@ def test_side_effect_functions_are_all_known():
     """A DuckDB upgrade that flags a new function with side effects must be judged by a person."""
     import duckdb
 
-    from flows import lake
+    from newsdesk.warehouse import lake
 
-    harmless = {"random", "uuid", "uuidv4", "uuidv7", "gen_random_uuid", "current_query", "current_query_id",
-                "current_transaction_id", "current_connection_id", "sleep_ms", "error", "stats"}
+    harmless = {
+        "random",
+        "uuid",
+        "uuidv4",
+        "uuidv7",
+        "gen_random_uuid",
+        "current_query",
+        "current_query_id",
+        "current_transaction_id",
+        "current_connection_id",
+        "sleep_ms",
+        "error",
+        "stats",
+    }
     with duckdb.connect() as con:
-        flagged = {row[0] for row in con.execute(
-            "select distinct lower(function_name) from duckdb_functions() where has_side_effects").fetchall()}
+        flagged = {
+            row[0]
+            for row in con.execute(
+                "select distinct lower(function_name) from duckdb_functions() where has_side_effects"
+            ).fetchall()
+        }
     assert {name for name in flagged if not lake._side_effect_function(name)} == harmless

@@ -1,7 +1,15 @@
 import pytest
 
-from flows.scoring import (Attribution, PredictedClaim, Span, align, gold_attributions, score_claims,
-                           score_entities, token_f1)
+from newsdesk.pipeline.scoring import (
+    Attribution,
+    PredictedClaim,
+    Span,
+    align,
+    gold_attributions,
+    score_claims,
+    score_entities,
+    token_f1,
+)
 
 
 def test_align_maps_raw_offsets_past_dropped_characters():
@@ -9,7 +17,7 @@ def test_align_maps_raw_offsets_past_dropped_characters():
     norm = "Head\nBody text"
     mapping = align(raw, norm)
     start = raw.index("Body")
-    assert norm[mapping[start]:mapping[start + 4]] == "Body"
+    assert norm[mapping[start] : mapping[start + 4]] == "Body"
     assert mapping[len(raw)] == len(norm)
 
 
@@ -27,11 +35,14 @@ def test_entity_types_must_agree():
     assert score_entities([Span(0, 5, "place")], [Span(0, 5, "person")], exact=False).tp == 0
 
 
-@pytest.mark.parametrize("a, b, expected", [
-    ("the war is expanding", "the war is expanding", 1.0),
-    ("the war", "the war is expanding fast", 2 * (1.0 * 0.4) / 1.4),
-    ("nothing alike", "the war", 0.0),
-])
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        ("the war is expanding", "the war is expanding", 1.0),
+        ("the war", "the war is expanding fast", 2 * (1.0 * 0.4) / 1.4),
+        ("nothing alike", "the war", 0.0),
+    ],
+)
 def test_token_f1(a, b, expected):
     assert token_f1(a, b) == pytest.approx(expected)
 
@@ -49,11 +60,19 @@ def test_claims_match_by_content_then_speaker():
 
 def test_gold_attribution_direct_when_quotes_hug_it():
     raw = 'He said, "We will win." Later she said that they lost.'
-    record = {"attributions": [
-        {"source": [{"start": 0, "end": 2, "text": "He"}], "cue": [],
-         "content": [{"start": 10, "end": 22, "text": "We will win."}]},
-        {"source": [{"start": 30, "end": 33, "text": "she"}], "cue": [],
-         "content": [{"start": 44, "end": 54, "text": "they lost."}]},
-    ]}
+    record = {
+        "attributions": [
+            {
+                "source": [{"start": 0, "end": 2, "text": "He"}],
+                "cue": [],
+                "content": [{"start": 10, "end": 22, "text": "We will win."}],
+            },
+            {
+                "source": [{"start": 30, "end": 33, "text": "she"}],
+                "cue": [],
+                "content": [{"start": 44, "end": 54, "text": "they lost."}],
+            },
+        ]
+    }
     direct, indirect = gold_attributions(record, list(range(len(raw) + 1)), raw)
     assert direct.direct and not indirect.direct

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from conftest import newsdesk, rows
-from flows.summary import RunSummary, markdown_table, md_escape, run_markdown
+from helpers import newsdesk, rows
+from newsdesk.pipeline.summary import RunSummary, markdown_table, md_escape, run_markdown
 
 HOSTILE = "<script>alert(1)</script> [click](javascript:alert(1)) | col | **bold** ![img](http://x/y.png)"
 
@@ -31,7 +31,7 @@ def test_run_markdown_keeps_hostile_titles_inside_their_cells():
 
 
 def test_terminal_output_strips_control_sequences():
-    from flows.cli import _cell
+    from newsdesk.cli import _cell
 
     cell = _cell("Title \x1b[31mred\x1b[0m \x07 bell [bold]markup[/bold]")
     assert "\x1b" not in cell.plain and "\x07" not in cell.plain
@@ -40,36 +40,47 @@ def test_terminal_output_strips_control_sequences():
 
 @pytest.mark.usefixtures("prefect_server")
 def test_event_paths_outside_seeds_read_nothing(workspace, tmp_path):
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     outside = tmp_path / "outside.txt"
     outside.write_text("Outside 9c1e\nThe mayor said that nothing should be read.\n")
     os.symlink(outside, workspace.seeds_dir / "inside-link.txt")
     hostile = ["../../etc/passwd", "/etc/passwd", str(outside), "inside-link.txt", "../outside.txt"]
-    counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir),
-                    paths=hostile, trigger="event", sweep=False)
+    counts = ingest(
+        seeds=str(workspace.seeds_dir),
+        warehouse=str(workspace.warehouse_dir),
+        paths=hostile,
+        trigger="event",
+        sweep=False,
+    )
     assert counts["files_pending"] == 0 and counts["added"] == 0
     # as a doorbell (the default), the run sweeps seeds/ and still never follows them
-    counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir),
-                    paths=hostile, trigger="event")
+    counts = ingest(
+        seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir), paths=hostile, trigger="event"
+    )
     assert counts["added"] == 1  # the shipped sample, nothing else
     assert rows(workspace, "select count(*) from articles where text like '%9c1e%' or text like '%root:%'") == [(0,)]
 
 
 @pytest.mark.usefixtures("prefect_server")
 def test_event_paths_inside_seeds_are_ingested(workspace):
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     (workspace.seeds_dir / "sub").mkdir()
     (workspace.seeds_dir / "sub" / "new.txt").write_text("Named by an event\nThe mayor said that it worked.\n")
-    counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir),
-                    paths=[str(workspace.seeds_dir / "sub" / "new.txt")], trigger="event", sweep=False)
+    counts = ingest(
+        seeds=str(workspace.seeds_dir),
+        warehouse=str(workspace.warehouse_dir),
+        paths=[str(workspace.seeds_dir / "sub" / "new.txt")],
+        trigger="event",
+        sweep=False,
+    )
     assert counts["added"] == 1 and counts["files_pending"] == 1  # the sample was not named
 
 
 @pytest.mark.usefixtures("prefect_server")
 def test_report_parameters_are_bound(workspace):
-    from flows.ingest import ingest
+    from newsdesk.flows.ingest import ingest
 
     ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
     args = ["report", "claims_by_speaker", "--warehouse", str(workspace.warehouse_dir), "-f", "csv"]

@@ -14,9 +14,9 @@ import duckdb
 import httpx
 import pytest
 
-from conftest import SAMPLE, free_port, rows, start_prefect_server, stop_group, table_counts, write_variants
-from flows.lake import WarehouseError
-from flows.settings import Settings
+from helpers import SAMPLE, free_port, rows, start_prefect_server, stop_group, table_counts, write_variants
+from newsdesk.settings import Settings
+from newsdesk.warehouse.lake import WarehouseError
 
 pytestmark = pytest.mark.slow
 
@@ -41,12 +41,24 @@ class Stack:
         stop_group(self.server)
 
     def start_services(self) -> None:
-        env = {**os.environ, "PREFECT_API_URL": self.api, "NEWSDESK_SEEDS": str(self.settings.seeds_dir),
-               "NEWSDESK_WAREHOUSE": str(self.settings.warehouse_dir), "NEWSDESK_N_PROCESS": "1"}
+        env = {
+            **os.environ,
+            "PREFECT_API_URL": self.api,
+            "NEWSDESK_SEEDS": str(self.settings.seeds_dir),
+            "NEWSDESK_WAREHOUSE": str(self.settings.warehouse_dir),
+            "NEWSDESK_N_PROCESS": "1",
+        }
         for command in ("serve", "watch"):
             log = open(self.root / f"{command}.log", "w")
-            self.children.append(subprocess.Popen([sys.executable, "-m", "flows.cli", command], env=env,
-                                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+            self.children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "newsdesk.cli", command],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             names = [d["name"] for d in httpx.post(f"{self.api}/deployments/filter", json={}).json()]
@@ -56,8 +68,11 @@ class Stack:
         pytest.fail("serve/watch did not come up:\n" + self.logs())
 
     def logs(self) -> str:
-        return "\n".join((self.root / f"{c}.log").read_text()[-3000:] for c in ("serve", "watch")
-                         if (self.root / f"{c}.log").exists())
+        return "\n".join(
+            (self.root / f"{c}.log").read_text()[-3000:]
+            for c in ("serve", "watch")
+            if (self.root / f"{c}.log").exists()
+        )
 
     def stop(self) -> None:
         for child in self.children:
@@ -80,8 +95,12 @@ class Stack:
         pytest.fail(f"{self.articles()} of {count} articles after {timeout} s\n" + self.logs())
 
     def ingest_runs(self) -> list[dict]:
-        runs = httpx.post(f"{self.api}/flow_runs/filter", json={"flow_runs": {"state": {"type": {"any_": [
-            "COMPLETED", "RUNNING", "PENDING", "SCHEDULED", "FAILED"]}}}}).json()
+        runs = httpx.post(
+            f"{self.api}/flow_runs/filter",
+            json={
+                "flow_runs": {"state": {"type": {"any_": ["COMPLETED", "RUNNING", "PENDING", "SCHEDULED", "FAILED"]}}}
+            },
+        ).json()
         flows = {f["id"]: f["name"] for f in httpx.post(f"{self.api}/flows/filter", json={}).json()}
         return [r for r in runs if flows.get(r["flow_id"]) == "ingest"]
 
@@ -108,8 +127,9 @@ def test_dropped_file_brings_its_article_and_claims(stack):
     assert runs and runs[0]["state_type"] == "COMPLETED", [(r["name"], r["state_type"]) for r in runs]
     assert runs[0]["name"].startswith("event-1-file")
     assert runs[0]["parameters"]["paths"] == ["dropped.txt"]
-    artifacts = httpx.post(f"{stack.api}/artifacts/filter",
-                           json={"artifacts": {"flow_run_id": {"any_": [runs[0]["id"]]}}}).json()
+    artifacts = httpx.post(
+        f"{stack.api}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [runs[0]["id"]]}}}
+    ).json()
     assert {"ingest-summary", "ingest-counts"} <= {a["key"] for a in artifacts}
 
 
@@ -124,8 +144,9 @@ def test_fifty_files_at_once_make_a_few_runs_and_no_duplicates(stack):
     assert stack.articles() == 50
     counts = table_counts(stack.settings)
     assert counts["sources"] == 50
-    assert rows(stack.settings, "select count(*) from (select article_id from articles group by 1 "
-                                "having count(*) > 1)") == [(0,)]
+    assert rows(
+        stack.settings, "select count(*) from (select article_id from articles group by 1 having count(*) > 1)"
+    ) == [(0,)]
     runs = [r for r in stack.ingest_runs() if "trigger:event" in r["tags"]]
     assert 1 <= len(runs) <= 5, [r["name"] for r in runs]
 
@@ -141,9 +162,7 @@ def test_file_dropped_while_the_server_is_down_is_still_ingested(stack):
         assert child.poll() is None, stack.logs()  # neither serve nor watch crashed
 
 
-
-BRIDGE_ARTICLE = ("Harbour bridge to reopen next week\n"
-                  "The mayor said on Tuesday that the bridge would reopen.\n")
+BRIDGE_ARTICLE = "Harbour bridge to reopen next week\nThe mayor said on Tuesday that the bridge would reopen.\n"
 
 
 def _children_of(pid: int) -> list[int]:
@@ -165,10 +184,15 @@ class Up:
         self.seeds = root / "seeds"
         self.seeds.mkdir(exist_ok=True)
         self.settings = Settings(seeds=self.seeds, warehouse=root / "warehouse")
-        self.env = {**os.environ, "NEWSDESK_SEEDS": str(self.seeds),
-                    "NEWSDESK_WAREHOUSE": str(self.settings.warehouse_dir),
-                    "NEWSDESK_SERVER_PORT": str(free_port()), "PREFECT_HOME": str(root / "prefect-home"),
-                    "NEWSDESK_N_PROCESS": "1", **env}
+        self.env = {
+            **os.environ,
+            "NEWSDESK_SEEDS": str(self.seeds),
+            "NEWSDESK_WAREHOUSE": str(self.settings.warehouse_dir),
+            "NEWSDESK_SERVER_PORT": str(free_port()),
+            "PREFECT_HOME": str(root / "prefect-home"),
+            "NEWSDESK_N_PROCESS": "1",
+            **env,
+        }
         self.env.pop("PREFECT_API_URL", None)
         self.log = root / "up.log"
         self.proc: subprocess.Popen | None = None
@@ -176,8 +200,13 @@ class Up:
 
     def start(self) -> None:
         with open(self.log, "w") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "up"], env=self.env, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "newsdesk.cli", "up"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def output(self) -> str:
         return self.log.read_text()
@@ -259,7 +288,7 @@ def test_up_reports_a_child_that_dies_during_start_up(tmp_path):
 
 
 def test_start_up_waits_are_bounded():
-    from flows.stack import wait_ready
+    from newsdesk.service.stack import wait_ready
 
     child = subprocess.Popen(["sleep", "60"], start_new_session=True)
     try:
@@ -270,5 +299,7 @@ def test_start_up_waits_are_bounded():
         assert wait_ready("watch", "arm", {"watch": child}, lambda: True, 0.5, lambda: False) is None
     finally:
         stop_group(child)
-    assert wait_ready("watch", "arm", {"watch": child}, lambda: True, 0.5, lambda: False) == \
-        f"watch exited with code {child.returncode} during start-up"
+    assert (
+        wait_ready("watch", "arm", {"watch": child}, lambda: True, 0.5, lambda: False)
+        == f"watch exited with code {child.returncode} during start-up"
+    )

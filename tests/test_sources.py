@@ -1,13 +1,24 @@
 import os
 
-from flows.sources import FileStat, KnownSource, is_candidate, plan, resolve_inside, scan
+from newsdesk.pipeline.sources import FileStat, KnownSource, is_candidate, plan, resolve_inside, scan
 
 
 def test_scan_finds_articles_and_skips_leftovers(tmp_path):
     root = tmp_path / "seeds"
     (root / "sub").mkdir(parents=True)
-    for name in ["a.txt", "b.md", "sub/c.txt", "d.txt.swp", "e.txt~", "f.txt.part", "g.crdownload",
-                 ".hidden.txt", "notes.pdf", "name with space ü.txt", "-dash.txt"]:
+    for name in [
+        "a.txt",
+        "b.md",
+        "sub/c.txt",
+        "d.txt.swp",
+        "e.txt~",
+        "f.txt.part",
+        "g.crdownload",
+        ".hidden.txt",
+        "notes.pdf",
+        "name with space ü.txt",
+        "-dash.txt",
+    ]:
         (root / name).write_text("x")
     (root / "folder.txt").mkdir()
     (root / ".git").mkdir()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.watch import StabilityTracker, _relevant, deliver
+from newsdesk.service.watch import StabilityTracker, _relevant, deliver
 
 
 def test_a_file_is_ready_only_after_it_stops_changing():
@@ -32,14 +32,22 @@ def test_a_burst_settles_into_one_announcement():
 
 
 def test_only_article_files_inside_seeds_are_relevant(tmp_path):
-    changed = [str(tmp_path / "a.txt"), str(tmp_path / "b.md"), str(tmp_path / ".hidden.txt"),
-               str(tmp_path / "c.txt.part"), str(tmp_path / "d.swp"), str(tmp_path / "sub" / "e.txt"),
-               str(tmp_path / ".git" / "f.txt"), "/etc/passwd", str(tmp_path / ".." / "x.txt")]
+    changed = [
+        str(tmp_path / "a.txt"),
+        str(tmp_path / "b.md"),
+        str(tmp_path / ".hidden.txt"),
+        str(tmp_path / "c.txt.part"),
+        str(tmp_path / "d.swp"),
+        str(tmp_path / "sub" / "e.txt"),
+        str(tmp_path / ".git" / "f.txt"),
+        "/etc/passwd",
+        str(tmp_path / ".." / "x.txt"),
+    ]
     assert _relevant(tmp_path, changed) == ["a.txt", "b.md", "sub/e.txt"]
 
 
 def test_delivery_retries_with_backoff_until_the_server_answers(monkeypatch):
-    import flows.watch as watch
+    import newsdesk.service.watch as watch
 
     monkeypatch.setattr(watch.time, "sleep", lambda s: None)
     attempts = []
@@ -66,8 +74,8 @@ def test_watch_announces_a_settled_file(tmp_path, stable):
     import threading
     import time
 
-    from flows.settings import Settings
-    from flows.watch import watch
+    from newsdesk.service.watch import watch
+    from newsdesk.settings import Settings
 
     settings = Settings(seeds=tmp_path, warehouse=tmp_path / "wh", watch_stable_seconds=stable, watch_poll_ms=50)
     sent: list[list[str]] = []
@@ -92,10 +100,14 @@ def test_watch_announces_a_settled_file(tmp_path, stable):
 def _run_watch(settings, sent, armed, done):
     import threading
 
-    from flows.watch import watch
+    from newsdesk.service.watch import watch
 
-    thread = threading.Thread(target=watch, args=(settings, sent.append, done.is_set),
-                              kwargs={"on_armed": lambda: armed.append(list(sent))}, daemon=True)
+    thread = threading.Thread(
+        target=watch,
+        args=(settings, sent.append, done.is_set),
+        kwargs={"on_armed": lambda: armed.append(list(sent))},
+        daemon=True,
+    )
     thread.start()
     return thread
 
@@ -114,7 +126,7 @@ def test_files_there_before_the_watch_is_armed_get_one_sweep_announcement(tmp_pa
     watcher reports it is armed, then rings once with no paths (the run sweeps)."""
     import threading
 
-    from flows.settings import Settings
+    from newsdesk.settings import Settings
 
     (tmp_path / "early.txt").write_text("Ferry timetable changes\nThe council said the ferry would run hourly.\n")
     settings = Settings(seeds=tmp_path, warehouse=tmp_path / "wh", watch_stable_seconds=0.3, watch_poll_ms=50)
@@ -138,7 +150,7 @@ def test_an_empty_seeds_folder_announces_nothing_on_arming(tmp_path):
     import threading
     import time
 
-    from flows.settings import Settings
+    from newsdesk.settings import Settings
 
     (tmp_path / "notes.txt.part").write_text("partial")  # not an article file
     settings = Settings(seeds=tmp_path, warehouse=tmp_path / "wh", watch_stable_seconds=0.3, watch_poll_ms=50)
@@ -158,7 +170,7 @@ def test_an_empty_seeds_folder_announces_nothing_on_arming(tmp_path):
 def test_armed_is_reported_through_the_file_newsdesk_up_names(tmp_path, monkeypatch):
     import os
 
-    from flows.watch import READY_FILE_ENV, report_armed
+    from newsdesk.service.watch import READY_FILE_ENV, report_armed
 
     report_armed()  # not started by `newsdesk up`: nothing to do
     ready = tmp_path / "watch.armed"

@@ -2,5 +2,6 @@
 -- Needs the ducklake and sqlite extensions in the CLI (INSTALL ducklake; INSTALL sqlite; once, online).
 LOAD ducklake;
 LOAD sqlite;
-ATTACH 'ducklake:sqlite:warehouse/catalog.sqlite' AS news (DATA_PATH 'warehouse/lake/', READ_ONLY);
+-- OVERRIDE_DATA_PATH: the catalog remembers where the lake was first written; this folder may have moved.
+ATTACH 'ducklake:sqlite:warehouse/catalog.sqlite' AS news (DATA_PATH 'warehouse/lake/', OVERRIDE_DATA_PATH true, READ_ONLY);
 USE news;

@@ -4,33 +4,56 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flows.settings import REPORTS_DIR, Settings, SettingsError, in_process_run_settings
+from newsdesk.settings import Settings, SettingsError
 
-app = typer.Typer(help="newsdesk: news articles in seeds/ -> a DuckLake warehouse of articles, entities and claims.",
-                  no_args_is_help=True, add_completion=False)
+if TYPE_CHECKING:
+    from newsdesk.pipeline.sources import FileStat
+
+app = typer.Typer(
+    help="newsdesk: news articles in seeds/ -> a DuckLake warehouse of articles, entities and claims.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 # Off a terminal (pipes, make), wrap tables at a width that keeps text readable.
 console = Console() if sys.stdout.isatty() else Console(width=160)
 err = Console(stderr=True)
 
-SeedsOpt = Annotated[Optional[Path], typer.Option("--seeds", help="incoming articles [env NEWSDESK_SEEDS; default seeds/]")]
-WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", help="warehouse folder [env NEWSDESK_WAREHOUSE; default warehouse/]")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | csv | jsonl")]
+SeedsOpt = Annotated[
+    Path | None, typer.Option("--seeds", help="incoming articles [env NEWSDESK_SEEDS; default seeds/]")
+]
+WarehouseOpt = Annotated[
+    Path | None, typer.Option("--warehouse", help="warehouse folder [env NEWSDESK_WAREHOUSE; default warehouse/]")
+]
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", case_sensitive=False, help="table for reading, csv or jsonl for tools (all rows)"),
+]
 # C0 and C1 control characters but tab and newline (a raw CR would let a value overwrite its line on a
 # terminal; stored text never holds one: normalization makes LF line endings): never sent raw to a terminal.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -41,14 +64,19 @@ INTERRUPT_GRACE_SECONDS = 5.0  # how long a stopped query may take to notice bef
 
 
 @app.command()
-def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
-           path: Annotated[Optional[list[str]], typer.Option("--path", help="only these paths (relative to seeds/)")] = None,
-           reextract: Annotated[bool, typer.Option("--reextract", help="also re-extract articles an older extractor version made")] = False,
-           fault: Annotated[Optional[str], typer.Option(hidden=True, help="fault-injection point (tests)")] = None) -> None:
+def ingest(
+    seeds: SeedsOpt = None,
+    warehouse: WarehouseOpt = None,
+    path: Annotated[list[str] | None, typer.Option("--path", help="only these paths (relative to seeds/)")] = None,
+    reextract: Annotated[
+        bool, typer.Option("--reextract", help="also re-extract articles an older extractor version made")
+    ] = False,
+    fault: Annotated[str | None, typer.Option(hidden=True, help="fault-injection point (tests)")] = None,
+) -> None:
     """Ingest everything new or changed in seeds/."""
-    from flows.lake import WarehouseError
-    from flows.nlp import ModelError, check_model_installed
-    from flows.pending import files_to_read, pending_work
+    from newsdesk.extraction.nlp import ModelError, check_model_installed
+    from newsdesk.pipeline.pending import files_to_read, pending_work
+    from newsdesk.warehouse.lake import WarehouseError
 
     settings = _settings(seeds, warehouse)
     if not settings.seeds_dir.is_dir():
@@ -63,7 +91,7 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
         check_model_installed(settings.model)
     except (ModelError, WarehouseError) as exc:
         _fail(str(exc), 2)
-    from flows.extract import discard_prestarted
+    from newsdesk.extraction.pool import discard_prestarted
 
     pending = files_to_read(settings, plan, path)
     _use_running_server(settings)
@@ -82,18 +110,18 @@ def ingest(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
         console.print("See `newsdesk quarantine` for the reasons.")
 
 
-def _head_start(settings: Settings, pending: list, reextract: bool) -> None:
+def _head_start(settings: Settings, pending: Sequence[FileStat], reextract: bool) -> None:
     """Prefect takes seconds to start (a temporary server 5-10 s, on one core): load the
     model meanwhile and, with worker processes, begin the run's first batches."""
-    from flows.extract import prefetch, prestart, workers_for
+    from newsdesk.extraction.pool import prefetch, prestart, workers_for
 
     if not pending:
         return
     workers = workers_for(len(pending), settings.n_process, settings.batch_size)
     prestart(settings.model, workers)
     if workers > 1:
-        from flows.ingest import first_extractions
-        from flows.pending import extracted_articles_in
+        from newsdesk.pipeline.batches import first_extractions
+        from newsdesk.pipeline.pending import extracted_articles_in
 
         known = extracted_articles_in(settings, reextract)
         prefetch(first_extractions(settings, pending, known, 3 * workers), settings.nlp_batch_size)
@@ -105,7 +133,7 @@ def _prepare_prefect(settings: Settings) -> None:
     server behind), and log lines without tracebacks unless NEWSDESK_TRACEBACKS."""
     settings.apply_prefect_defaults()
     if "PREFECT_API_URL" not in os.environ:
-        from flows.lifeline import reap_temporary_prefect_server
+        from newsdesk.flows.runtime import reap_temporary_prefect_server
 
         reap_temporary_prefect_server()
     if not settings.tracebacks:
@@ -115,8 +143,6 @@ def _prepare_prefect(settings: Settings) -> None:
 def _one_line_prefect_logs() -> None:
     """A failure is one clear line from us; Prefect's console lines say what failed
     without the stack (the Prefect API still receives the whole traceback)."""
-    import logging
-
     from prefect import flow  # noqa: F401 - importing it sets up Prefect's console handler
 
     for handler in logging.getLogger().handlers:
@@ -124,14 +150,15 @@ def _one_line_prefect_logs() -> None:
             handler.setFormatter(_OneLineFormatter(handler.formatter))
 
 
-class _OneLineFormatter:
+class _OneLineFormatter(logging.Formatter):
     """Wraps a formatter and leaves out the traceback (Prefect's message already
     names the exception)."""
 
-    def __init__(self, inner) -> None:
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
         self.inner = inner
 
-    def format(self, record) -> str:
+    def format(self, record: logging.LogRecord) -> str:
         import copy
 
         if not (record.exc_info or record.exc_text or record.stack_info):
@@ -140,29 +167,27 @@ class _OneLineFormatter:
         brief.exc_info, brief.exc_text, brief.stack_info = None, None, None
         return self.inner.format(brief)
 
-    def __getattr__(self, name: str):
-        return getattr(self.inner, name)
-
 
 def _use_running_server(settings: Settings) -> None:
     """With no PREFECT_API_URL chosen, run on `newsdesk up`'s server if it answers:
     the run shows in that UI, and no temporary server is started (about 5 s)."""
     if "PREFECT_API_URL" in os.environ or not settings.use_running_server:
         return
-    from flows.stack import api_healthy
+    from newsdesk.service.stack import api_healthy
 
     if api_healthy(settings.server_api, timeout=0.5):
         os.environ["PREFECT_API_URL"] = settings.server_api
 
 
-def _run_ingest_flow(settings: Settings, path: list[str] | None, fault: str | None, reextract: bool,
-                     total: int) -> dict:
+def _run_ingest_flow(
+    settings: Settings, path: list[str] | None, fault: str | None, reextract: bool, total: int
+) -> dict:
     """Run the flow in-process, turning known failures into one clear line and an exit code."""
     import httpx
 
-    from flows import ingest as ingest_module
-    from flows.lake import WarehouseError
-    from flows.nlp import ModelError
+    from newsdesk.extraction.nlp import ModelError
+    from newsdesk.flows import ingest as ingest_module
+    from newsdesk.warehouse.lake import WarehouseError
 
     progress = _progress_bar() if sys.stdout.isatty() else None
     if progress is not None:
@@ -170,17 +195,27 @@ def _run_ingest_flow(settings: Settings, path: list[str] | None, fault: str | No
         ingest_module.on_progress(lambda done, all_: progress.update(task_id, completed=done, total=all_))
         progress.start()
     try:
+        from newsdesk.flows.runtime import in_process_run_settings
+
         with in_process_run_settings():
-            return ingest_module.ingest(seeds=str(settings.seeds_dir), warehouse=str(settings.warehouse_dir),
-                                        paths=path or None, trigger="manual", sweep=not path,
-                                        reextract=reextract, fault=fault)
+            return ingest_module.ingest(
+                seeds=str(settings.seeds_dir),
+                warehouse=str(settings.warehouse_dir),
+                paths=path or None,
+                trigger="manual",
+                sweep=not path,
+                reextract=reextract,
+                fault=fault,
+            )
     except (ModelError, WarehouseError) as exc:
         _fail(f"ingest failed: {exc}", 2)
     except (httpx.HTTPError, OSError) as exc:
         if not _is_connection_error(exc):
             raise
-        err.print(f"[red]ingest stopped: the Prefect API is unreachable ({type(exc).__name__}: {exc}). "
-                  "Committed batches are kept; run `newsdesk ingest` again to continue.[/red]")
+        err.print(
+            f"[red]ingest stopped: the Prefect API is unreachable ({type(exc).__name__}: {exc}). "
+            "Committed batches are kept; run `newsdesk ingest` again to continue.[/red]"
+        )
         # Prefect would now retry sending every queued event to the dead server
         # for minutes at exit; the warehouse is consistent, so leave at once.
         sys.stdout.flush()
@@ -200,17 +235,25 @@ def _is_connection_error(exc: BaseException) -> bool:
 def _progress_bar():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 @app.command("eval")
 def eval_command(
-    texts: Annotated[Path, typer.Option("--texts", help="folder of article files; a gold doc_id is a file name without extension")],
+    texts: Annotated[
+        Path, typer.Option("--texts", help="folder of article files; a gold doc_id is a file name without extension")
+    ],
     warehouse: WarehouseOpt = None,
-    entities_gold: Annotated[Optional[Path], typer.Option("--entities-gold", help="JSONL in the GUM shape")] = None,
-    claims_gold: Annotated[Optional[Path], typer.Option("--claims-gold", help="JSONL in the PolNeAR shape")] = None,
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="also write the scores here")] = None,
+    entities_gold: Annotated[Path | None, typer.Option("--entities-gold", help="JSONL in the GUM shape")] = None,
+    claims_gold: Annotated[Path | None, typer.Option("--claims-gold", help="JSONL in the PolNeAR shape")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="also write the scores here")] = None,
 ) -> None:
     """Ingest a folder and score its entities and claims against gold (precision, recall, F1)."""
     import tempfile
@@ -220,13 +263,24 @@ def eval_command(
         raise typer.Exit(2)
     settings = _settings(texts, warehouse or Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
     _prepare_prefect(settings)
-    from flows.evaluate import evaluate
+    from newsdesk.flows.evaluate import evaluate
 
-    result = evaluate(texts=str(settings.seeds_dir), warehouse=str(settings.warehouse_dir),
-                      entities_gold=str(entities_gold) if entities_gold else None,
-                      claims_gold=str(claims_gold) if claims_gold else None)
-    table = Table("measure", "precision", "recall", "F1", "tp", "fp", "fn",
-                  title=f"{result['documents']} documents, warehouse {settings.warehouse_dir}")
+    result = evaluate(
+        texts=str(settings.seeds_dir),
+        warehouse=str(settings.warehouse_dir),
+        entities_gold=str(entities_gold) if entities_gold else None,
+        claims_gold=str(claims_gold) if claims_gold else None,
+    )
+    table = Table(
+        "measure",
+        "precision",
+        "recall",
+        "F1",
+        "tp",
+        "fp",
+        "fn",
+        title=f"{result['documents']} documents, warehouse {settings.warehouse_dir}",
+    )
     for name, s in sorted(result["scores"].items()):
         table.add_row(name, *(str(s[k]) for k in ("precision", "recall", "f1", "tp", "fp", "fn")))
     console.print(table)
@@ -237,15 +291,17 @@ def eval_command(
 
 
 @app.command()
-def quarantine(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
-               retry: Annotated[bool, typer.Option("--retry", help="queue the quarantined files again")] = False,
-               path: Annotated[Optional[list[str]], typer.Option("--path", help="with --retry: only these")] = None,
-               format: FormatOpt = "table") -> None:
+def quarantine(
+    seeds: SeedsOpt = None,
+    warehouse: WarehouseOpt = None,
+    retry: Annotated[bool, typer.Option("--retry", help="queue the quarantined files again")] = False,
+    path: Annotated[list[str] | None, typer.Option("--path", help="with --retry: only these")] = None,
+    format: FormatOpt = OutputFormat.table,
+) -> None:
     """List quarantined files and why; --retry queues them for the next run."""
-    from flows import lake
+    from newsdesk.warehouse import lake
 
     settings = _settings(seeds, warehouse)
-    _check_format(format)
     if retry:
         with _expected_failures(settings):
             con = _writer(settings)
@@ -259,36 +315,54 @@ def quarantine(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None,
 
 
 @app.command("sql")
-def sql_command(query: Annotated[str, typer.Argument(help="one SELECT statement")],
-                seeds: SeedsOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
+def sql_command(
+    query: Annotated[str, typer.Argument(help="one SELECT statement")],
+    seeds: SeedsOpt = None,
+    warehouse: WarehouseOpt = None,
+    format: FormatOpt = OutputFormat.table,
+) -> None:
     """Run a read-only SQL query against the warehouse."""
     settings = _settings(seeds, warehouse)
     size = len(_utf8(query, "the query"))
     if size > settings.query_max_bytes:
-        _fail(f"refused: the query is {size:,} bytes, more than the {settings.query_max_bytes:,} allowed "
-              "(NEWSDESK_QUERY_MAX_BYTES)", 2)
+        _fail(
+            f"refused: the query is {size:,} bytes, more than the {settings.query_max_bytes:,} allowed "
+            "(NEWSDESK_QUERY_MAX_BYTES)",
+            2,
+        )
     _run_query(settings, query, format)
 
 
 @app.command()
-def reports() -> None:
-    """List the ready-made reports."""
-    table = Table("report", "what it answers")
-    for path in sorted(REPORTS_DIR.glob("*.sql")):
-        table.add_row(path.stem, _report_doc(path))
+def reports(warehouse: WarehouseOpt = None) -> None:
+    """List the ready-made reports: built-in ones and your own (<warehouse>/reports/*.sql or NEWSDESK_REPORTS)."""
+    from newsdesk.warehouse.files import reports as all_reports
+
+    settings = _settings(None, warehouse)
+    table = Table("report", "what it answers", "from")
+    for found in all_reports(settings.reports_dir).values():
+        table.add_row(found.name, _plain(found.description), _plain(found.origin))
     console.print(table)
 
 
 @app.command()
-def report(name: Annotated[str, typer.Argument(help="report name, see `newsdesk reports`")],
-           seeds: SeedsOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = "table",
-           param: Annotated[Optional[list[str]], typer.Option(
-               "--param", "-p", help="NAME=VALUE for a report's $NAME parameter (bound, never formatted in)")] = None
-           ) -> None:
+def report(
+    name: Annotated[str, typer.Argument(help="report name, see `newsdesk reports`")],
+    seeds: SeedsOpt = None,
+    warehouse: WarehouseOpt = None,
+    format: FormatOpt = OutputFormat.table,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="NAME=VALUE for a report's $NAME parameter (bound, never formatted in)"),
+    ] = None,
+) -> None:
     """Run one ready-made report."""
+    from newsdesk.warehouse.files import reports as all_reports
+    from newsdesk.warehouse.lake import ReadOnlyViolation, parameters_of
+
     settings = _settings(seeds, warehouse)
-    path = REPORTS_DIR / f"{name}.sql"
-    if not path.is_file() or path.parent != REPORTS_DIR:
+    found = all_reports(settings.reports_dir).get(name)
+    if found is None:
         _fail(f"no report named {name!r}; see `newsdesk reports`", 2)
     params = {}
     for item in param or []:
@@ -297,17 +371,19 @@ def report(name: Annotated[str, typer.Argument(help="report name, see `newsdesk 
             _fail(f"--param takes NAME=VALUE, got {item!r}", 2)
         _utf8(value, f"--param {key}")
         params[key] = value
-    text = path.read_text(encoding="utf-8")
-    missing = sorted(set(re.findall(r"\$([A-Za-z_]\w*)", text)) - set(params))
+    try:
+        missing = sorted(parameters_of(found.text) - set(params))
+    except ReadOnlyViolation as exc:
+        _fail(f"report {name!r} ({found.origin}) is not one query: {exc}", 2)
     if missing:
         _fail(f"report {name!r} needs " + " ".join(f"--param {m}=VALUE" for m in missing), 2)
-    _run_query(settings, text, format, params)
+    _run_query(settings, found.text, format, params)
 
 
 @app.command()
 def status(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Table counts, the last runs, and quarantined files."""
-    from flows import lake
+    from newsdesk.warehouse import lake
 
     settings = _settings(seeds, warehouse)
 
@@ -317,8 +393,12 @@ def status(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
             counts.add_row(name, str(lake.query(con, f"select count(*) from {name}")[1][0][0]))
         console.print(counts)
         _print(*lake.query(con, lake.sql("status_runs")), "table", title="last runs", limit=settings.query_table_rows)
-        _print(*lake.query(con, lake.sql("status_quarantined")), "table", title="quarantined files",
-               limit=settings.query_table_rows)
+        _print(
+            *lake.query(con, lake.sql("status_quarantined")),
+            "table",
+            title="quarantined files",
+            limit=settings.query_table_rows,
+        )
 
     _with_reader(settings, show)
 
@@ -360,7 +440,7 @@ def _log_to_stderr() -> None:
 @app.command()
 def watch(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Watch seeds/ and announce settled changes as Prefect events (newsdesk.seeds.changed)."""
-    from flows.watch import watch as run_watch
+    from newsdesk.service.watch import watch as run_watch
 
     settings = _settings(seeds, warehouse)
     _require_api(settings)
@@ -371,7 +451,7 @@ def watch(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
 @app.command()
 def serve(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Register the ingest and maintain deployments and run their flow runs, model kept warm."""
-    from flows.serve import serve as run_serve
+    from newsdesk.service.serve import serve as run_serve
 
     settings = _settings(seeds, warehouse)
     _require_api(settings)
@@ -384,7 +464,7 @@ def maintain(warehouse: WarehouseOpt = None) -> None:
     """DuckLake upkeep now: merge small files, expire old snapshots, refresh report artifacts."""
     settings = _settings(None, warehouse)
     _prepare_prefect(settings)
-    from flows.maintain import maintain as run_maintain
+    from newsdesk.flows.maintain import maintain as run_maintain
 
     counts = run_maintain(warehouse=str(settings.warehouse_dir))
     console.print(f"Warehouse upkeep: {counts}")
@@ -393,7 +473,7 @@ def maintain(warehouse: WarehouseOpt = None) -> None:
 @app.command()
 def up(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """The whole local stack: a Prefect server (unless one answers), serve and watch. Ctrl-C stops it."""
-    from flows.stack import run_stack
+    from newsdesk.service.stack import run_stack
 
     settings = _settings(seeds, warehouse)
     settings.apply_prefect_defaults()
@@ -427,13 +507,8 @@ def _utf8(text: str, what: str) -> bytes:
         _fail(f"refused: {what} is not valid UTF-8 text", 2)
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in {"table", "csv", "jsonl"}:
-        _fail(f"unknown format {fmt!r}: use table, csv or jsonl", 2)
-
-
 def _writer(settings: Settings):
-    from flows import lake
+    from newsdesk.warehouse import lake
 
     if not lake.exists(settings):
         _fail(f"no warehouse at {settings.warehouse_dir}: run `newsdesk ingest` first", 2)
@@ -444,7 +519,7 @@ def _writer(settings: Settings):
 
 
 def _reader(settings: Settings):
-    from flows import lake
+    from newsdesk.warehouse import lake
 
     try:
         return lake.open_reader(settings)
@@ -455,9 +530,7 @@ def _reader(settings: Settings):
 @contextmanager
 def _expected_failures(settings: Settings) -> Iterator[None]:
     """Every failure a warehouse command can expect, as one line and an exit code."""
-    import duckdb
-
-    from flows import lake
+    from newsdesk.warehouse import lake
 
     try:
         yield
@@ -465,10 +538,13 @@ def _expected_failures(settings: Settings) -> Iterator[None]:
         _fail(f"refused: {exc}", 2)
     except lake.WarehouseError as exc:
         _fail(str(exc), 2)
-    except duckdb.OutOfMemoryException:
-        _fail(f"query stopped: it needed more than the {settings.query_memory_limit} memory limit "
-              "(NEWSDESK_QUERY_MEMORY_LIMIT)", 1)
-    except duckdb.Error as exc:
+    except lake.QueryOutOfMemory:
+        _fail(
+            f"query stopped: it needed more than the {settings.query_memory_limit} memory limit "
+            "(NEWSDESK_QUERY_MEMORY_LIMIT)",
+            1,
+        )
+    except lake.QueryError as exc:
         # without the quoted SQL ("LINE 1: ..." and a caret), which needs lines of its own
         _fail(f"query failed: {str(exc).split(chr(10) + 'LINE ')[0] or type(exc).__name__}", 1)
     except KeyboardInterrupt:
@@ -524,8 +600,13 @@ def _within_limits(settings: Settings, con, work: Callable[[], None]) -> None:
     except KeyboardInterrupt:
         _stop(con, worker, "query cancelled", 130)
     if worker.is_alive():
-        _stop(con, worker, f"query stopped: it ran longer than the {settings.query_timeout_seconds:g} s limit "
-              "(NEWSDESK_QUERY_TIMEOUT_SECONDS)", 1)
+        _stop(
+            con,
+            worker,
+            f"query stopped: it ran longer than the {settings.query_timeout_seconds:g} s limit "
+            "(NEWSDESK_QUERY_TIMEOUT_SECONDS)",
+            1,
+        )
     if failure:
         raise failure[0]
 
@@ -547,12 +628,11 @@ def _stop(con, worker, message: str, code: int) -> NoReturn:
     os._exit(code)
 
 
-def _run_query(settings: Settings, query: str, fmt: str, params: dict[str, str] | None = None,
-               title: str | None = None) -> None:
+def _run_query(
+    settings: Settings, query: str, fmt: str, params: dict[str, str] | None = None, title: str | None = None
+) -> None:
     """Stream a read-only query's rows to stdout in `fmt`, within the query limits."""
-    from flows import lake
-
-    _check_format(fmt)
+    from newsdesk.warehouse import lake
 
     def run(con) -> None:
         result = lake.execute_read_only(con, query, params)
@@ -580,8 +660,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _print(columns: list[str], rows: Iterable[tuple[Any, ...]], fmt: str, title: str | None = None,
-           limit: int | None = None) -> None:
+def _print(
+    columns: list[str], rows: Iterable[tuple[Any, ...]], fmt: str, title: str | None = None, limit: int | None = None
+) -> None:
     """Rows as jsonl or csv (streamed, all of them) or a table (the first `limit`)."""
     if fmt == "jsonl":
         for row in rows:
@@ -623,7 +704,7 @@ def _csv_cell(value: Any) -> Any:
 def _json_line(columns: list[str], row: tuple[Any, ...]) -> str:
     """One JSON object; json.dumps escapes C0 controls, DEL and C1 are escaped here
     (only ever inside strings, where \\u009b is the same character)."""
-    line = JSON_ENCODER.encode({c: _jsonable(v) for c, v in zip(columns, row)})
+    line = JSON_ENCODER.encode({c: _jsonable(v) for c, v in zip(columns, row, strict=False)})
     return JSON_UNESCAPED_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
 
 
@@ -636,14 +717,21 @@ def _cell(value: Any):
     return Text(" ".join(text.split())[:300])
 
 
-def _report_doc(path: Path) -> str:
-    """A report's description: its leading `--` comment lines."""
-    lines = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("--"):
-            break
-        lines.append(line[2:].strip())
-    return " ".join(lines)
+def _show_version(value: bool) -> None:
+    if value:
+        from newsdesk import __version__
+
+        console.print(f"newsdesk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """newsdesk: news articles in seeds/ -> a DuckLake warehouse of articles, entities and claims."""
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 LABEL_TO_GOLD = {"PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organization"}
 GOLD_TYPES = frozenset(LABEL_TO_GOLD.values())
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-QUOTES = "\"“”«»„"
+QUOTES = '"“”«»„'
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,14 @@ class Score:
         return Score(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
 
     def row(self) -> dict[str, float | int]:
-        return {"precision": round(self.precision, 3), "recall": round(self.recall, 3), "f1": round(self.f1, 3),
-                "tp": self.tp, "fp": self.fp, "fn": self.fn}
+        return {
+            "precision": round(self.precision, 3),
+            "recall": round(self.recall, 3),
+            "f1": round(self.f1, 3),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
 
 
 ZERO = Score(0, 0, 0)
@@ -128,8 +134,9 @@ class PredictedClaim:
     kind: str
 
 
-def score_claims(predicted: Sequence[PredictedClaim], gold: Sequence[Attribution], with_speaker: bool,
-                 threshold: float = 0.5) -> Score:
+def score_claims(
+    predicted: Sequence[PredictedClaim], gold: Sequence[Attribution], with_speaker: bool, threshold: float = 0.5
+) -> Score:
     """Greedy one-to-one matching by content token-F1 >= threshold; with_speaker also
     needs the speaker to overlap the gold source (by offsets, else by tokens)."""
     pairs = sorted(
@@ -161,8 +168,11 @@ def speaker_matches(pred: PredictedClaim, gold: Attribution) -> bool:
 
 
 def gold_entities(record: dict, mapping: list[int]) -> list[Span]:
-    return [Span(mapping[m["start"]], mapping[m["end"]], m["type"]) for m in record["mentions"]
-            if m.get("named") and m["type"] in GOLD_TYPES]
+    return [
+        Span(mapping[m["start"]], mapping[m["end"]], m["type"])
+        for m in record["mentions"]
+        if m.get("named") and m["type"] in GOLD_TYPES
+    ]
 
 
 def gold_attributions(record: dict, mapping: list[int], raw: str) -> list[Attribution]:
@@ -181,11 +191,12 @@ def gold_attributions(record: dict, mapping: list[int], raw: str) -> list[Attrib
 
 def _quoted(raw: str, start: int, end: int) -> bool:
     """Gold content is a direct quote when quote marks hug it."""
-    before = raw[max(0, start - 2):start]
-    after = raw[end:end + 2]
+    before = raw[max(0, start - 2) : start]
+    after = raw[end : end + 2]
     inner = raw[start:end].strip()
     return (any(q in before for q in QUOTES) or inner[:1] in QUOTES) and (
-        any(q in after for q in QUOTES) or inner[-1:] in QUOTES)
+        any(q in after for q in QUOTES) or inner[-1:] in QUOTES
+    )
 
 
 def predicted_entities(rows: Iterable[tuple[int, int, str]]) -> list[Span]:

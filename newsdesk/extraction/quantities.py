@@ -11,20 +11,70 @@ if TYPE_CHECKING:
 
 QUANTITY_LABELS = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"})
 _SCALES = {
-    "hundred": 1e2, "thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6,
-    "billion": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12, "dozen": 12,
+    "hundred": 1e2,
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+    "dozen": 12,
 }
 _WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-    "a": 1, "an": 1, "half": 0.5,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "a": 1,
+    "an": 1,
+    "half": 0.5,
 }
 _CURRENCIES = {
-    "$": "USD", "us$": "USD", "dollar": "USD", "dollars": "USD", "£": "GBP", "pound": "GBP",
-    "pounds": "GBP", "€": "EUR", "euro": "EUR", "euros": "EUR", "¥": "JPY", "yen": "JPY",
-    "won": "KRW", "rouble": "RUB", "roubles": "RUB", "ruble": "RUB", "rubles": "RUB",
+    "$": "USD",
+    "us$": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "£": "GBP",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "€": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "¥": "JPY",
+    "yen": "JPY",
+    "won": "KRW",
+    "rouble": "RUB",
+    "roubles": "RUB",
+    "ruble": "RUB",
+    "rubles": "RUB",
 }
 _NUMBER = re.compile(r"(\d+(?:[,\s]\d{3})*(?:\.\d+)?|\.\d+)")
 _TOKEN = re.compile(r"[A-Za-z]+|[$£€¥]|\d+(?:[,]\d{3})*(?:\.\d+)?|\.\d+|%")
@@ -90,7 +140,7 @@ def numeric_core(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def extract_quantities(doc: Doc, text: str | None = None) -> list[Quantity]:
-    from flows.nlp import sentence_map
+    from newsdesk.extraction.nlp import sentence_map
 
     out = []
     _, sentence_of = sentence_map(doc)

@@ -13,11 +13,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flows.claims import Claim, extract_claims
-from flows.entities import Mention, extract_mentions
-from flows.lifeline import die_with_parent
-from flows.nlp import load_model, model_label, pipe
-from flows.quantities import Quantity, extract_quantities
+from newsdesk.extraction.claims import Claim, extract_claims
+from newsdesk.extraction.entities import Mention, extract_mentions
+from newsdesk.extraction.nlp import load_model, model_label, pipe
+from newsdesk.extraction.quantities import Quantity, extract_quantities
+from newsdesk.lifeline import die_with_parent
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -56,7 +56,7 @@ def extract_texts(model_name: str, items: list[tuple[str, str]], batch_size: int
     nlp = load_model(model_name)
     label = model_label(nlp)
     docs = pipe(nlp, (text for _, text in items), batch_size)
-    return [extract_doc(article_id, doc, label) for (article_id, _), doc in zip(items, docs)]
+    return [extract_doc(article_id, doc, label) for (article_id, _), doc in zip(items, docs, strict=False)]
 
 
 def _warm(model_name: str) -> None:
@@ -72,6 +72,7 @@ def workers_for(items: int, n_process: int, batch_size: int) -> int:
 class _Head:
     """Work begun before a run's Extractor exists: model loads, and with worker
     processes the run's first batches (keyed by their article ids)."""
+
     pool: ProcessPoolExecutor | None
     loads: list[Future[None]] | list[threading.Thread]  # model loads: in the pool, or a thread
     early: dict[tuple[str, ...], list[Future[list[Extraction]]]]
@@ -87,7 +88,9 @@ def prestart(model_name: str, n_process: int) -> None:
     discard_prestarted()
     if n_process > 1:
         pool = _spawn_pool(n_process)
-        _prestarted[(model_name, n_process)] = _Head(pool, [pool.submit(_warm, model_name) for _ in range(n_process)], {})
+        _prestarted[(model_name, n_process)] = _Head(
+            pool, [pool.submit(_warm, model_name) for _ in range(n_process)], {}
+        )
     else:
         loader = threading.Thread(target=_load_ignoring_errors, args=(model_name,), daemon=True)
         loader.start()
@@ -109,12 +112,12 @@ def _key(items: list[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(article_id for article_id, _ in items)  # the id is a hash of the text
 
 
-def _submit(pool: ProcessPoolExecutor, model_name: str, items: list[tuple[str, str]], batch_size: int
-            ) -> list[Future[list[Extraction]]]:
+def _submit(
+    pool: ProcessPoolExecutor, model_name: str, items: list[tuple[str, str]], batch_size: int
+) -> list[Future[list[Extraction]]]:
     # nlp.pipe-sized pieces, so the last batch of a run keeps every worker busy.
     size = batch_size * 2
-    return [pool.submit(extract_texts, model_name, items[i : i + size], batch_size)
-            for i in range(0, len(items), size)]
+    return [pool.submit(extract_texts, model_name, items[i : i + size], batch_size) for i in range(0, len(items), size)]
 
 
 def _load_ignoring_errors(model_name: str) -> None:
@@ -135,8 +138,12 @@ def discard_prestarted() -> None:
 def _spawn_pool(n_process: int) -> ProcessPoolExecutor:
     # spawn, not fork: the parent runs Prefect's threads and event loop.
     # Workers end with this process, even when it is killed with kill -9.
-    return ProcessPoolExecutor(max_workers=n_process, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=die_with_parent, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(
+        max_workers=n_process,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 class Extractor:
@@ -157,12 +164,14 @@ class Extractor:
             # with its own message rather than as a broken pool later.
             try:
                 for warm in started or [self._pool.submit(_warm, model_name) for _ in range(n_process)]:
+                    assert isinstance(warm, Future)  # a pool's head start loads in the pool
                     warm.result()
             except BaseException:
                 self.close()
                 raise
         else:
             for loader in started:
+                assert isinstance(loader, threading.Thread)  # one process: the head start is a thread
                 loader.join()  # wait for it rather than load a second copy
             load_model(model_name)  # fail fast, before any batch is read
 
@@ -195,3 +204,22 @@ class Extractor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """One text's extraction, with the normalized text its offsets point into."""
+
+    text: str
+    mentions: tuple[Mention, ...]
+    claims: tuple[Claim, ...]
+    quantities: tuple[tuple[Quantity, int | None], ...]  # (quantity, claim_idx)
+
+
+def extract_one(text: str, model_name: str) -> Extracted:
+    """Normalize one text as the pipeline does, then extract it in this process."""
+    from newsdesk.extraction.parse import article_id_for, normalize
+
+    clean = normalize(text)
+    (result,) = extract_texts(model_name, [(article_id_for(clean), clean)], batch_size=1)
+    return Extracted(clean, result.mentions, result.claims, result.quantities)

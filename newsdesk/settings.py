@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-REPORTS_DIR = PROJECT_ROOT / "warehouse" / "reports"
-CHECKS_DIR = PROJECT_ROOT / "warehouse" / "checks"
 ENV_PREFIX = "NEWSDESK_"
 # Sizes as DuckDB's memory_limit takes them, checked here so a typo fails at start-up.
 MEMORY_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|B|bytes)\s*", re.IGNORECASE)
@@ -50,20 +46,24 @@ class Settings(BaseSettings):
     sweep_cron: str = Field("*/15 * * * *", description="backstop sweep of seeds/ by the ingest deployment")
     maintain_cron: str = Field("0 3 * * *", description="nightly warehouse upkeep")
     snapshot_retention_days: int = Field(7, ge=0, description="older DuckLake snapshots are expired by maintain")
-    watch_stable_seconds: float = Field(1.0, gt=0, description="a file must stop changing this long before it is announced")
+    watch_stable_seconds: float = Field(
+        1.0, gt=0, description="a file must stop changing this long before it is announced"
+    )
     watch_poll_ms: int = Field(200, ge=10, description="how often the watcher re-checks files still changing")
     serve_poll_seconds: float = Field(0.25, gt=0, description="how often serve looks for flow runs to execute")
     server_host: str = Field("127.0.0.1", description="`newsdesk up`: where the Prefect server listens")
     server_port: int = Field(4200, ge=1, le=65535, description="`newsdesk up`: Prefect server port")
     use_running_server: bool = Field(
-        True, description="`newsdesk ingest` runs on `newsdesk up`'s Prefect server when it answers, "
-        "instead of starting a temporary one"
+        True,
+        description="`newsdesk ingest` runs on `newsdesk up`'s Prefect server when it answers, "
+        "instead of starting a temporary one",
     )
     query_memory_limit: str = Field(
         "2GB", description="`newsdesk sql`/`report`: DuckDB memory_limit of the query session"
     )
     query_threads: int = Field(
-        default_factory=lambda: min(2, os.cpu_count() or 1), ge=1,
+        default_factory=lambda: min(2, os.cpu_count() or 1),
+        ge=1,
         description="`newsdesk sql`/`report`: DuckDB threads of the query session",
     )
     query_timeout_seconds: float = Field(
@@ -74,7 +74,10 @@ class Settings(BaseSettings):
         1000, ge=1, description="`newsdesk sql`/`report` in the table format show this many rows (csv and jsonl: all)"
     )
     tracebacks: bool = Field(False, description="CLI log lines keep Python tracebacks (for debugging newsdesk itself)")
-    prefect_home: Path | None = Field(None, description="PREFECT_HOME when not set; default <project>/.prefect")
+    reports: Path | None = Field(
+        None, description="analysts' own reports (*.sql), listed beside the built-in ones; default <warehouse>/reports/"
+    )
+    prefect_home: Path | None = Field(None, description="PREFECT_HOME when not set; default ./.prefect")
 
     @field_validator("query_memory_limit")
     @classmethod
@@ -86,7 +89,7 @@ class Settings(BaseSettings):
     @classmethod
     def for_folders(cls, seeds: str | Path | None = None, warehouse: str | Path | None = None) -> Settings:
         """Environment settings, with the folders given on a command line or as flow parameters."""
-        overrides = {k: v for k, v in {"seeds": seeds, "warehouse": warehouse}.items() if v}
+        overrides: dict[str, Any] = {k: v for k, v in {"seeds": seeds, "warehouse": warehouse}.items() if v}
         try:
             return cls(**overrides)
         except ValidationError as exc:
@@ -109,6 +112,10 @@ class Settings(BaseSettings):
         return self.data_path or f"{self.warehouse_dir / 'lake'}/"
 
     @property
+    def reports_dir(self) -> Path:
+        return (self.reports or self.warehouse_dir / "reports").expanduser().resolve()
+
+    @property
     def server_api(self) -> str:
         return f"http://{self.server_host}:{self.server_port}/api"
 
@@ -118,7 +125,8 @@ class Settings(BaseSettings):
         Prefect reads these from the environment at import time, so they are set
         here, before any Prefect import, and only when absent.
         """
-        home = self.prefect_home or PROJECT_ROOT / ".prefect"
+        # Runtime state lives under the working directory, never inside an installed package.
+        home = (self.prefect_home or Path(".prefect")).expanduser().resolve()
         os.environ.setdefault("PREFECT_HOME", str(home))
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
@@ -134,18 +142,3 @@ def _describe(exc: ValidationError) -> str:
         got = got if len(got) <= 80 else got[:77] + "..."
         parts.append(f"invalid setting {name}: {error['msg']} (got {got})")
     return "; ".join(parts)
-
-
-@contextmanager
-def in_process_run_settings() -> Iterator[None]:
-    """Prefect settings for the flow runs newsdesk executes in its own process (CLI, serve).
-
-    Flow-run heartbeats are off: they serve only a zombie-detection automation,
-    which newsdesk does not create, and at the end of every run Prefect waits up
-    to 1 s for the heartbeat thread to wake (py-spy: 0.5-0.8 s of a 1.2 s
-    one-file run in serve).
-    """
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield

@@ -66,31 +66,11 @@ def reap_with_us(pid: int) -> None:
     """Stop process `pid` when this process ends, however it ends."""
     if not os.path.isdir("/proc"):
         return  # the reaper identifies processes through /proc; elsewhere, atexit alone
-    reaper = subprocess.Popen([sys.executable, "-S", "-c", _REAPER, str(pid)], stdin=subprocess.PIPE,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    reaper = subprocess.Popen(
+        [sys.executable, "-S", "-c", _REAPER, str(pid)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     _reapers.append(reaper)  # keeps the pipe's write end open for our lifetime
-
-
-def reap_temporary_prefect_server() -> None:
-    """Give every temporary Prefect server this process starts a reaper.
-
-    Prefect starts it with a plain Popen we cannot pass options to, so its
-    starter is wrapped; if Prefect's internals change, we only lose the reaper."""
-    try:
-        from prefect.server.api.server import SubprocessASGIServer
-    except ImportError:
-        return
-    start = getattr(SubprocessASGIServer, "_run_uvicorn_command", None)
-    if start is None or getattr(start, "_newsdesk_reaped", False):
-        return
-
-    def start_reaped(self):  # type: ignore[no-untyped-def]
-        process = start(self)
-        try:
-            reap_with_us(process.pid)
-        except OSError as exc:
-            log.warning("no reaper for the temporary Prefect server: %s", exc)
-        return process
-
-    start_reaped._newsdesk_reaped = True  # type: ignore[attr-defined]
-    SubprocessASGIServer._run_uvicorn_command = start_reaped

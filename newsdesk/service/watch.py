@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from flows.settings import Settings
-from flows.sources import is_candidate, relative_inside, scan
+from newsdesk.pipeline.sources import is_candidate, relative_inside, scan
+from newsdesk.settings import Settings
 
 EVENT_NAME = "newsdesk.seeds.changed"
 # Set by `newsdesk up`: the watcher creates this file once its watch is armed.
@@ -72,8 +72,7 @@ def emit_changed(settings: Settings, paths: list[str]) -> None:
     from prefect.events import Event
     from prefect.events.clients import get_events_client
 
-    event = Event(event=EVENT_NAME, resource={"prefect.resource.id": resource_id(settings)},
-                  payload={"paths": paths})
+    event = Event(event=EVENT_NAME, resource={"prefect.resource.id": resource_id(settings)}, payload={"paths": paths})
 
     async def send() -> None:
         async with get_events_client(reconnection_attempts=0) as client:
@@ -82,8 +81,9 @@ def emit_changed(settings: Settings, paths: list[str]) -> None:
     anyio.run(send)
 
 
-def deliver(send: Callable[[list[str]], None], paths: list[str], stop: Callable[[], bool],
-            max_delay: float = 30.0) -> bool:
+def deliver(
+    send: Callable[[list[str]], None], paths: list[str], stop: Callable[[], bool], max_delay: float = 30.0
+) -> bool:
     """Send with exponential backoff until it goes through or we are told to stop."""
     delay = 0.5
     while not stop():
@@ -125,8 +125,12 @@ def report_armed(path: str | None = None) -> None:
         Path(path).write_text(f"{os.getpid()}\n", encoding="utf-8")
 
 
-def watch(settings: Settings, send: Callable[[list[str]], None] | None = None,
-          stop: Callable[[], bool] = lambda: False, on_armed: Callable[[], None] = report_armed) -> None:
+def watch(
+    settings: Settings,
+    send: Callable[[list[str]], None] | None = None,
+    stop: Callable[[], bool] = lambda: False,
+    on_armed: Callable[[], None] = report_armed,
+) -> None:
     """Run until `stop()`; announce each burst of settled changes as one event.
 
     Once the watch is armed: `on_armed()`, then one announcement with no paths
@@ -144,9 +148,17 @@ def watch(settings: Settings, send: Callable[[list[str]], None] | None = None,
     tracker = StabilityTracker(settings.watch_stable_seconds)
     stop_event = threading.Event()
     armed = False
-    for changes in watchfiles.watch(root, recursive=True, debounce=settings.watch_poll_ms,
-                                    step=50, rust_timeout=settings.watch_poll_ms, yield_on_timeout=True,
-                                    stop_event=stop_event, raise_interrupt=False, force_polling=None):
+    for changes in watchfiles.watch(
+        root,
+        recursive=True,
+        debounce=settings.watch_poll_ms,
+        step=50,
+        rust_timeout=settings.watch_poll_ms,
+        yield_on_timeout=True,
+        stop_event=stop_event,
+        raise_interrupt=False,
+        force_polling=None,
+    ):
         now = time.monotonic()
         if not armed:
             # The first yield: the OS watch is in place, so from here on nothing lands
@@ -168,4 +180,3 @@ def watch(settings: Settings, send: Callable[[list[str]], None] | None = None,
         if stop():
             stop_event.set()
             break
-

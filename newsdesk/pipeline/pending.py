@@ -9,15 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-import duckdb
-
-from flows import lake
-from flows.settings import Settings
-from flows.sources import FileStat, KnownSource, Plan, plan, scan
+from newsdesk.pipeline.sources import FileStat, KnownSource, Plan, plan, scan
+from newsdesk.settings import Settings
+from newsdesk.warehouse import lake
 
 
-def discover_pending(settings: Settings, con: duckdb.DuckDBPyConnection, paths: Sequence[str] | None = None,
-                     reextract: bool = False) -> tuple[Plan, dict[str, KnownSource]]:
+def discover_pending(
+    settings: Settings, con: lake.Connection, paths: Sequence[str] | None = None, reextract: bool = False
+) -> tuple[Plan, dict[str, KnownSource]]:
     """Stat seeds/ and compare with the sources table: no file is read here.
     With `reextract`, files whose article an older extractor made are pending too."""
     known = lake.known_sources(con)
@@ -26,19 +25,21 @@ def discover_pending(settings: Settings, con: duckdb.DuckDBPyConnection, paths: 
     return plan(scan(settings.seeds_dir), known, only, force), known
 
 
-def stale_paths(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def stale_paths(con: lake.Connection) -> dict[str, str]:
     """path -> article_id of ingested files extracted by another extractor version."""
-    from flows.extract import EXTRACTOR_VERSION
+    from newsdesk.extraction.pool import EXTRACTOR_VERSION
 
-    return dict(con.execute(lake.sql("stale_sources"), [EXTRACTOR_VERSION]).fetchall())
+    return lake.stale_sources(con, EXTRACTOR_VERSION)
 
 
-def extracted_articles(con: duckdb.DuckDBPyConnection, reextract: bool = False) -> set[str]:
+def extracted_articles(con: lake.Connection, reextract: bool = False) -> set[str]:
     """Article ids a run will not extract again; with `reextract`, only those the
     current extractor version made."""
-    from flows.extract import EXTRACTOR_VERSION
+    from newsdesk.extraction.pool import EXTRACTOR_VERSION
 
-    return {aid for aid, version in lake.known_article_ids(con).items() if not reextract or version == EXTRACTOR_VERSION}
+    return {
+        aid for aid, version in lake.known_article_ids(con).items() if not reextract or version == EXTRACTOR_VERSION
+    }
 
 
 def pending_work(settings: Settings, paths: Sequence[str] | None = None, reextract: bool = False) -> Plan | None:
@@ -49,7 +50,7 @@ def pending_work(settings: Settings, paths: Sequence[str] | None = None, reextra
         return discover_pending(settings, con, paths, reextract)[0]
 
 
-def files_to_read(settings: Settings, planned: Plan | None, paths: Sequence[str] | None = None) -> list[FileStat]:
+def files_to_read(settings: Settings, planned: Plan | None, paths: Sequence[str] | None = None) -> Sequence[FileStat]:
     """The files the next run will read: the plan's, or with no warehouse yet every
     candidate in seeds/ (only `paths`, when given)."""
     if planned is not None:
@@ -66,7 +67,7 @@ def extracted_articles_in(settings: Settings, reextract: bool = False) -> set[st
 
 
 @contextmanager
-def _reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+def _reader(settings: Settings) -> Iterator[lake.Connection]:
     con = lake.connect(settings, read_only=True)
     try:
         yield con

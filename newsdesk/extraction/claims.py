@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flows.entities import Mention
-from flows.nlp import sentence_map
+from newsdesk.extraction.entities import Mention
+from newsdesk.extraction.nlp import sentence_map
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -32,8 +32,9 @@ CUE_LEMMAS = frozenset(
 )
 # Verbs whose object and its complement are the content: "called the deal a disaster",
 # "asked the crowd to stand", "described the race as a superhighway".
-OBJECT_SPAN_CUES = frozenset("call describe label dub brand term ask urge endorse criticize criticise praise "
-                             "defend cite accuse".split())
+OBJECT_SPAN_CUES = frozenset(
+    "call describe label dub brand term ask urge endorse criticize criticise praise defend cite accuse".split()
+)
 # Cues whose clause is usually no report of speech unless a that-clause or quote follows.
 WEAK_CUES = frozenset("think show find hope expect fear feel know continue".split())
 # Verbs whose object alone can be the content ("Russia has denounced these claims").
@@ -42,28 +43,54 @@ OBJECT_CUES = frozenset("deny denounce confirm announce reject dismiss condemn r
 COMMISSIVE_CUES = frozenset("vow pledge promise threaten refuse".split())
 # Stances as attributions (PolNeAR marks them): "Cruz supports the ban", "Trump wants
 # to build a wall". The object or infinitive is the content; a subject is required.
-STANCE_CUES = frozenset("support oppose endorse back want seek offer discuss consider attack blame mention "
-                        "propose plan decide refuse decline intend welcome favor favour applaud slam blast "
-                        "hope expect".split())
+STANCE_CUES = frozenset(
+    "support oppose endorse back want seek offer discuss consider attack blame mention "
+    "propose plan decide refuse decline intend welcome favor favour applaud slam blast "
+    "hope expect".split()
+)
 # Verb + preposition whose object is the content: "called for a ban", "talked about the wall".
 PREP_CUES = {
-    "talk": {"about", "of"}, "speak": {"about", "of", "on"}, "ask": {"about"}, "complain": {"about"},
-    "warn": {"about", "of", "against"}, "comment": {"on"}, "call": {"for", "on"}, "point": {"to"},
-    "refer": {"to"}, "vote": {"for", "against"}, "argue": {"for", "against"}, "write": {"about", "of"},
-    "think": {"about", "of"}, "worry": {"about"}, "testify": {"about"}, "tweet": {"about"},
-    "joke": {"about"}, "boast": {"about"}, "brag": {"about"}, "push": {"for"}, "advocate": {"for"},
-    "campaign": {"for", "against", "on"}, "rail": {"against"},
-    "press": {"for"}, "lobby": {"for", "against"}, "insist": {"on"}, "focus": {"on"},
+    "talk": {"about", "of"},
+    "speak": {"about", "of", "on"},
+    "ask": {"about"},
+    "complain": {"about"},
+    "warn": {"about", "of", "against"},
+    "comment": {"on"},
+    "call": {"for", "on"},
+    "point": {"to"},
+    "refer": {"to"},
+    "vote": {"for", "against"},
+    "argue": {"for", "against"},
+    "write": {"about", "of"},
+    "think": {"about", "of"},
+    "worry": {"about"},
+    "testify": {"about"},
+    "tweet": {"about"},
+    "joke": {"about"},
+    "boast": {"about"},
+    "brag": {"about"},
+    "push": {"for"},
+    "advocate": {"for"},
+    "campaign": {"for", "against", "on"},
+    "rail": {"against"},
+    "press": {"for"},
+    "lobby": {"for", "against"},
+    "insist": {"on"},
+    "focus": {"on"},
 }
 # Nouns that report speech or stance: "Trump's claim that ...", "her support for the ban".
-NOUN_CUES = frozenset("statement claim remark comment assertion argument suggestion announcement warning "
-                      "promise pledge accusation allegation belief view insistence contention testimony "
-                      "admission prediction assessment charge proposal call criticism support "
-                      "opposition stance plan vow demand complaint concern".split())
+NOUN_CUES = frozenset(
+    "statement claim remark comment assertion argument suggestion announcement warning "
+    "promise pledge accusation allegation belief view insistence contention testimony "
+    "admission prediction assessment charge proposal call criticism support "
+    "opposition stance plan vow demand complaint concern".split()
+)
 NOUN_PREPS = {"about", "of", "on", "for", "to", "against"}
 # Subjects whose "show" / "find" reports a finding: "the poll shows Clinton ahead".
-EVIDENCE = frozenset("poll survey study data analysis number result figure record report research review "
-                     "audit investigation average count tally".split())
+EVIDENCE = frozenset(
+    "poll survey study data analysis number result figure record report research review "
+    "audit investigation average count tally".split()
+)
 # Statements nobody is named for: "Sanders appears to have a slight lead", "the group
 # is expected to report ...", "it appeared that ...": unattributed claims.
 HEDGES = frozenset("seem appear".split())
@@ -137,14 +164,22 @@ def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -
     claims: list[Claim] = []
     taken: set[int] = set()  # cue token indices already used
 
-    for claim in [*_according_to(doc, text, mentions, quotes, sents, sentence_of),
-                  *_colon_lines(doc, text, mentions, quotes, sentence_of),
-                  *_nominal(doc, text, mentions, quotes, sentence_of)]:
+    for claim in [
+        *_according_to(doc, text, mentions, quotes, sents, sentence_of),
+        *_colon_lines(doc, text, mentions, quotes, sentence_of),
+        *_nominal(doc, text, mentions, quotes, sentence_of),
+    ]:
         claims.append(_renumber(claim, len(claims)))
     for token in doc:
         lemma = token.lemma_.lower()
-        if (lemma not in CUE_LEMMAS and lemma not in STANCE_CUES and lemma not in PREP_CUES
-                and lemma not in HEDGES or token.pos_ not in {"VERB", "AUX"} or token.i in taken):
+        if (
+            lemma not in CUE_LEMMAS
+            and lemma not in STANCE_CUES
+            and lemma not in PREP_CUES
+            and lemma not in HEDGES
+            or token.pos_ not in {"VERB", "AUX"}
+            or token.i in taken
+        ):
             continue
         if _inside_any(token.idx, quotes):
             continue  # a cue inside a quotation belongs to the quoted speech
@@ -187,9 +222,15 @@ def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -
     return claims
 
 
-def _according_to(doc: Doc, text: str, mentions: list[Mention], quotes: list[tuple[int, int]],
-                  sents: list[Span], sentence_of: list[int]) -> list[Claim]:
-    """"According to X, ..." / "..., according to X": X is the source, the rest of the sentence the content."""
+def _according_to(
+    doc: Doc,
+    text: str,
+    mentions: list[Mention],
+    quotes: list[tuple[int, int]],
+    sents: list[Span],
+    sentence_of: list[int],
+) -> list[Claim]:
+    """ "According to X, ..." / "..., according to X": X is the source, the rest of the sentence the content."""
     out: list[Claim] = []
     if "ccording to" not in text:
         return out
@@ -212,25 +253,43 @@ def _according_to(doc: Doc, text: str, mentions: list[Mention], quotes: list[tup
         s_start, s_end = _trim(text, source.start_char, source.end_char)
         entity_id = _resolve_speaker(source, mentions, token.idx)
         kind = _kind(text, start, end, quotes)
-        out.append(Claim(0, kind, text[s_start:s_end], entity_id, s_start, s_end, "according to", token.idx,
-                         text[start:end], start, end, sentence_of[token.i],
-                         CONFIDENCE[kind] if entity_id else CONFIDENCE[kind] - 0.15))
+        out.append(
+            Claim(
+                0,
+                kind,
+                text[s_start:s_end],
+                entity_id,
+                s_start,
+                s_end,
+                "according to",
+                token.idx,
+                text[start:end],
+                start,
+                end,
+                sentence_of[token.i],
+                CONFIDENCE[kind] if entity_id else CONFIDENCE[kind] - 0.15,
+            )
+        )
     return out
 
 
 _COLON_LINE = re.compile(r"^([^\n:]{2,60}?):[ \t]+(\S[^\n]*)$", re.M)
 
 
-def _colon_lines(doc: Doc, text: str, mentions: list[Mention], quotes: list[tuple[int, int]],
-                 sentence_of: list[int]) -> list[Claim]:
-    """"Sanders: Brexit's message could ..." / "BOULDUAN: You guys ...": a line opened by a
+def _colon_lines(
+    doc: Doc, text: str, mentions: list[Mention], quotes: list[tuple[int, int]], sentence_of: list[int]
+) -> list[Claim]:
+    """ "Sanders: Brexit's message could ..." / "BOULDUAN: You guys ...": a line opened by a
     name and a colon gives the rest of the line to that name."""
     out = []
     for match in _COLON_LINE.finditer(text):
         s_start, s_end = match.span(1)
         name = match.group(1).strip()
-        named = [m for m in mentions if s_start <= m.start_char and m.end_char <= s_end
-                 and m.label in {"PERSON", "ORG", "GPE", "NORP"}]
+        named = [
+            m
+            for m in mentions
+            if s_start <= m.start_char and m.end_char <= s_end and m.label in {"PERSON", "ORG", "GPE", "NORP"}
+        ]
         shouting = name.isupper() and len(name.split()) <= 3 and any(ch.isalpha() for ch in name)
         if not named and not shouting or len(name.split()) > 5:
             continue
@@ -239,15 +298,30 @@ def _colon_lines(doc: Doc, text: str, mentions: list[Mention], quotes: list[tupl
             continue
         entity_id = named[-1].entity_id if named else None
         kind = _kind(text, start, end, quotes)
-        out.append(Claim(0, kind, name, entity_id, s_start, s_start + len(name), ":", match.end(1),
-                         text[start:end], start, end, _sentence_at(doc, sentence_of, start),
-                         CONFIDENCE[kind] if entity_id else CONFIDENCE[kind] - 0.15))
+        out.append(
+            Claim(
+                0,
+                kind,
+                name,
+                entity_id,
+                s_start,
+                s_start + len(name),
+                ":",
+                match.end(1),
+                text[start:end],
+                start,
+                end,
+                _sentence_at(doc, sentence_of, start),
+                CONFIDENCE[kind] if entity_id else CONFIDENCE[kind] - 0.15,
+            )
+        )
     return out
 
 
-def _nominal(doc: Doc, text: str, mentions: list[Mention], quotes: list[tuple[int, int]],
-             sentence_of: list[int]) -> list[Claim]:
-    """"X's statement that ...", "her criticism of the deal", "a claim by X that ...": a
+def _nominal(
+    doc: Doc, text: str, mentions: list[Mention], quotes: list[tuple[int, int]], sentence_of: list[int]
+) -> list[Claim]:
+    """ "X's statement that ...", "her criticism of the deal", "a claim by X that ...": a
     reporting noun with a named holder (possessor, or "by"/"from" X) and a that-clause or
     prepositional object as the content."""
     out = []
@@ -274,17 +348,34 @@ def _nominal(doc: Doc, text: str, mentions: list[Mention], quotes: list[tuple[in
             continue
         entity_id = _resolve_speaker(source, mentions, noun.idx)
         kind = _kind(text, start, end, quotes)
-        out.append(Claim(0, kind, text[s_start:s_end], entity_id, s_start, s_end, noun.text, noun.idx,
-                         text[start:end], start, end, sentence_of[noun.i],
-                         CONFIDENCE[kind] - (0.1 if entity_id else 0.25)))
+        out.append(
+            Claim(
+                0,
+                kind,
+                text[s_start:s_end],
+                entity_id,
+                s_start,
+                s_end,
+                noun.text,
+                noun.idx,
+                text[start:end],
+                start,
+                end,
+                sentence_of[noun.i],
+                CONFIDENCE[kind] - (0.1 if entity_id else 0.25),
+            )
+        )
     return out
 
 
 def _noun_content(noun: Token) -> tuple[int, int] | None:
     """The that-clause (acl / ccomp / appos with "that") or the object of of/for/about/on/..."""
     for child in noun.children:
-        if child.dep_ in {"acl", "ccomp", "appos", "relcl"} and child.i > noun.i and any(
-                m.dep_ == "mark" and m.lower_ == "that" for m in child.children):
+        if (
+            child.dep_ in {"acl", "ccomp", "appos", "relcl"}
+            and child.i > noun.i
+            and any(m.dep_ == "mark" and m.lower_ == "that" for m in child.children)
+        ):
             tokens = [t for t in child.subtree if not (t.dep_ == "mark" and t.i == child.left_edge.i)]
             return tokens[0].idx, _end(tokens[-1])
     for child in noun.children:
@@ -371,8 +462,9 @@ def _np_span(head: Token) -> Span:
     return doc[left : right + 1]
 
 
-def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[int, int]], used: set[tuple[int, int]]
-             ) -> tuple[int, int, str | None] | None:
+def _content(
+    doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[int, int]], used: set[tuple[int, int]]
+) -> tuple[int, int, str | None] | None:
     """(start, end, kind) of what the cue introduces; kind is None unless the shape decides it."""
     # A quote right after the cue: `said, "..."` / `said: "..."`.
     after = _adjacent_quote(text, verb.idx + len(verb.text), quotes, forward=True)
@@ -398,7 +490,7 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
             # A lead-in before the quotation belongs to the statement:
             # `After the victories, "there is a sense of urgency," Law said`.
             lead = sent.start_char
-            if lead < after[0] - 1 and "\n" not in text[lead:after[0]] and not _inside_any(lead, quotes):
+            if lead < after[0] - 1 and "\n" not in text[lead : after[0]] and not _inside_any(lead, quotes):
                 return _trim(text, lead, after[1])[0], after[1], None
         return (*after, None)
     # The parser sometimes files a that-clause as advcl ("reported ... that X").
@@ -433,8 +525,14 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
             return start, end, None
     lemma = verb.lemma_.lower()
     if lemma in PREP_CUES:
-        preps = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in PREP_CUES[lemma] and c.i > verb.i
-                 and any(g.dep_ in {"pobj", "pcomp"} for g in c.children)]
+        preps = [
+            c
+            for c in verb.children
+            if c.dep_ == "prep"
+            and c.lower_ in PREP_CUES[lemma]
+            and c.i > verb.i
+            and any(g.dep_ in {"pobj", "pcomp"} for g in c.children)
+        ]
         if preps:
             start = min(g.left_edge.idx for g in preps[0].children if g.dep_ in {"pobj", "pcomp"})
             return (*_trim(text, start, _end(preps[0].right_edge)), None)
@@ -446,8 +544,9 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
         # "every recent poll has shown him trailing Trump": what the evidence shows.
         objects = [c for c in verb.children if c.dep_ in {"dobj", "dative", "ccomp", "xcomp"} and c.i > verb.i]
         if objects:
-            right = max(t.i for c in verb.rights if c.i >= objects[0].i and c.dep_ not in CLAUSE_BREAKS
-                        for t in c.subtree)
+            right = max(
+                t.i for c in verb.rights if c.i >= objects[0].i and c.dep_ not in CLAUSE_BREAKS for t in c.subtree
+            )
             return (*_trim(text, objects[0].left_edge.idx, _end(verb.doc[right])), None)
     if lemma in WEAK_CUES:
         return None  # "think", "show", ... report speech only with a clause or a quote
@@ -459,8 +558,9 @@ def _content(doc: Doc, text: str, verb: Token, sent: Span, quotes: list[tuple[in
     if lemma in OBJECT_SPAN_CUES:
         objects = [c for c in verb.children if c.dep_ in {"dobj", "dative"} and c.i > verb.i]
         if objects:
-            right = max(t.i for c in verb.rights if c.i >= objects[0].i and c.dep_ not in CLAUSE_BREAKS
-                        for t in c.subtree)
+            right = max(
+                t.i for c in verb.rights if c.i >= objects[0].i and c.dep_ not in CLAUSE_BREAKS for t in c.subtree
+            )
             return (*_trim(text, objects[0].left_edge.idx, _end(doc[right])), None)
     if lemma in COMMISSIVE_CUES:
         xcomps = [c for c in verb.children if c.dep_ == "xcomp"]
@@ -490,8 +590,9 @@ def _sentence_end(text: str, sent: Span) -> int:
     return end
 
 
-def _adjacent_quote(text: str, offset: int, quotes: list[tuple[int, int]], forward: bool,
-                    allow_break: bool = False) -> tuple[int, int] | None:
+def _adjacent_quote(
+    text: str, offset: int, quotes: list[tuple[int, int]], forward: bool, allow_break: bool = False
+) -> tuple[int, int] | None:
     """The quote separated from offset only by spaces and , : — marks (and a
     paragraph break, with allow_break)."""
     limit = 6 if allow_break else 4
@@ -552,6 +653,6 @@ def _end(token: Token) -> int:
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start] in " \n\t,;:“”\"‘'—–":
         start += 1
-    while end > start and text[end - 1] in " \n\t,;:“”\"—–":
+    while end > start and text[end - 1] in ' \n\t,;:“”"—–':
         end -= 1
     return start, end

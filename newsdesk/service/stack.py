@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from flows.settings import Settings
+from newsdesk.settings import Settings
 
 SERVER_START_SECONDS = 120
 SERVE_READY_SECONDS = 180  # imports, model load, registering the deployments
@@ -49,19 +49,25 @@ def api_healthy(api: str, timeout: float = 2) -> bool:
 def ingest_triggers(api: str) -> set[str] | None:
     """Ids of the enabled automations that run the ingest deployment on the watcher's
     event; None when the API does not answer."""
-    from flows.serve import INGEST_DEPLOYMENT
-    from flows.watch import EVENT_NAME
+    from newsdesk.service.serve import INGEST_DEPLOYMENT
+    from newsdesk.service.watch import EVENT_NAME
 
     try:
-        found = httpx.post(f"{api}/deployments/filter", timeout=5, json={
-            "flows": {"name": {"any_": ["ingest"]}}, "deployments": {"name": {"any_": [INGEST_DEPLOYMENT]}}})
+        found = httpx.post(
+            f"{api}/deployments/filter",
+            timeout=5,
+            json={"flows": {"name": {"any_": ["ingest"]}}, "deployments": {"name": {"any_": [INGEST_DEPLOYMENT]}}},
+        )
         found.raise_for_status()
         ids = set()
         for deployment in found.json():
             related = httpx.get(f"{api}/automations/related-to/prefect.deployment.{deployment['id']}", timeout=5)
             related.raise_for_status()
-            ids |= {a["id"] for a in related.json()
-                    if a.get("enabled") and EVENT_NAME in (a.get("trigger") or {}).get("expect", [])}
+            ids |= {
+                a["id"]
+                for a in related.json()
+                if a.get("enabled") and EVENT_NAME in (a.get("trigger") or {}).get("expect", [])
+            }
         return ids
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
         return None
@@ -86,8 +92,15 @@ def stop_group(proc: subprocess.Popen, timeout: float = 30) -> None:
         pass
 
 
-def wait_ready(name: str, what: str, children: dict[str, subprocess.Popen], ready: Callable[[], bool],
-               timeout: float, stopping: Callable[[], bool], interval: float = 0.1) -> str | None:
+def wait_ready(
+    name: str,
+    what: str,
+    children: dict[str, subprocess.Popen],
+    ready: Callable[[], bool],
+    timeout: float,
+    stopping: Callable[[], bool],
+    interval: float = 0.1,
+) -> str | None:
     """Poll `ready()` until it holds. None when it does (or when we are told to stop);
     otherwise one line saying why not: a child exited, or `name` was not ready in time."""
     deadline = time.monotonic() + timeout
@@ -105,12 +118,16 @@ def wait_ready(name: str, what: str, children: dict[str, subprocess.Popen], read
 
 
 def run_stack(settings: Settings, console) -> int:
-    from flows.watch import READY_FILE_ENV
+    from newsdesk.service.watch import READY_FILE_ENV
 
     api = settings.server_api
     ui = f"http://{settings.server_host}:{settings.server_port}"
-    env = {**os.environ, "PREFECT_API_URL": api, "NEWSDESK_SEEDS": str(settings.seeds_dir),
-           "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir)}
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": api,
+        "NEWSDESK_SEEDS": str(settings.seeds_dir),
+        "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir),
+    }
     stopping = False
 
     def request_stop(signum, frame):
@@ -126,8 +143,20 @@ def run_stack(settings: Settings, console) -> int:
         console.print(f"Starting a Prefect server on {ui} ...")
         # The UI finds the API through PREFECT_UI_API_URL, which otherwise assumes port 4200.
         server_env = {**{k: v for k, v in env.items() if k != "PREFECT_API_URL"}, "PREFECT_UI_API_URL": api}
-        server = _start([sys.executable, "-m", "prefect", "server", "start", "--host", settings.server_host,
-                         "--port", str(settings.server_port)], server_env)
+        server = _start(
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                settings.server_host,
+                "--port",
+                str(settings.server_port),
+            ],
+            server_env,
+        )
         deadline = time.monotonic() + SERVER_START_SECONDS
         while not api_healthy(api):
             if stopping or server.poll() is not None or time.monotonic() > deadline:
@@ -142,22 +171,33 @@ def run_stack(settings: Settings, console) -> int:
     try:
         # serve replaces the ingest trigger when it registers: a new automation id means it is done.
         earlier = ingest_triggers(api) or set()
-        children["serve"] = _start([sys.executable, "-m", "flows.cli", "serve"], env)
-        failure = wait_ready("serve", "register the ingest deployment and its trigger", children,
-                             lambda: bool((ingest_triggers(api) or set()) - earlier), SERVE_READY_SECONDS,
-                             lambda: stopping)
+        children["serve"] = _start([sys.executable, "-m", "newsdesk.cli", "serve"], env)
+        failure = wait_ready(
+            "serve",
+            "register the ingest deployment and its trigger",
+            children,
+            lambda: bool((ingest_triggers(api) or set()) - earlier),
+            SERVE_READY_SECONDS,
+            lambda: stopping,
+        )
         if failure is None and not stopping:
             armed = ready_dir / "watch.armed"
-            children["watch"] = _start([sys.executable, "-m", "flows.cli", "watch"],
-                                       {**env, READY_FILE_ENV: str(armed)})
-            failure = wait_ready("watch", f"arm its watch on {settings.seeds_dir}", children, armed.exists,
-                                 WATCH_READY_SECONDS, lambda: stopping)
+            children["watch"] = _start(
+                [sys.executable, "-m", "newsdesk.cli", "watch"], {**env, READY_FILE_ENV: str(armed)}
+            )
+            failure = wait_ready(
+                "watch",
+                f"arm its watch on {settings.seeds_dir}",
+                children,
+                armed.exists,
+                WATCH_READY_SECONDS,
+                lambda: stopping,
+            )
         if failure is not None:
             console.print(f"[red]newsdesk did not come up: {failure}; stopping the stack[/red]")
             stopping, exit_code = True, 1
         elif not stopping:
-            console.print(f"newsdesk is up. Prefect UI: {ui}   seeds: {settings.seeds_dir}   "
-                          "Ctrl-C stops everything.")
+            console.print(f"newsdesk is up. Prefect UI: {ui}   seeds: {settings.seeds_dir}   Ctrl-C stops everything.")
         while not stopping:
             for name, proc in children.items():
                 if proc.poll() is not None:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsdesk.warehouse.records import KnownSource
+
 log = logging.getLogger("newsdesk.sources")
 ARTICLE_SUFFIXES = (".txt", ".md")
 # Editor swap files, backups and partial downloads are never read.
@@ -27,19 +29,6 @@ class FileStat:
     mtime_ns: int
     ctime_ns: int | None = None  # inode change time: a chmod changes it, not mtime
     os_path: str | None = None  # the name on disk, when it is not valid UTF-8 and `path` escapes it
-
-
-@dataclass(frozen=True)
-class KnownSource:
-    """What the `sources` table remembers of a path."""
-
-    size_bytes: int | None
-    mtime_ns: int | None
-    status: str
-    content_sha256: str | None
-    article_id: str | None = None
-    first_seen_at: object | None = None  # datetime; kept as it was first recorded
-    ctime_ns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,11 +69,7 @@ def printable(text: str) -> str:
 def is_candidate(name: str) -> bool:
     """An article file name: .txt/.md, not hidden, not an editor or download leftover."""
     lower = name.lower()
-    return (
-        not name.startswith(".")
-        and lower.endswith(ARTICLE_SUFFIXES)
-        and not lower.endswith(LEFTOVER_SUFFIXES)
-    )
+    return not name.startswith(".") and lower.endswith(ARTICLE_SUFFIXES) and not lower.endswith(LEFTOVER_SUFFIXES)
 
 
 def scan(root: Path) -> Iterator[FileStat]:
@@ -124,8 +109,12 @@ def scan(root: Path) -> Iterator[FileStat]:
             yield FileStat(rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, on_disk if rel != on_disk else None)
 
 
-def plan(files: Iterable[FileStat], known: Mapping[str, KnownSource], only: set[str] | None = None,
-         force: frozenset[str] = frozenset()) -> Plan:
+def plan(
+    files: Iterable[FileStat],
+    known: Mapping[str, KnownSource],
+    only: set[str] | None = None,
+    force: frozenset[str] = frozenset(),
+) -> Plan:
     """Pure: compare the scan with what the warehouse knows. `only` narrows the
     pending set to some paths, never the deletions' view; `force` makes paths
     pending even when unchanged (re-extraction)."""
@@ -169,8 +158,9 @@ def relative_inside(root: Path, named: str) -> str | None:
     return storable_path(lexical.relative_to(root).as_posix())
 
 
-def read_source(root: Path, stat: FileStat, max_bytes: int,
-                after_read: Callable[[Path], None] | None = None) -> tuple[bytes, str, FileStat]:
+def read_source(
+    root: Path, stat: FileStat, max_bytes: int, after_read: Callable[[Path], None] | None = None
+) -> tuple[bytes, str, FileStat]:
     """Read a file whole and hash it, checking it did not change under us.
     Returns the bytes, their sha256 and the stat they were read at.
 
@@ -240,9 +230,13 @@ def _read_at_most(fd: int, limit: int) -> bytes:
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat_mode.S_ISFIFO, "a FIFO"), (stat_mode.S_ISDIR, "a folder"),
-                       (stat_mode.S_ISSOCK, "a socket"), (stat_mode.S_ISCHR, "a character device"),
-                       (stat_mode.S_ISBLK, "a block device")):
+    for test, name in (
+        (stat_mode.S_ISFIFO, "a FIFO"),
+        (stat_mode.S_ISDIR, "a folder"),
+        (stat_mode.S_ISSOCK, "a socket"),
+        (stat_mode.S_ISCHR, "a character device"),
+        (stat_mode.S_ISBLK, "a block device"),
+    ):
         if test(mode):
             return name
     return "not a regular file"

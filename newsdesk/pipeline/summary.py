@@ -73,7 +73,8 @@ def run_markdown(summary: RunSummary, top_entities: list[tuple[Any, ...]], claim
             markdown_table(["what", "count"], counts),
             "## Data checks",
             markdown_table(["check", "bad rows"], sorted(summary.check_failures.items()))
-            if summary.check_failures else "All data checks passed.\n",
+            if summary.check_failures
+            else "All data checks passed.\n",
             "## Quarantined files",
             markdown_table(["path", "reason"], summary.failures),
             "## Top entities",

@@ -15,13 +15,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
-ALIASES_PATH = Path(__file__).with_name("aliases.csv")
+ALIASES = files("newsdesk.extraction") / "aliases.csv"  # package data: found in a wheel as in a checkout
 ENTITY_LABELS = frozenset(
     {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW", "LANGUAGE"}
 )
@@ -58,10 +60,10 @@ class Mention:
 
 
 @lru_cache(maxsize=1)
-def load_aliases(path: Path = ALIASES_PATH) -> AliasTable:
+def load_aliases(path: Traversable | Path = ALIASES) -> AliasTable:
     merge: dict[str, Alias] = {}
     block: set[str] = set()
-    with open(path, encoding="utf-8") as handle:
+    with path.open(encoding="utf-8") as handle:
         rows = csv.DictReader(line for line in handle if not line.startswith("#"))
         for row in rows:
             key = row["alias"].strip().casefold()
@@ -80,8 +82,11 @@ def entity_id_for(name: str, label: str) -> str:
 def trim_span(text: str, start: int, end: int, article: bool = True) -> tuple[int, int]:
     """Narrow [start, end) past a leading article (unless article=False), a trailing
     possessive and stray punctuation."""
-    patterns = ((_LEADING, True), (_LEADING_PUNCT, True), (_TRAILING, False)) if article else (
-        (_LEADING_PUNCT, True), (_TRAILING, False))
+    patterns = (
+        ((_LEADING, True), (_LEADING_PUNCT, True), (_TRAILING, False))
+        if article
+        else ((_LEADING_PUNCT, True), (_TRAILING, False))
+    )
     changed = True
     while changed and start < end:
         changed = False
@@ -178,8 +183,7 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | No
 
 def _full_name_for(surface: str, at: int, full_names: list[tuple[int, str]]) -> str | None:
     """The full name a lone given name or surname at offset `at` stands for."""
-    matches = [(start, name) for start, name in full_names
-               if name.split()[-1] == surface or name.split()[0] == surface]
+    matches = [(start, name) for start, name in full_names if name.split()[-1] == surface or name.split()[0] == surface]
     before = [match for match in matches if match[0] < at]
     if before:
         return max(before)[1]

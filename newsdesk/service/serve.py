@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from flows.settings import Settings, in_process_run_settings
-from flows.watch import EVENT_NAME
+from newsdesk.flows.runtime import in_process_run_settings
+from newsdesk.service.watch import EVENT_NAME
+from newsdesk.settings import Settings
 
 log = logging.getLogger("newsdesk.serve")
 INGEST_DEPLOYMENT = "ingest"
@@ -80,17 +81,20 @@ def deployment_specs(settings: Settings) -> list[DeploymentSpec]:
 
 def runner_deployments(settings: Settings) -> list:
     """The specs as Prefect RunnerDeployments."""
+    from prefect import Flow
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
     from prefect.schedules import Cron
 
-    from flows.ingest import ingest
-    from flows.maintain import maintain
+    from newsdesk.flows.ingest import ingest
+    from newsdesk.flows.maintain import maintain
 
-    flows = {"ingest": ingest, "maintain": maintain}
+    flows: dict[str, Flow[..., Any]] = {"ingest": ingest, "maintain": maintain}
     out = []
     for spec in deployment_specs(settings):
-        triggers = [DeploymentEventTrigger(**{k: v for k, v in t.items() if k != "type"}) for t in spec.triggers]
+        triggers: list[Any] = [
+            DeploymentEventTrigger(**{k: v for k, v in t.items() if k != "type"}) for t in spec.triggers
+        ]
         out.append(
             flows[spec.flow_name].to_deployment(
                 name=spec.name,
@@ -114,9 +118,9 @@ def serve(settings: Settings, stop=lambda: False) -> None:
     from prefect.states import Pending
     from prefect.utilities.engine import propose_state_sync
 
-    from flows.ingest import ingest
-    from flows.maintain import maintain
-    from flows.nlp import load_model
+    from newsdesk.extraction.nlp import load_model
+    from newsdesk.flows.ingest import ingest
+    from newsdesk.flows.maintain import maintain
 
     load_model(settings.model)  # warm, so the first run pays nothing
     flows = {"ingest": ingest, "maintain": maintain}
@@ -128,12 +132,13 @@ def serve(settings: Settings, stop=lambda: False) -> None:
         while not stop():
             try:
                 runs = client.get_scheduled_flow_runs_for_deployments(
-                    deployment_ids=list(deployments), scheduled_before=datetime.now(timezone.utc), limit=10)
+                    deployment_ids=list(deployments), scheduled_before=datetime.now(UTC), limit=10
+                )
             except Exception as exc:  # server restarting: wait and poll again
                 log.warning("cannot reach the Prefect API (%s); retrying", exc)
                 _sleep(2.0, stop)
                 continue
-            for run in sorted(runs, key=lambda r: r.next_scheduled_start_time or r.expected_start_time):
+            for run in sorted(runs, key=_start_order):
                 if stop():
                     break
                 _execute(client, run, flows[deployments[run.deployment_id]], propose_state_sync, Pending, run_flow)
@@ -176,3 +181,9 @@ def _sleep(seconds: float, stop) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end and not stop():
         time.sleep(min(0.1, seconds))
+
+
+def _start_order(run: Any) -> float:
+    """Oldest scheduled start first; a run without one (not expected) goes first."""
+    when = run.next_scheduled_start_time or run.expected_start_time
+    return when.timestamp() if when is not None else 0.0

@@ -1,0 +1,220 @@
+"""@flow ingest: discover -> read/parse -> extract (one task per batch) -> commit.
+
+The flow only orchestrates. Each batch is read, extracted on the worker pool
+and committed in one warehouse transaction, so a crash loses at most the
+batch in flight, and the next run picks it up because its sources rows were
+never written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
+
+from newsdesk.extraction.pool import Extraction, Extractor, workers_for
+from newsdesk.pipeline.batches import build_rows, chunks, new_articles, read_batch
+from newsdesk.pipeline.pending import discover_pending, extracted_articles
+from newsdesk.pipeline.sources import KnownSource, Plan, printable, relative_inside
+from newsdesk.pipeline.summary import RunSummary, run_markdown
+from newsdesk.settings import Settings
+from newsdesk.warehouse import lake
+
+ProgressCallback = Callable[[int, int], None]
+_progress_listeners: list[ProgressCallback] = []
+
+
+def on_progress(callback: ProgressCallback) -> None:
+    """Register a (done, total) listener, e.g. the CLI's progress bar."""
+    _progress_listeners.append(callback)
+
+
+@task(name="extract-batch", cache_policy=NO_CACHE)
+def extract_batch(items: list[tuple[str, str]], extractor: Extractor) -> list[Extraction]:
+    """spaCy + rules over one batch, on the extraction pool."""
+    return extractor.run(items)
+
+
+# No Prefect retries: lake.transaction already retries write conflicts, the only
+# failure a retry can fix; a full or read-only disk fails at once with one message.
+@task(name="commit-batch", cache_policy=NO_CACHE)
+def commit_batch(con, settings: Settings, rows: lake.BatchRows, fault: str | None = None) -> lake.Committed:
+    """One transaction: the batch's articles, mentions, claims, quantities and sources."""
+    return lake.commit_batch(con, settings, rows, fault)
+
+
+# The type ignores in this module: Prefect's stubs type neither a bare ThreadPoolTaskRunner
+# nor quote()d task arguments.
+@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
+def ingest(
+    seeds: str | None = None,
+    warehouse: str | None = None,
+    paths: list[str] | None = None,
+    trigger: str = "manual",
+    sweep: bool = True,
+    reextract: bool = False,
+    fault: str | None = None,
+) -> dict[str, int]:
+    """Ingest everything pending in seeds/ into the warehouse.
+
+    `paths` names the files that prompted the run (an event's payload). With
+    `sweep` (the default) the run still takes everything pending, so a lost or
+    repeated event never matters; `sweep=False` limits it to `paths`.
+    `reextract` also re-runs extraction for articles an older extractor made.
+    """
+    settings = Settings.for_folders(seeds, warehouse)
+    logger = get_run_logger()
+    run_id = str(flow_run.id or uuid.uuid4())
+    summary = RunSummary(run_id=run_id, trigger=trigger)
+    if paths is not None:
+        paths = _paths_inside(settings, paths, logger)
+        if not paths and not sweep:
+            logger.warning("no named path lies inside %s: nothing to do", settings.seeds_dir)
+            return summary.counts()
+    con = lake.connect(settings)
+    try:
+        pending, known = discover_pending(settings, con, None if sweep else paths, reextract)
+        _label_run(trigger, len(pending.pending) + len(pending.deleted), logger)
+        summary.files_seen = pending.unchanged + len(pending.pending)
+        summary.files_pending, summary.unchanged = len(pending.pending), pending.unchanged
+        logger.info(
+            "%d files seen, %d pending, %d deleted", summary.files_seen, summary.files_pending, len(pending.deleted)
+        )
+        with lake.recorded_run(
+            con,
+            settings,
+            run_id,
+            str(flow_run.id) if flow_run.id else None,
+            trigger,
+            summary.files_seen,
+            summary.files_pending,
+            summary.counts,
+        ):
+            summary.deleted = lake.mark_deleted(con, settings, pending.deleted, run_id)
+            if pending.pending:
+                _ingest_pending(con, settings, pending, known, summary, fault, logger, reextract)
+            summary.check_failures = _check(con, run_id, logger) if summary.added else {}
+        try:
+            _publish(con, summary)
+        except Exception as exc:  # the data is committed; a missing artifact must not fail the run
+            logger.warning("run report not published to Prefect: %s: %s", type(exc).__name__, exc)
+    finally:
+        con.close()
+    logger.info("run %s: %s", run_id, summary.counts())
+    return summary.counts()
+
+
+def _check(con, run_id: str, logger) -> dict[str, int]:
+    """Run the data checks (warehouse/checks/*.sql) over this run's articles; each must find nothing."""
+    failures = {name: bad for name, bad in lake.run_checks(con, run_id).items() if bad}
+    for name, bad in failures.items():
+        logger.error("data check %s found %d bad row(s)", name, bad)
+    return failures
+
+
+def _label_run(trigger: str, files: int, logger) -> None:
+    """Name and tag the flow run after what triggered it and how many files it covers."""
+    if flow_run.id is None:
+        return
+    from prefect.client.orchestration import get_client
+
+    name = f"{trigger}-{files}-file{'s' if files != 1 else ''}-{str(flow_run.id)[:8]}"
+    try:
+        with get_client(sync_client=True) as client:
+            current = client.read_flow_run(flow_run.id)
+            tags = sorted({*current.tags, f"trigger:{trigger}", f"files:{files}"})
+            client.update_flow_run(flow_run.id, name=name, tags=tags)
+    except Exception as exc:  # a label is not worth failing a run for
+        logger.warning("could not label the flow run: %s", exc)
+
+
+def _paths_inside(settings: Settings, paths: Sequence[str], logger) -> list[str]:
+    """Event paths as seeds/-relative paths; anything outside seeds/ is dropped unread."""
+    inside = []
+    for named in paths:
+        relative = relative_inside(settings.seeds_dir, named)
+        if relative is None:
+            logger.warning("ignored a path outside %s: %r", settings.seeds_dir, named)
+        else:
+            inside.append(relative)
+    return inside
+
+
+def _ingest_pending(
+    con,
+    settings: Settings,
+    pending: Plan,
+    known: dict[str, KnownSource],
+    summary: RunSummary,
+    fault: str | None,
+    logger,
+    reextract: bool = False,
+) -> None:
+    known_articles = extracted_articles(con, reextract)
+    total, done = len(pending.pending), 0
+    batches = list(chunks(pending.pending, settings.batch_size))
+    workers = workers_for(total, settings.n_process, settings.batch_size)
+    in_flight: deque = deque()
+
+    def commit_oldest() -> None:
+        nonlocal done
+        batch, prepared, future = in_flight.popleft()
+        extractions = future.result()
+        rows = build_rows(prepared, extractions, known, summary.run_id, datetime.now(UTC))
+        # Every file of the batch vanished before it was read: nothing to commit.
+        committed = (
+            commit_batch(con, settings, quote(rows), fault)  # type: ignore[call-overload]
+            if rows.sources
+            else lake.Committed(0, [])
+        )
+        summary.added += committed.added
+        summary.existing += sum(1 for o in prepared.outcomes if o.article and not o.needs_extraction)
+        summary.existing += len(rows.articles) - committed.added  # a concurrent run stored them first
+        summary.retired += len(committed.retired)
+        summary.quarantined += sum(1 for o in prepared.outcomes if o.error)
+        summary.failures += [(o.stat.path, o.error) for o in prepared.outcomes if o.error]
+        summary.retry_later += prepared.retry_later
+        summary.dates_unreadable += sum(1 for a in new_articles(prepared) if a.date_unreadable)
+        summary.mentions += len(rows.mentions)
+        summary.claims += len(rows.claims)
+        done += len(batch)
+        for listener in _progress_listeners:
+            listener(done, total)
+
+    # quote(): otherwise Prefect walks every element of every task argument
+    # looking for futures; on the BBC corpus that walk was 65% of the main
+    # process's CPU (py-spy), competing with the spaCy workers for 2 cores.
+    with Extractor(settings.model, workers, settings.nlp_batch_size) as extractor:
+        for batch in batches:
+            # Reading is a plain call, not a task: a task run costs the server and this
+            # process CPU that the spaCy workers need (35 fewer task runs on BBC).
+            prepared = read_batch(batch, settings, known_articles)
+            future = extract_batch.submit(quote(prepared.to_extract()), extractor)  # type: ignore[call-overload]
+            in_flight.append((batch, prepared, future))
+            while len(in_flight) > workers:
+                commit_oldest()
+        while in_flight:
+            commit_oldest()
+    for path, error in summary.failures:
+        logger.warning("quarantined %s: %s", printable(path), printable(error))
+
+
+def _publish(con, summary: RunSummary) -> None:
+    """The run's markdown and table artifacts, for the Prefect UI."""
+    top, claims = lake.run_highlights(con, summary.run_id)
+    create_markdown_artifact(
+        key="ingest-summary", markdown=run_markdown(summary, top, claims), description="newsdesk ingest run"
+    )
+    create_table_artifact(
+        key="ingest-counts",
+        table=[{"what": k, "count": v} for k, v in summary.counts().items()],
+        description="newsdesk ingest counts",
+    )
