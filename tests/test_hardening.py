@@ -227,9 +227,15 @@ def test_only_runs_whose_process_is_gone_are_closed_as_abandoned(workspace):
     con = lake.connect(workspace)
     try:
         for run_id in ("dead", "live", "elsewhere"):
-            lake.transaction(
-                con, workspace, lambda r=run_id: con.execute(lake.sql("start_run"), [r, None, "manual", None, 0, 0])
-            )
+            params = {
+                "run_id": run_id,
+                "flow_run_id": None,
+                "trigger": "manual",
+                "started_at": None,
+                "files_seen": 0,
+                "files_pending": 0,
+            }
+            lake.transaction(con, workspace, lambda p=params: con.execute(lake.sql("start_run"), p))
         locks = workspace.warehouse_dir / ".runs"
         locks.mkdir(exist_ok=True)
         (locks / "dead.lock").touch()  # its process died: nobody holds the lock

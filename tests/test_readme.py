@@ -28,7 +28,8 @@ def test_readme_python_block_runs(block, tmp_path):
     shutil.copy(SAMPLE, tmp_path / "seeds" / SAMPLE.name)
     ingest(seeds=str(tmp_path / "seeds"), warehouse=str(tmp_path / "warehouse"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
-    result = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True,
-                            env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip(), "a README block should show something"

@@ -13,7 +13,8 @@ from newsdesk.warehouse.files import reports
 REPORT_ROWS = 50
 
 
-@task(name="compact-warehouse", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+# No Prefect retries: the warehouse layer retries its own write conflicts (lake._retry).
+@task(name="compact-warehouse", cache_policy=NO_CACHE)
 def compact_warehouse(warehouse: str | None) -> dict[str, int]:
     """Merge small Parquet files, expire old snapshots, delete files nothing references."""
     settings = Settings.for_folders(None, warehouse)

@@ -57,8 +57,8 @@ def _scalar(con: duckdb.DuckDBPyConnection, statement: str, params: Any = None) 
 
 
 def _split(script: str) -> list[str]:
-    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
-    return [stmt.strip() for stmt in "\n".join(lines).split(";") if stmt.strip()]
+    """A script's statements, as DuckDB's own parser splits them."""
+    return [statement.query for statement in duckdb.extract_statements(script)]
 
 
 def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -137,7 +137,7 @@ ADDED_COLUMNS = (("sources", "ctime_ns"), ("articles", "published_raw"))
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    existing = set(con.execute(sql("catalog_columns"), [CATALOG_ALIAS]).fetchall())
+    existing = set(con.execute(sql("catalog_columns"), {"catalog": CATALOG_ALIAS}).fetchall())
     tables = {table for table, _ in existing}
     if {"sources", "articles", "mentions", "claims", "quantities", "runs", "entities"} <= tables:
         if set(ADDED_COLUMNS) <= existing:
@@ -261,6 +261,29 @@ def commit_batch(con: duckdb.DuckDBPyConnection, settings: Settings, rows: Batch
     return transaction(con, settings, work)
 
 
+# Each content table's write behaviour, declared once: a batch replaces an article's rows
+# whole (delete by article_id, then insert), children before their article.
+@dataclass(frozen=True)
+class ArticleTable:
+    name: str  # also the BatchRows field and the registered view's suffix
+    insert: str  # sql/ file names
+    delete: str
+
+
+ARTICLE_TABLES = (  # insert order: the article first, then what hangs on it
+    ArticleTable("articles", "insert_articles", "delete_batch_articles"),
+    ArticleTable("mentions", "insert_mentions", "delete_batch_mentions"),
+    ArticleTable("claims", "insert_claims", "delete_batch_claims"),
+    ArticleTable("quantities", "insert_quantities", "delete_batch_quantities"),
+)
+
+
+def _delete_batch_articles(con: duckdb.DuckDBPyConnection) -> None:
+    """Every row of the articles in view `batch_replaced`, children first."""
+    for table in reversed(ARTICLE_TABLES):
+        con.execute(sql(table.delete))
+
+
 def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -> Committed:
     con.register("batch_replaced", _table([{"article_id": a} for a in rows.replaced_ids], ["article_id"]))
     existing = 0
@@ -269,14 +292,13 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
         # concurrent run that committed the same article first is seen (and not counted).
         existing = _scalar(con, sql("batch_existing_articles"))
         if existing:
-            for table in ("mentions", "claims", "quantities", "articles"):
-                con.execute(sql(f"delete_batch_{table}"))
-        for table in ("articles", "mentions", "claims", "quantities"):
-            data = getattr(rows, table)
+            _delete_batch_articles(con)
+        for table in ARTICLE_TABLES:
+            data = getattr(rows, table.name)
             if data:
-                con.register(f"batch_{table}", pa.Table.from_pylist(data))
-                con.execute(sql(f"insert_{table}"))
-                _fault(fault, f"after_{table}")
+                con.register(f"batch_{table.name}", pa.Table.from_pylist(data))
+                con.execute(sql(table.insert))
+                _fault(fault, f"after_{table.name}")
     added = len(rows.articles) - existing
     if rows.sources:  # empty when every file of the batch vanished before it was read
         con.register("batch_sources", pa.Table.from_pylist(rows.sources))
@@ -289,8 +311,7 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
     retired = [row[0] for row in con.execute(sql("retire_orphans")).fetchall()]
     if retired:
         con.register("batch_replaced", _table([{"article_id": a} for a in retired], ["article_id"]))
-        for table in ("mentions", "claims", "quantities", "articles"):
-            con.execute(sql(f"delete_batch_{table}"))
+        _delete_batch_articles(con)
     return Committed(added, retired)
 
 
@@ -334,7 +355,7 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, settings: Settings, paths: Iter
 
     def work() -> int:
         for path in paths:
-            con.execute(sql("mark_deleted"), [now, run_id, path])
+            con.execute(sql("mark_deleted"), {"seen_at": now, "run_id": run_id, "path": path})
         return len(paths)
 
     return transaction(con, settings, work)
@@ -347,7 +368,7 @@ def requeue_quarantined(con: duckdb.DuckDBPyConnection, settings: Settings, path
         targets = [r[0] for r in con.execute(sql("quarantined_paths")).fetchall()]
         chosen = [p for p in targets if paths is None or p in set(paths)]
         for path in chosen:
-            con.execute(sql("requeue_source"), [path])
+            con.execute(sql("requeue_source"), {"path": path})
         return len(chosen)
 
     return transaction(con, settings, work)
@@ -363,7 +384,8 @@ def recorded_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str
     live one."""
     with _run_alive_lock(settings, run_id) as lock_path:
         close_abandoned_runs(con, settings)
-        params = [run_id, flow_run_id, trigger, datetime.now(timezone.utc), files_seen, files_pending]
+        params = {"run_id": run_id, "flow_run_id": flow_run_id, "trigger": trigger,
+                  "started_at": datetime.now(timezone.utc), "files_seen": files_seen, "files_pending": files_pending}
         transaction(con, settings, lambda: con.execute(sql("start_run"), params))
         try:
             yield
@@ -389,8 +411,10 @@ def _record_failure(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: 
 
 def _finish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, status: str,
                 counts: dict[str, int], error: str | None = None) -> None:
-    params = [datetime.now(timezone.utc), status, counts.get("added", 0), counts.get("existing", 0),
-              counts.get("retired", 0), counts.get("quarantined", 0), counts.get("deleted", 0), error, run_id]
+    params = {"finished_at": datetime.now(timezone.utc), "status": status, "error": error, "run_id": run_id,
+              "articles_added": counts.get("added", 0), "articles_existing": counts.get("existing", 0),
+              "articles_retired": counts.get("retired", 0), "quarantined": counts.get("quarantined", 0),
+              "deleted": counts.get("deleted", 0)}
     transaction(con, settings, lambda: con.execute(sql("finish_run"), params))
 
 
@@ -469,10 +493,10 @@ def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, in
     before = _scalar(con, sql("live_data_files"))
     snapshots_before = _scalar(con, sql("snapshot_count"))
     with write_lock(settings):
-        con.execute(sql("merge_adjacent_files"))
-        con.execute(sql("expire_snapshots"), [expire_before])
-        con.execute(sql("cleanup_old_files"), [grace])
-        con.execute(sql("delete_orphaned_files"), [grace])
+        _retry(partial(con.execute, sql("merge_adjacent_files")))
+        _retry(partial(con.execute, sql("expire_snapshots"), {"older_than": expire_before}))
+        _retry(partial(con.execute, sql("cleanup_old_files"), {"older_than": grace}))
+        _retry(partial(con.execute, sql("delete_orphaned_files"), {"older_than": grace}))
     return {
         "data_files_before": before,
         "data_files_after": _scalar(con, sql("live_data_files")),
@@ -644,14 +668,14 @@ def parameters_of(statement: str) -> set[str]:
 
 def stale_sources(con: duckdb.DuckDBPyConnection, extractor_version: str) -> dict[str, str]:
     """path -> article_id of ingested files extracted by another extractor version."""
-    return dict(con.execute(sql("stale_sources"), [extractor_version]).fetchall())
+    return dict(con.execute(sql("stale_sources"), {"extractor_version": extractor_version}).fetchall())
 
 
 def run_highlights(con: duckdb.DuckDBPyConnection, run_id: str, entities: int = 10, claims: int = 50
                    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """One run's top entities and claims, for its report artifact."""
-    top = con.execute(sql("run_top_entities"), [run_id, entities]).fetchall()
-    return top, con.execute(sql("run_claims"), [run_id, claims]).fetchall()
+    top = con.execute(sql("run_top_entities"), {"run_id": run_id, "limit": entities}).fetchall()
+    return top, con.execute(sql("run_claims"), {"run_id": run_id, "limit": claims}).fetchall()
 
 
 def evaluation_rows(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],

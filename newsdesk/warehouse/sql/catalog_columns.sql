@@ -1,3 +1,3 @@
 select table_name, column_name
 from information_schema.columns
-where table_catalog = ?
+where table_catalog = $catalog

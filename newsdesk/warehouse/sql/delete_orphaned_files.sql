@@ -1,1 +1,1 @@
-call ducklake_delete_orphaned_files('news', older_than => ?)
+call ducklake_delete_orphaned_files('news', older_than => $older_than)

@@ -1,1 +1,1 @@
-call ducklake_expire_snapshots('news', older_than => ?)
+call ducklake_expire_snapshots('news', older_than => $older_than)

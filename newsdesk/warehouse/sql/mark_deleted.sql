@@ -1,3 +1,3 @@
 update sources
-set status = 'deleted', last_seen_at = ?, run_id = ?
-where path = ? and status <> 'deleted'
+set status = 'deleted', last_seen_at = $seen_at, run_id = $run_id
+where path = $path and status <> 'deleted'

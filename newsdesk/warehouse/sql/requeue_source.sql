@@ -1,2 +1,2 @@
 -- A null stat never matches the file's, so the next run reads it again.
-update sources set size_bytes = null, mtime_ns = null where path = ? and status = 'quarantined'
+update sources set size_bytes = null, mtime_ns = null where path = $path and status = 'quarantined'

@@ -1,5 +1,5 @@
 with run_articles as (
-    select article_id from articles where run_id = ?
+    select article_id from articles where run_id = $run_id
 ),
 final as (
     select
@@ -11,6 +11,6 @@ final as (
     where m.article_id in (select article_id from run_articles)
     group by m.entity_name
     order by articles desc, mentions desc, name
-    limit ?
+    limit $limit
 )
 select * from final

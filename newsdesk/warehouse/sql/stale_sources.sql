@@ -2,4 +2,4 @@
 select s.path, s.article_id
 from sources as s
 join articles as a using (article_id)
-where s.status = 'ingested' and a.extractor_version is distinct from ?
+where s.status = 'ingested' and a.extractor_version is distinct from $extractor_version
