@@ -102,7 +102,8 @@ def ingest(
     finally:
         discard_prestarted()
     console.print(
-        f"Ingested: {counts['added']} articles added, {counts['existing']} already known, "
+        f"Ingested: {counts['added']} articles added, {counts['replaced']} re-extracted, "
+        f"{counts['existing']} already known, "
         f"{counts['unchanged']} unchanged, {counts['quarantined']} quarantined, {counts['deleted']} deleted, "
         f"{counts['retired']} retired; {counts['mentions']} mentions, {counts['claims']} claims."
     )
@@ -490,9 +491,13 @@ def _settings(seeds: str | Path | None, warehouse: str | Path | None) -> Setting
 
 def _fail(message: str, code: int) -> NoReturn:
     """One line on stderr and an exit code: shown as plain text (an error may quote data)."""
+    _say_error(message)
+    raise typer.Exit(code)
+
+
+def _say_error(message: str) -> None:
     line = " ".join(_plain(message).split())
     err.print(Text(line if len(line) <= 1000 else line[:997] + "...", style="red"), soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _plain(text: str) -> str:
@@ -735,7 +740,20 @@ def _options(
 
 
 def main() -> None:
-    app()
+    """Click's usage errors (a wrong option, a bad --format) as one line too, not a box."""
+    # typer vendors click: its usage errors are BadParameter's base class
+    usage_error: type[Exception] = typer.BadParameter.__mro__[1]
+    try:
+        code = app(standalone_mode=False)
+    except usage_error as exc:
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx else "newsdesk"
+        _say_error(f"{where}: {exc.format_message()} (see --help)")  # type: ignore[attr-defined]
+        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        _say_error("cancelled")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

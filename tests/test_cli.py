@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -52,11 +50,13 @@ def test_sql_refuses_writes(ingested):
 
 
 def test_every_report_runs(ingested):
-    names = sorted(p.stem for p in (Path(__file__).parent.parent / "warehouse" / "reports").glob("*.sql"))
-    assert {"top_entities", "who_said_what", "numeric_claims", "entity_cooccurrence", "ingestion_log"} <= set(names)
-    for name in names:
-        text = (Path(__file__).parent.parent / "warehouse" / "reports" / f"{name}.sql").read_text()
-        params = [arg for p in sorted(set(re.findall(r"\$([A-Za-z_]\w*)", text))) for arg in ("--param", f"{p}=a")]
+    from newsdesk.warehouse.files import reports
+    from newsdesk.warehouse.lake import parameters_of
+
+    built_in = reports(None)
+    assert {"top_entities", "who_said_what", "numeric_claims", "entity_cooccurrence", "ingestion_log"} <= set(built_in)
+    for name, found in built_in.items():
+        params = [arg for p in sorted(parameters_of(found.text)) for arg in ("--param", f"{p}=a")]
         cli(ingested, "report", name, "--format", "jsonl", *params)
     missing = cli(ingested, "report", "claims_by_speaker", check=False)
     assert missing.returncode == 2 and "--param speaker=VALUE" in missing.stderr

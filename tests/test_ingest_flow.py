@@ -142,7 +142,7 @@ def test_reextract_redoes_only_rows_from_an_older_extractor(workspace):
         con.close()
     assert run(workspace)["files_pending"] == 0  # a plain run leaves old rows alone
     counts = run(workspace, reextract=True)
-    assert counts["files_pending"] == 1 and counts["added"] == 1
+    assert counts["files_pending"] == 1 and counts["added"] == 0 and counts["replaced"] == 1
     assert rows(workspace, "select distinct extractor_version from articles") == [(EXTRACTOR_VERSION,)]
     assert rows(workspace, "select count(*) from mentions")[0][0] == before
     assert rows(workspace, "select count(distinct extractor_version) from mentions") == [(1,)]

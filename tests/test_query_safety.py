@@ -89,6 +89,8 @@ HOSTILE = [
     "EXPLAIN (FORMAT json) COPY (select 1) TO '{lake}/evil.csv'",
     "EXPLAIN ANALYZE select * from ducklake_merge_adjacent_files('news')",
     "select * from ducklake_merge_adjacent_files('news')",
+    "select * from news.merge_adjacent_files()",
+    "select * from news.expire_snapshots(older_than => now())",
     "SELECT * FROM DuckLake_Merge_Adjacent_Files('news')",
     "from ducklake_expire_snapshots('news', older_than => now())",
     "select * from ducklake_cleanup_old_files('news', cleanup_all => true)",
@@ -153,6 +155,7 @@ def test_hostile_query_is_refused_and_writes_nothing(warehouse, scratch, tmp_pat
         "describe articles",
         "summarize articles",
         "select count(*) as n from ducklake_snapshots('news')",
+        "select count(*) as n from news.snapshots()",  # time travel, as the README shows it
         "select count(*) as n from ducklake_table_changes('news', 'main', 'articles', 0, {last})",
         "select count(*) as n from articles at (version => {last})",
         "select * from range(3) where random() >= 0",

@@ -173,11 +173,11 @@ def _ingest_pending(
         committed = (
             commit_batch(con, settings, quote(rows), fault)  # type: ignore[call-overload]
             if rows.sources
-            else lake.Committed(0, [])
+            else lake.Committed(0, 0, [])
         )
         summary.added += committed.added
         summary.existing += sum(1 for o in prepared.outcomes if o.article and not o.needs_extraction)
-        summary.existing += len(rows.articles) - committed.added  # a concurrent run stored them first
+        summary.replaced += committed.replaced
         summary.retired += len(committed.retired)
         summary.quarantined += sum(1 for o in prepared.outcomes if o.error)
         summary.failures += [(o.stat.path, o.error) for o in prepared.outcomes if o.error]

@@ -18,6 +18,7 @@ class RunSummary:
     unchanged: int = 0
     added: int = 0
     existing: int = 0
+    replaced: int = 0  # stored again: re-extracted, or another run committed it first
     retired: int = 0
     quarantined: int = 0
     deleted: int = 0
@@ -56,6 +57,7 @@ def run_markdown(summary: RunSummary, top_entities: list[tuple[Any, ...]], claim
         ("unchanged (skipped by stat)", summary.unchanged),
         ("articles added", summary.added),
         ("already known content", summary.existing),
+        ("articles stored again (re-extracted)", summary.replaced),
         ("articles retired", summary.retired),
         ("quarantined", summary.quarantined),
         ("deleted files", summary.deleted),

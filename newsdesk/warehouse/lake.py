@@ -234,7 +234,8 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 class Committed:
     """What one batch commit changed, judged inside its transaction."""
 
-    added: int  # articles that were not in the warehouse (another run may have added the rest)
+    added: int  # articles that were not in the warehouse
+    replaced: int  # articles whose rows were rewritten: re-extracted, or a concurrent run stored them first
     retired: list[str]  # article ids no file points at any more
 
 
@@ -306,13 +307,13 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
         con.execute(sql("insert_sources"))
     _fault(fault, "after_sources")
     if not rows.previous_article_ids:
-        return Committed(added, [])
+        return Committed(added, existing, [])
     con.register("batch_previous", _table([{"article_id": a} for a in rows.previous_article_ids], ["article_id"]))
     retired = [row[0] for row in con.execute(sql("retire_orphans")).fetchall()]
     if retired:
         con.register("batch_replaced", _table([{"article_id": a} for a in retired], ["article_id"]))
         _delete_batch_articles(con)
-    return Committed(added, retired)
+    return Committed(added, existing, retired)
 
 
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> pa.Table:
@@ -649,6 +650,9 @@ def _read_only_table_function(name: str) -> bool:
         "ducklake_snapshots", "ducklake_current_snapshot", "ducklake_last_committed_snapshot",
         "ducklake_table_info", "ducklake_list_files", "ducklake_options", "ducklake_settings",
         "ducklake_table_changes", "ducklake_table_insertions", "ducklake_table_deletions",
+        # the same, called on the catalog: `select * from news.snapshots()` (time travel)
+        "snapshots", "current_snapshot", "last_committed_snapshot", "table_info", "list_files",
+        "table_changes", "table_insertions", "table_deletions",
         "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json", "read_json_auto",
         "read_ndjson", "read_ndjson_auto", "read_json_objects", "read_text", "read_blob", "glob",
         "parquet_metadata", "parquet_schema",
