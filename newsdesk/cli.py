@@ -262,6 +262,9 @@ def eval_command(
     if not entities_gold and not claims_gold:
         err.print("[red]give --entities-gold and/or --claims-gold[/red]")
         raise typer.Exit(2)
+    for given, what in ((texts, "--texts"), (entities_gold, "--entities-gold"), (claims_gold, "--claims-gold")):
+        if given is not None and not given.exists():
+            _fail(f"{what} {given} does not exist", 2)
     settings = _settings(texts, warehouse or Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
     _prepare_prefect(settings)
     from newsdesk.flows.evaluate import evaluate
@@ -342,7 +345,7 @@ def reports(warehouse: WarehouseOpt = None) -> None:
     settings = _settings(None, warehouse)
     table = Table("report", "what it answers", "from")
     for found in all_reports(settings.reports_dir).values():
-        table.add_row(found.name, _plain(found.description), _plain(found.origin))
+        table.add_row(_cell(found.name), _cell(found.description), _cell(found.origin))
     console.print(table)
 
 
@@ -365,6 +368,8 @@ def report(
     found = all_reports(settings.reports_dir).get(name)
     if found is None:
         _fail(f"no report named {name!r}; see `newsdesk reports`", 2)
+    if found.problem:
+        _fail(f"report {name!r} ({found.origin}) cannot be used: {found.problem}", 2)
     params = {}
     for item in param or []:
         key, sep, value = item.partition("=")
@@ -463,7 +468,11 @@ def serve(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
 @app.command()
 def maintain(warehouse: WarehouseOpt = None) -> None:
     """DuckLake upkeep now: merge small files, expire old snapshots, refresh report artifacts."""
+    from newsdesk.warehouse import lake
+
     settings = _settings(None, warehouse)
+    if not lake.exists(settings):
+        _fail(f"no warehouse at {settings.warehouse_dir}: run `newsdesk ingest` first", 2)
     _prepare_prefect(settings)
     from newsdesk.flows.maintain import maintain as run_maintain
 

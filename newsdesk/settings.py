@@ -67,11 +67,14 @@ class Settings(BaseSettings):
         description="`newsdesk sql`/`report`: DuckDB threads of the query session",
     )
     query_timeout_seconds: float = Field(
-        120, gt=0, description="`newsdesk sql`/`report`: a query is stopped after this long"
+        120, gt=0, le=86_400, description="`newsdesk sql`/`report`: a query is stopped after this long"
     )
     query_max_bytes: int = Field(1_000_000, ge=1, description="`newsdesk sql`: longer query texts are refused unread")
     query_table_rows: int = Field(
-        1000, ge=1, description="`newsdesk sql`/`report` in the table format show this many rows (csv and jsonl: all)"
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="`newsdesk sql`/`report` in the table format show this many rows (csv and jsonl: all)",
     )
     tracebacks: bool = Field(False, description="CLI log lines keep Python tracebacks (for debugging newsdesk itself)")
     reports: Path | None = Field(

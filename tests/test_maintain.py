@@ -22,11 +22,17 @@ def test_maintain_compacts_and_refreshes_report_artifacts(workspace, prefect_ser
         write_variants(workspace.seeds_dir, 1, prefix=f"round{i}")
         ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
     before = table_counts(workspace)
+    # analysts' reports that cannot run are skipped with a warning, never fail the upkeep
+    own = workspace.warehouse_dir / "reports"
+    own.mkdir()
+    (own / "Weekly.sql").write_text("select count(*) as n from sources")
+    (own / "two.sql").write_text("select 1; select 2")
+    (own / "latin.sql").write_bytes(b"-- caf\xe9\nselect 1\n")
     counts = maintain(warehouse=str(workspace.warehouse_dir))
     assert counts["data_files_after"] < counts["data_files_before"]
     assert table_counts(workspace) == before
     keys = {a["key"] for a in httpx.post(f"{prefect_server}/artifacts/filter", json={}).json()}
-    assert {"report-top-entities", "report-who-said-what", "report-ingestion-log"} <= keys
+    assert {"report-top-entities", "report-who-said-what", "report-ingestion-log", "report-weekly"} <= keys
 
 
 @pytest.mark.slow

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from newsdesk.pipeline.sources import printable
 from newsdesk.settings import Settings
 from newsdesk.warehouse import lake
 from newsdesk.warehouse.files import reports
@@ -29,23 +32,31 @@ def compact_warehouse(warehouse: str | None) -> dict[str, int]:
 def refresh_reports(warehouse: str | None) -> list[str]:
     """Every parameterless report as a table artifact, for the Prefect UI."""
     settings = Settings.for_folders(None, warehouse)
+    logger = get_run_logger()
     con = lake.open_reader(settings)
     names = []
     try:
         for name, found in reports(settings.reports_dir).items():
-            if lake.parameters_of(found.text):
-                continue  # needs parameters
-            columns, rows = lake.query(con, found.text)
-            table = [{c: _plain(v) for c, v in zip(columns, row, strict=False)} for row in rows[:REPORT_ROWS]]
+            try:
+                if found.problem or lake.parameters_of(found.text):
+                    continue  # unreadable, or needs parameters
+                columns, rows = lake.query_head(con, found.text, REPORT_ROWS)
+            except (lake.ReadOnlyViolation, lake.QueryError) as exc:  # an analyst's report: skip it, say why
+                logger.warning("report %s skipped: %s", printable(name), printable(str(exc).splitlines()[0]))
+                continue
+            table = [{c: _plain(v) for c, v in zip(columns, row, strict=False)} for row in rows]
             create_table_artifact(
-                key=f"report-{name.replace('_', '-')}",
-                table=table,
-                description=f"newsdesk report {name} (first {REPORT_ROWS} rows)",
+                key=artifact_key(name), table=table, description=f"newsdesk report {name} (first {REPORT_ROWS} rows)"
             )
             names.append(name)
     finally:
         con.close()
     return names
+
+
+def artifact_key(report: str) -> str:
+    """Prefect artifact keys are lowercase letters, digits and dashes."""
+    return "report-" + (re.sub(r"[^a-z0-9]+", "-", report.lower()).strip("-") or "unnamed")
 
 
 def _plain(value):

@@ -14,6 +14,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 _PACKAGE = files("newsdesk.warehouse")
+MAX_REPORT_BYTES = 1_000_000  # a report is one query, not a data file
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,13 @@ class Report:
     name: str
     text: str
     origin: str  # "built-in", or the file it was read from
+    problem: str | None = None  # why the file cannot be used (not UTF-8, unreadable); text is then empty
 
     @property
     def description(self) -> str:
-        """Its leading `--` comment lines."""
+        """Its leading `--` comment lines (or what is wrong with the file)."""
+        if self.problem:
+            return f"cannot be used: {self.problem}"
         lines = []
         for line in self.text.splitlines():
             if not line.startswith("--"):
@@ -60,8 +64,21 @@ def reports(user_folder: Path | None) -> dict[str, Report]:
     if user_folder is not None and user_folder.is_dir():
         for path in sorted(user_folder.glob("*.sql")):
             if path.is_file():
-                found[path.stem] = Report(path.stem, path.read_text(encoding="utf-8"), str(path))
+                found[path.stem] = _user_report(path)
     return dict(sorted(found.items()))
+
+
+def _user_report(path: Path) -> Report:
+    """An analyst's report file; one that cannot be read becomes a Report that says why,
+    so the other reports (and the built-ins) keep working."""
+    try:
+        if path.stat().st_size > MAX_REPORT_BYTES:
+            return Report(path.stem, "", str(path), f"over {MAX_REPORT_BYTES:,} bytes")
+        return Report(path.stem, path.read_text(encoding="utf-8"), str(path))
+    except UnicodeDecodeError:
+        return Report(path.stem, "", str(path), "not UTF-8 text")
+    except OSError as exc:
+        return Report(path.stem, "", str(path), f"cannot read: {exc.strerror or exc}")
 
 
 def _sql_files(folder: Traversable) -> list[Traversable]:

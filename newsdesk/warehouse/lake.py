@@ -78,7 +78,9 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
         raise WarehouseError(f"no warehouse at {settings.warehouse_dir}: run `newsdesk ingest` first")
     if not read_only and settings.catalog is None:
         _use_wal(settings.warehouse_dir / "catalog.sqlite")
-    con = duckdb.connect()
+    # Extensions come from wheels only: never a download at run time, even for a catalog
+    # or data path (postgres:, s3://) whose extension is not installed.
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})
     for extension in ("ducklake", "sqlite"):
         duckdb_extensions.import_extension(extension, con=con)
     options = "DATA_INLINING_ROW_LIMIT 0" + (", READ_ONLY" if read_only else "")
@@ -687,3 +689,9 @@ def evaluation_rows(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[Any, ...
     """What scoring reads: (path, article_id, text), mentions and claims of every article."""
     return (con.execute(sql("eval_articles")).fetchall(), con.execute(sql("eval_mentions")).fetchall(),
             con.execute(sql("eval_claims")).fetchall())
+
+
+def query_head(con: duckdb.DuckDBPyConnection, statement: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The first `limit` rows of one read-only statement, and its columns."""
+    result = execute_read_only(con, statement)
+    return [d[0] for d in result.description], result.fetchmany(limit)
