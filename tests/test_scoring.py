@@ -21,6 +21,17 @@ def test_align_maps_raw_offsets_past_dropped_characters():
     assert mapping[len(raw)] == len(norm)
 
 
+def test_align_maps_offsets_past_repaired_mojibake():
+    """A replaced character used to stall the alignment for the rest of the text."""
+    raw = "Caf\u00c3\u00a9 owner Jos\u00c3\u00a9 Silva said the caf\u00c3\u00a9 would stay open.\r\n"
+    norm = "Caf\u00e9 owner Jos\u00e9 Silva said the caf\u00e9 would stay open."
+    mapping = align(raw, norm)
+    for word in ("Jos\u00c3\u00a9 Silva", "would stay open"):
+        start = raw.index(word)
+        assert norm[mapping[start] : mapping[start + len(word)]] == word.replace("\u00c3\u00a9", "\u00e9")
+    assert mapping[len(raw)] == len(norm)
+
+
 def test_entity_scores_exact_and_overlap():
     gold = [Span(0, 10, "person"), Span(20, 25, "place")]
     pred = [Span(0, 10, "person"), Span(19, 25, "place"), Span(30, 35, "organization")]

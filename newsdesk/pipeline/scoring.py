@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 LABEL_TO_GOLD = {"PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organization"}
 GOLD_TYPES = frozenset(LABEL_TO_GOLD.values())
@@ -79,13 +80,19 @@ ZERO = Score(0, 0, 0)
 
 
 def align(raw: str, normalized: str) -> list[int]:
-    """offset in raw -> offset in normalized (one entry past the end too)."""
-    mapping, j = [], 0
-    for ch in raw:
-        mapping.append(j)
-        if j < len(normalized) and ch == normalized[j]:
-            j += 1
-    mapping.append(j)
+    """offset in raw -> offset in normalized (one entry past the end too).
+
+    Normalization drops characters (CR, trailing spaces, zero-width marks) and also
+    replaces some (mojibake repair: "Ã©" -> "é"), so the two texts are aligned by
+    their matching blocks rather than by walking forward, which stalls for good at
+    the first replaced character."""
+    mapping = [0] * (len(raw) + 1)
+    matcher = SequenceMatcher(None, raw, normalized, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for k in range(i1, i2):  # inserted text has no raw offsets to map
+            step = k - i1 if tag in ("equal", "replace") else 0
+            mapping[k] = min(j1 + step, j2)
+    mapping[len(raw)] = len(normalized)
     return mapping
 
 
