@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     watch_stable_seconds: float = Field(
         1.0, gt=0, description="a file must stop changing this long before it is announced"
     )
+    watch_ready_file: Path | None = Field(
+        None, description="the watcher creates this file once its watch is armed (`newsdesk up` waits for it)"
+    )
     watch_poll_ms: int = Field(200, ge=10, description="how often the watcher re-checks files still changing")
     serve_poll_seconds: float = Field(0.25, gt=0, description="how often serve looks for flow runs to execute")
     server_host: str = Field("127.0.0.1", description="`newsdesk up`: where the Prefect server listens")

@@ -24,6 +24,23 @@ def rows(settings: Settings, query: str, params: list | None = None) -> list[tup
         con.close()
 
 
+def ingest_argv(settings: Settings, *extra: str) -> list[str]:
+    """The real `newsdesk ingest` of a workspace, as a subprocess argument list."""
+    import sys
+
+    return [
+        sys.executable,
+        "-m",
+        "newsdesk.cli",
+        "ingest",
+        "--seeds",
+        str(settings.seeds_dir),
+        "--warehouse",
+        str(settings.warehouse_dir),
+        *extra,
+    ]
+
+
 def newsdesk(*args: str, env: dict | None = None, timeout: float = 600):
     """Run the real CLI in a subprocess, as a user would."""
     import subprocess

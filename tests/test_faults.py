@@ -7,13 +7,12 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from helpers import free_port, newsdesk, rows, start_prefect_server, table_counts, write_variants
+from helpers import free_port, ingest_argv, newsdesk, rows, start_prefect_server, table_counts, write_variants
 from newsdesk.settings import Settings
 
 FILES = 9  # the sample + 8 variants, committed in batches of 2
@@ -96,16 +95,7 @@ def test_killed_mid_commit_leaves_no_partial_batch(many, prefect_server, clean_c
 
 def test_two_runs_at_once(many, prefect_server, clean_counts):
     env = {"PREFECT_API_URL": prefect_server, "NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_N_PROCESS": "1"}
-    command = [
-        sys.executable,
-        "-m",
-        "newsdesk.cli",
-        "ingest",
-        "--seeds",
-        str(many.seeds_dir),
-        "--warehouse",
-        str(many.warehouse_dir),
-    ]
+    command = ingest_argv(many)
     first = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     second = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for proc in (first, second):
@@ -199,16 +189,7 @@ def test_prefect_server_dies_mid_run(workspace, prefect_server, clean_counts, tm
     server, api = start_prefect_server(free_port(), tmp_path / "prefect-home")
     try:
         run = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "newsdesk.cli",
-                "ingest",
-                "--seeds",
-                str(workspace.seeds_dir),
-                "--warehouse",
-                str(workspace.warehouse_dir),
-            ],
+            ingest_argv(workspace),
             # Fewer client retries than Prefect's default: the test is about what
             # happens once they are spent, not about waiting them out.
             env={
@@ -303,16 +284,7 @@ def test_kill_9_of_the_cli_takes_its_workers_and_server_with_it(workspace):
     env.pop("PREFECT_API_URL", None)  # a temporary server of its own
     env["PREFECT_HOME"] = str(workspace.warehouse_dir.parent / "prefect-home")
     cli = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "newsdesk.cli",
-            "ingest",
-            "--seeds",
-            str(workspace.seeds_dir),
-            "--warehouse",
-            str(workspace.warehouse_dir),
-        ],
+        ingest_argv(workspace),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

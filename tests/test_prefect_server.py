@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import httpx
 import pytest
 
-from helpers import free_port, start_prefect_server, stop_group
+from helpers import free_port, ingest_argv, start_prefect_server, stop_group
 
 pytestmark = pytest.mark.slow
 
@@ -24,16 +23,7 @@ def prefect_api(tmp_path_factory):
 
 def _ingest(workspace, env: dict[str, str]) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "newsdesk.cli",
-            "ingest",
-            "--seeds",
-            str(workspace.seeds_dir),
-            "--warehouse",
-            str(workspace.warehouse_dir),
-        ],
+        ingest_argv(workspace),
         env=env,
         capture_output=True,
         text=True,

@@ -171,9 +171,10 @@ def test_armed_is_reported_through_the_file_newsdesk_up_names(tmp_path, monkeypa
     import os
 
     from newsdesk.service.watch import READY_FILE_ENV, report_armed
+    from newsdesk.settings import Settings
 
-    report_armed()  # not started by `newsdesk up`: nothing to do
+    report_armed(Settings().watch_ready_file)  # not started by `newsdesk up`: nothing to do
     ready = tmp_path / "watch.armed"
     monkeypatch.setenv(READY_FILE_ENV, str(ready))
-    report_armed()
+    report_armed(Settings().watch_ready_file)  # the setting `newsdesk up` passes to the watcher
     assert ready.read_text() == f"{os.getpid()}\n"

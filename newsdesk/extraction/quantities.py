@@ -76,7 +76,6 @@ _CURRENCIES = {
     "ruble": "RUB",
     "rubles": "RUB",
 }
-_NUMBER = re.compile(r"(\d+(?:[,\s]\d{3})*(?:\.\d+)?|\.\d+)")
 _TOKEN = re.compile(r"[A-Za-z]+|[$£€¥]|\d+(?:[,]\d{3})*(?:\.\d+)?|\.\d+|%")
 
 

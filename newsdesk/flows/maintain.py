@@ -40,7 +40,7 @@ def refresh_reports(warehouse: str | None) -> list[str]:
             try:
                 if found.problem or lake.parameters_of(found.text):
                     continue  # unreadable, or needs parameters
-                columns, rows = lake.query_head(con, found.text, REPORT_ROWS)
+                columns, rows = lake.query(con, found.text, limit=REPORT_ROWS)
             except (lake.ReadOnlyViolation, lake.QueryError) as exc:  # an analyst's report: skip it, say why
                 logger.warning("report %s skipped: %s", printable(name), printable(str(exc).splitlines()[0]))
                 continue

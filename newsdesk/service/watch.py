@@ -117,19 +117,18 @@ def has_candidates(root: Path) -> bool:
     return next(iter(scan(root)), None) is not None
 
 
-def report_armed(path: str | None = None) -> None:
+def report_armed(path: Path | None) -> None:
     """Tell whoever started us (`newsdesk up`) that the watch is armed: create the
-    file named by NEWSDESK_WATCH_READY_FILE, if set."""
-    path = path or os.environ.get(READY_FILE_ENV)
-    if path:
-        Path(path).write_text(f"{os.getpid()}\n", encoding="utf-8")
+    file it named (NEWSDESK_WATCH_READY_FILE), if any."""
+    if path is not None:
+        path.write_text(f"{os.getpid()}\n", encoding="utf-8")
 
 
 def watch(
     settings: Settings,
     send: Callable[[list[str]], None] | None = None,
     stop: Callable[[], bool] = lambda: False,
-    on_armed: Callable[[], None] = report_armed,
+    on_armed: Callable[[], None] | None = None,
 ) -> None:
     """Run until `stop()`; announce each burst of settled changes as one event.
 
@@ -165,7 +164,7 @@ def watch(
             # unseen; what landed before is found by the sweep this announcement starts.
             armed = True
             log.info("watching %s", root)
-            on_armed()
+            (on_armed or partial(report_armed, settings.watch_ready_file))()
             if has_candidates(root):
                 log.info("article files already in %s: announcing one sweep", root)
                 deliver(send, [], stop)

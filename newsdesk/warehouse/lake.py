@@ -508,11 +508,16 @@ def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, in
     }
 
 
-def query(con: duckdb.DuckDBPyConnection, statement: str, params: Sequence[Any] | dict[str, Any] | None = None
-          ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run one read-only statement (see `check_read_only`) and fetch all its rows."""
+def query(
+    con: duckdb.DuckDBPyConnection,
+    statement: str,
+    params: Sequence[Any] | dict[str, Any] | None = None,
+    limit: int | None = None,
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one read-only statement (see `check_read_only`): its columns, and all its rows or the first `limit`."""
     result = execute_read_only(con, statement, params)
-    return [d[0] for d in result.description], result.fetchall()
+    rows = result.fetchall() if limit is None else result.fetchmany(limit)
+    return [d[0] for d in result.description], rows
 
 
 def open_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -689,9 +694,3 @@ def evaluation_rows(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[Any, ...
     """What scoring reads: (path, article_id, text), mentions and claims of every article."""
     return (con.execute(sql("eval_articles")).fetchall(), con.execute(sql("eval_mentions")).fetchall(),
             con.execute(sql("eval_claims")).fetchall())
-
-
-def query_head(con: duckdb.DuckDBPyConnection, statement: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """The first `limit` rows of one read-only statement, and its columns."""
-    result = execute_read_only(con, statement)
-    return [d[0] for d in result.description], result.fetchmany(limit)
