@@ -5,6 +5,8 @@ Each test here failed before the hardening it covers."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -343,3 +345,24 @@ def lake_error(message: str):
     from newsdesk.warehouse.lake import WarehouseError
 
     return WarehouseError(message)
+
+
+_CONNECT_FRESH = """
+import sys
+from pathlib import Path
+from newsdesk.settings import Settings
+from newsdesk.warehouse import lake
+settings = Settings(seeds=Path(sys.argv[1]) / "seeds", warehouse=Path(sys.argv[1]) / "warehouse")
+lake.connect(settings).close()
+"""
+
+
+def test_first_runs_at_once_all_create_the_same_warehouse(tmp_path):
+    # CI caught two first runs at once failing "database is locked" while both
+    # created the catalog: the writers' ATTACH is serialized under the write lock.
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _CONNECT_FRESH, str(tmp_path)], stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    errors = [proc.communicate(timeout=120)[1].decode() for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 6, errors

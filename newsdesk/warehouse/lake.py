@@ -11,7 +11,7 @@ import re
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from datetime import datetime, timedelta, timezone
@@ -67,8 +67,6 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
     Extensions come from the duckdb-extension-* wheels (no download at run time);
     DuckDB verifies their signatures on load.
     """
-    import duckdb_extensions
-
     if not read_only:
         try:
             settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
@@ -76,6 +74,15 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
             raise WarehouseError(f"cannot create the warehouse folder {settings.warehouse_dir}: {exc}") from exc
     elif not exists(settings):
         raise WarehouseError(f"no warehouse at {settings.warehouse_dir}: run `newsdesk ingest` first")
+    # Creating a new catalog is several statements: two first runs at once would both
+    # create it and one fails "database is locked". Writers attach under the write lock.
+    with nullcontext() if read_only else write_lock(settings):
+        return _attach(settings, read_only)
+
+
+def _attach(settings: Settings, read_only: bool) -> duckdb.DuckDBPyConnection:
+    import duckdb_extensions
+
     if not read_only and settings.catalog is None:
         _use_wal(settings.warehouse_dir / "catalog.sqlite")
     # Extensions come from wheels only: never a download at run time, even for a catalog
@@ -98,7 +105,7 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
     con.execute(f"USE {CATALOG_ALIAS}")
     if not read_only:
         try:
-            ensure_schema(con, settings)
+            _ensure_schema_locked(con)
         except duckdb.Error as exc:
             con.close()
             raise WarehouseError(f"cannot write the warehouse at {settings.warehouse_dir}: {exc}") from exc
@@ -138,7 +145,8 @@ def _quote(value: str) -> str:
 ADDED_COLUMNS = (("sources", "ctime_ns"), ("articles", "published_raw"))
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def _ensure_schema_locked(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing; the caller holds the write lock."""
     existing = set(con.execute(sql("catalog_columns"), {"catalog": CATALOG_ALIAS}).fetchall())
     tables = {table for table, _ in existing}
     if {"sources", "articles", "mentions", "claims", "quantities", "runs", "entities"} <= tables:
@@ -147,9 +155,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         statements = _split(sql("add_columns"))
     else:
         statements = _split(schema_sql())
-    with write_lock(settings):
-        for statement in statements:
-            _retry(partial(con.execute, statement))
+    for statement in statements:
+        _retry(partial(con.execute, statement))
 
 
 def known_sources(con: duckdb.DuckDBPyConnection) -> dict[str, KnownSource]:
