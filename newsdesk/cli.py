@@ -249,20 +249,30 @@ def _progress_bar():
 @app.command("eval")
 def eval_command(
     texts: Annotated[
-        Path, typer.Option("--texts", help="folder of article files; a gold doc_id is a file name without extension")
+        Path,
+        typer.Option(
+            "--texts",
+            help="folder of article files; a gold record names its file by `path`, "
+            "else its doc_id is a file name without extension",
+        ),
     ],
     warehouse: WarehouseOpt = None,
     entities_gold: Annotated[Path | None, typer.Option("--entities-gold", help="JSONL in the GUM shape")] = None,
     claims_gold: Annotated[Path | None, typer.Option("--claims-gold", help="JSONL in the PolNeAR shape")] = None,
+    statements_gold: Annotated[
+        Path | None,
+        typer.Option("--statements-gold", help="who-said-what JSONL (eval/gold/GUIDELINES.md): whole-row scores"),
+    ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="also write the scores here")] = None,
 ) -> None:
     """Ingest a folder and score its entities and claims against gold (precision, recall, F1)."""
     import tempfile
 
-    if not entities_gold and not claims_gold:
-        err.print("[red]give --entities-gold and/or --claims-gold[/red]")
+    if not entities_gold and not claims_gold and not statements_gold:
+        err.print("[red]give --entities-gold, --claims-gold and/or --statements-gold[/red]")
         raise typer.Exit(2)
-    for given, what in ((texts, "--texts"), (entities_gold, "--entities-gold"), (claims_gold, "--claims-gold")):
+    golds = ((entities_gold, "--entities-gold"), (claims_gold, "--claims-gold"), (statements_gold, "--statements-gold"))
+    for given, what in ((texts, "--texts"), *golds):
         if given is not None and not given.exists():
             _fail(f"{what} {given} does not exist", 2)
     settings = _settings(texts, warehouse or Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
@@ -274,6 +284,7 @@ def eval_command(
         warehouse=str(settings.warehouse_dir),
         entities_gold=str(entities_gold) if entities_gold else None,
         claims_gold=str(claims_gold) if claims_gold else None,
+        statements_gold=str(statements_gold) if statements_gold else None,
     )
     table = Table(
         "measure",
@@ -288,6 +299,8 @@ def eval_command(
     for name, s in sorted(result["scores"].items()):
         table.add_row(name, *(str(s[k]) for k in ("precision", "recall", "f1", "tp", "fp", "fn")))
     console.print(table)
+    if "speakers" in result:
+        console.print("  ".join(f"{name} {value}" for name, value in result["speakers"].items()))
     if result["missing"]:
         err.print(f"{len(result['missing'])} gold documents were not ingested: {', '.join(result['missing'][:5])}")
     if json_out:

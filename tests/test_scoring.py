@@ -3,11 +3,18 @@ import pytest
 from newsdesk.pipeline.scoring import (
     Attribution,
     PredictedClaim,
+    RowPrediction,
     Span,
+    Statement,
     align,
     gold_attributions,
+    names_speaker,
     score_claims,
+    score_contents,
     score_entities,
+    score_exact_content,
+    score_rows,
+    speaker_accuracy,
     token_f1,
 )
 
@@ -87,3 +94,56 @@ def test_gold_attribution_direct_when_quotes_hug_it():
     }
     direct, indirect = gold_attributions(record, list(range(len(raw) + 1)), raw)
     assert direct.direct and not indirect.direct
+
+
+@pytest.mark.parametrize(
+    "predicted, gold, expected",
+    [
+        ("Ulrich Bez", "Ulrich Bez", True),
+        ("Bez", "Ulrich Bez", True),  # the surname names the person
+        ("Mr Bez", "Ulrich Bez", True),  # titles aside
+        ("Argonaut", "Argonaut Games", True),  # the organisation's name
+        ("Porsche", "Ulrich Bez", False),
+        ("Danny Collins", "James Collins", False),
+        (None, None, True),  # no named source on either side
+        (None, "Ulrich Bez", False),
+        ("Ulrich Bez", None, False),
+    ],
+)
+def test_names_speaker(predicted, gold, expected):
+    assert names_speaker(predicted, gold) is expected
+
+
+def _statement(content, speaker, kind="indirect", form="name"):
+    return Statement((Span(0, len(content)),), content, speaker, form, kind)
+
+
+def test_a_whole_row_needs_content_speaker_and_kind():
+    gold = [
+        _statement("the plant will close next year", "Ulrich Bez"),
+        _statement("sales fell sharply in the spring", "Jane Hutt", kind="direct"),
+        _statement("prices are too high for families", "Ann Lee", form="pronoun"),
+    ]
+    predicted = [
+        RowPrediction("the plant will close next year", "Bez", "indirect"),  # right
+        RowPrediction("sales fell sharply in the spring", "Jane Hutt", "indirect"),  # wrong kind
+        RowPrediction("prices are too high for families", "Porsche", "indirect"),  # wrong speaker
+        RowPrediction("something nobody said at all", None, "unattributed"),
+    ]
+    whole = score_rows(predicted, gold)
+    assert (whole.tp, whole.fp, whole.fn) == (1, 3, 2)
+    assert score_contents([p.content for p in predicted], [g.content_text for g in gold]).tp == 3
+    accuracy = speaker_accuracy(predicted, gold).row()
+    assert (accuracy["matched"], accuracy["speaker_accuracy"]) == (3, pytest.approx(0.667))
+    assert (accuracy["pronoun_matched"], accuracy["pronoun_accuracy"]) == (1, 0.0)
+
+
+def test_unattributed_counts_as_indirect_with_no_source():
+    gold = [_statement("the deal was signed in secret", None)]
+    assert score_rows([RowPrediction("the deal was signed in secret", None, "unattributed")], gold).tp == 1
+
+
+def test_exact_content_ignores_edge_punctuation_only():
+    gold = ["“We will win the league,” ", "prices rose"]
+    exact = score_exact_content(["We will win the league", "prices rose in May"], gold)
+    assert (exact.tp, exact.fp, exact.fn) == (1, 1, 1)

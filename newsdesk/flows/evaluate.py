@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections import defaultdict
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
@@ -12,16 +14,24 @@ from prefect.artifacts import create_markdown_artifact
 from newsdesk.extraction.parse import decode
 from newsdesk.flows.ingest import ingest
 from newsdesk.pipeline.scoring import (
+    NO_SPEAKERS,
     ZERO,
+    Attribution,
     PredictedClaim,
+    RowPrediction,
     Score,
     Span,
     align,
     gold_attributions,
     gold_entities,
+    gold_statements,
     predicted_entities,
     score_claims,
+    score_contents,
     score_entities,
+    score_exact_content,
+    score_rows,
+    speaker_accuracy,
 )
 from newsdesk.pipeline.summary import markdown_table
 from newsdesk.settings import Settings
@@ -35,52 +45,90 @@ def load_gold(path: str | None) -> dict[str, dict]:
     return {r["doc_id"]: r for r in records}
 
 
-def score_warehouse(settings, entity_gold: dict[str, dict], claim_gold: dict[str, dict]) -> dict:
-    """Scores of what the warehouse holds for the gold documents (doc_id = file name without extension)."""
+def stage_gold_documents(texts: Path, gold: dict[str, dict], into: Path) -> dict[str, str]:
+    """Copy the gold documents, and only them, into `into`: a corpus folder may hold
+    articles that must not be read (BBC numbers 100-399 are kept for independent checks).
+    Returns doc_id -> the article's path relative to `into`."""
+    staged = {}
+    for doc_id, record in sorted(gold.items()):
+        relative = record.get("path") or _file_for(texts, doc_id)
+        target = into / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(texts / relative, target)
+        staged[doc_id] = relative
+    return staged
+
+
+def score_warehouse(settings: Settings, gold: dict[str, dict[str, dict]], files: dict[str, str]) -> dict:
+    """Scores of what the warehouse holds for the gold documents. `gold` maps a kind of gold
+    (entities, claims, statements) to its records by doc_id; `files` maps doc_id to path."""
     con = lake.open_reader(settings)
     try:
         stored_articles, stored_mentions, stored_claims = lake.evaluation_rows(con)
     finally:
         con.close()
-    articles = {PurePosixPath(path).stem: (aid, text) for path, aid, text in stored_articles}
+    articles = {path: (aid, text) for path, aid, text in stored_articles}
     mentions = defaultdict(list)
     for aid, start, end, label in stored_mentions:
         mentions[aid].append((start, end, label))
-    claims = defaultdict(list)
-    for aid, content, speaker, s_start, s_end, kind in stored_claims:
+    claims: defaultdict[str, list[PredictedClaim]] = defaultdict(list)
+    rows: defaultdict[str, list[RowPrediction]] = defaultdict(list)
+    for aid, content, speaker, s_start, s_end, kind, speaker_name in stored_claims:
         span = Span(s_start, s_end) if s_start is not None else None
         claims[aid].append(PredictedClaim(content, speaker, span, kind))
+        rows[aid].append(RowPrediction(content, speaker_name, kind))
 
     totals: defaultdict[str, Score] = defaultdict(lambda: ZERO)
+    speakers = NO_SPEAKERS
     missing = []
-    for doc_id in sorted(set(entity_gold) | set(claim_gold)):
-        if doc_id not in articles:
+    for doc_id in sorted(set().union(*gold.values())):
+        if files.get(doc_id) not in articles:
             missing.append(doc_id)
             continue
-        aid, text = articles[doc_id]
-        raw = decode((settings.seeds_dir / _file_for(settings.seeds_dir, doc_id)).read_bytes())[0]
+        aid, text = articles[files[doc_id]]
+        raw = decode((settings.seeds_dir / files[doc_id]).read_bytes())[0]
         mapping = align(raw, text)
-        if doc_id in entity_gold:
-            gold = gold_entities(entity_gold[doc_id], mapping)
+        if doc_id in gold["entities"]:
+            gold_spans = gold_entities(gold["entities"][doc_id], mapping)
             pred = predicted_entities(mentions[aid])
-            totals["entities_exact"] += score_entities(pred, gold, exact=True)
-            totals["entities_overlap"] += score_entities(pred, gold, exact=False)
-        if doc_id in claim_gold:
-            gold_claims = gold_attributions(claim_gold[doc_id], mapping, raw)
-            pred_claims = claims[aid]
-            totals["claims_content"] += score_claims(pred_claims, gold_claims, with_speaker=False)
-            totals["claims_content_speaker"] += score_claims(pred_claims, gold_claims, with_speaker=True)
-            for name, want_direct in (("direct", True), ("other", False)):
-                g = [a for a in gold_claims if a.direct == want_direct]
-                p = [c for c in pred_claims if (c.kind == "direct") == want_direct]
-                totals[f"claims_{name}_content"] += score_claims(p, g, with_speaker=False)
-                totals[f"claims_{name}_content_speaker"] += score_claims(p, g, with_speaker=True)
-    return {"scores": {k: v.row() for k, v in totals.items()}, "documents": len(articles), "missing": missing}
+            totals["entities_exact"] += score_entities(pred, gold_spans, exact=True)
+            totals["entities_overlap"] += score_entities(pred, gold_spans, exact=False)
+        if doc_id in gold["claims"]:
+            _score_attributions(totals, claims[aid], gold_attributions(gold["claims"][doc_id], mapping, raw))
+        if doc_id in gold["statements"]:
+            statements = gold_statements(gold["statements"][doc_id], mapping, text)
+            totals["rows_whole"] += score_rows(rows[aid], statements)
+            totals["rows_content"] += score_contents(
+                [r.content for r in rows[aid]], [g.content_text for g in statements]
+            )
+            totals["rows_content_exact"] += score_exact_content(
+                [r.content for r in rows[aid]], [g.content_text for g in statements]
+            )
+            speakers += speaker_accuracy(rows[aid], statements)
+    result = {"scores": {k: v.row() for k, v in totals.items()}, "documents": len(articles), "missing": missing}
+    if any(gold["statements"].values()):
+        result["speakers"] = speakers.row()
+    return result
+
+
+def _score_attributions(
+    totals: defaultdict[str, Score], predicted: list[PredictedClaim], gold: list[Attribution]
+) -> None:
+    totals["claims_content"] += score_claims(predicted, gold, with_speaker=False)
+    totals["claims_content_exact"] += score_exact_content(
+        [p.content for p in predicted], [g.content_text for g in gold]
+    )
+    totals["claims_content_speaker"] += score_claims(predicted, gold, with_speaker=True)
+    for name, want_direct in (("direct", True), ("other", False)):
+        g = [a for a in gold if a.direct == want_direct]
+        p = [c for c in predicted if (c.kind == "direct") == want_direct]
+        totals[f"claims_{name}_content"] += score_claims(p, g, with_speaker=False)
+        totals[f"claims_{name}_content_speaker"] += score_claims(p, g, with_speaker=True)
 
 
 def _file_for(root: Path, doc_id: str) -> str:
     for suffix in (".txt", ".md"):
-        matches = list(root.rglob(f"{doc_id}{suffix}"))
+        matches = sorted(root.rglob(f"{doc_id}{suffix}"))
         if matches:
             return matches[0].relative_to(root).as_posix()
     raise FileNotFoundError(f"no article file for gold doc_id {doc_id!r} under {root}")
@@ -91,18 +139,32 @@ def scores_markdown(result: dict) -> str:
         (name, s["precision"], s["recall"], s["f1"], s["tp"], s["fp"], s["fn"])
         for name, s in sorted(result["scores"].items())
     ]
-    return "# newsdesk evaluation\n\n" + markdown_table(
-        ["measure", "precision", "recall", "F1", "tp", "fp", "fn"], rows
-    )
+    table = markdown_table(["measure", "precision", "recall", "F1", "tp", "fp", "fn"], rows)
+    speakers = result.get("speakers")
+    if speakers:
+        table += "\n\n" + markdown_table(list(speakers), [tuple(speakers.values())])
+    return "# newsdesk evaluation\n\n" + table
 
 
 @flow(name="evaluate")
-def evaluate(texts: str, warehouse: str, entities_gold: str | None = None, claims_gold: str | None = None) -> dict:
-    """Ingest `texts` into `warehouse` (a no-op when already there), then score it against gold."""
+def evaluate(
+    texts: str,
+    warehouse: str,
+    entities_gold: str | None = None,
+    claims_gold: str | None = None,
+    statements_gold: str | None = None,
+) -> dict:
+    """Ingest the gold documents of `texts` into `warehouse`, then score them against gold."""
     logger = get_run_logger()
-    ingest(seeds=texts, warehouse=warehouse, trigger="evaluate")
-    settings = Settings.for_folders(texts, warehouse)
-    result = score_warehouse(settings, load_gold(entities_gold), load_gold(claims_gold))
+    gold = {
+        "entities": load_gold(entities_gold),
+        "claims": load_gold(claims_gold),
+        "statements": load_gold(statements_gold),
+    }
+    with tempfile.TemporaryDirectory(prefix="newsdesk-eval-texts-") as staging:
+        files = stage_gold_documents(Path(texts), {k: v for g in gold.values() for k, v in g.items()}, Path(staging))
+        ingest(seeds=staging, warehouse=warehouse, trigger="evaluate")
+        result = score_warehouse(Settings.for_folders(staging, warehouse), gold, files)
     if result["missing"]:
         logger.warning(
             "%d gold documents have no ingested article: %s", len(result["missing"]), ", ".join(result["missing"][:10])

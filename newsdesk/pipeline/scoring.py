@@ -14,7 +14,7 @@ Other spaCy labels (NORP, EVENT, ...) and other gold types are not scored.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -141,29 +141,50 @@ class PredictedClaim:
     kind: str
 
 
-def score_claims(
-    predicted: Sequence[PredictedClaim], gold: Sequence[Attribution], with_speaker: bool, threshold: float = 0.5
-) -> Score:
-    """Greedy one-to-one matching by content token-F1 >= threshold; with_speaker also
-    needs the speaker to overlap the gold source (by offsets, else by tokens)."""
-    pairs = sorted(
-        ((token_f1(p.content, g.content_text), i, k) for i, p in enumerate(predicted) for k, g in enumerate(gold)),
+def one_to_one(
+    predicted: Sequence[str], gold: Sequence[str], threshold: float, accept: Callable[[int, int], bool]
+) -> list[tuple[int, int]]:
+    """Greedy one-to-one (predicted, gold) index pairs by content token-F1 >= threshold,
+    best first, keeping only pairs `accept` takes."""
+    ranked = sorted(
+        ((token_f1(p, g), i, k) for i, p in enumerate(predicted) for k, g in enumerate(gold)),
         reverse=True,
     )
     used_p: set[int] = set()
     used_g: set[int] = set()
-    tp = 0
-    for f1, i, k in pairs:
+    pairs = []
+    for f1, i, k in ranked:
         if f1 < threshold:
             break
-        if i in used_p or k in used_g:
-            continue
-        if with_speaker and not speaker_matches(predicted[i], gold[k]):
+        if i in used_p or k in used_g or not accept(i, k):
             continue
         used_p.add(i)
         used_g.add(k)
-        tp += 1
-    return Score(tp, len(predicted) - tp, len(gold) - tp)
+        pairs.append((i, k))
+    return pairs
+
+
+def score_contents(predicted: Sequence[str], gold: Sequence[str], threshold: float = 0.5) -> Score:
+    """Content alone (token F1 >= threshold), one-to-one: the lenient measure."""
+    return _counted(one_to_one(predicted, gold, threshold, lambda i, k: True), len(predicted), len(gold))
+
+
+def _counted(pairs: list[tuple[int, int]], predicted: int, gold: int) -> Score:
+    return Score(len(pairs), predicted - len(pairs), gold - len(pairs))
+
+
+def score_claims(
+    predicted: Sequence[PredictedClaim], gold: Sequence[Attribution], with_speaker: bool, threshold: float = 0.5
+) -> Score:
+    """Matched by content token-F1 >= threshold; with_speaker also needs the speaker to
+    overlap the gold source (by offsets, else by tokens)."""
+    pairs = one_to_one(
+        [p.content for p in predicted],
+        [g.content_text for g in gold],
+        threshold,
+        lambda i, k: not with_speaker or speaker_matches(predicted[i], gold[k]),
+    )
+    return _counted(pairs, len(predicted), len(gold))
 
 
 def speaker_matches(pred: PredictedClaim, gold: Attribution) -> bool:
@@ -208,3 +229,135 @@ def _quoted(raw: str, start: int, end: int) -> bool:
 
 def predicted_entities(rows: Iterable[tuple[int, int, str]]) -> list[Span]:
     return [Span(s, e, LABEL_TO_GOLD[label]) for s, e, label in rows if label in LABEL_TO_GOLD]
+
+
+# --- Whole rows: who said what, right in every column (the BBC who-said-what gold) ---
+_TITLES = frozenset("mr mrs ms miss dr prof sir lord lady dame".split())
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One gold statement (see eval/gold/GUIDELINES.md), offsets into the stored text."""
+
+    content: tuple[Span, ...]
+    content_text: str
+    speaker: str | None  # canonical name; None: no named entity is the source
+    speaker_form: str  # name | pronoun | nominal | none
+    kind: str  # direct | partial | indirect
+
+
+@dataclass(frozen=True)
+class RowPrediction:
+    """A stored claim as the whole-row measure reads it: speaker = its resolved entity's name."""
+
+    content: str
+    speaker: str | None
+    kind: str
+
+
+def gold_statements(record: dict, mapping: list[int], text: str) -> list[Statement]:
+    out = []
+    for item in record["statements"]:
+        spans = tuple(Span(mapping[c["start"]], mapping[c["end"]]) for c in item["content"])
+        out.append(
+            Statement(
+                spans,
+                " ".join(text[s.start : s.end] for s in spans),
+                item.get("speaker"),
+                item.get("speaker_form") or "none",
+                item["kind"],
+            )
+        )
+    return out
+
+
+def names_speaker(predicted: str | None, gold: str | None) -> bool:
+    """The resolved entity names the gold speaker: the same name, or one name inside the
+    other without titles ("Bez" for "Ulrich Bez", "Argonaut" for "Argonaut Games").
+    Gold None (no named source) matches only a claim with no entity."""
+    if predicted is None or gold is None:
+        return predicted is None and gold is None
+    mine = [t for t in tokens(predicted) if t not in _TITLES]
+    theirs = [t for t in tokens(gold) if t not in _TITLES]
+    if not mine or not theirs:
+        return False
+    return set(mine) <= set(theirs) or set(theirs) <= set(mine)
+
+
+def kinds_agree(predicted: str, gold: str) -> bool:
+    # "unattributed" is reported speech with no source: indirect in the gold's terms.
+    return (predicted if predicted != "unattributed" else "indirect") == gold
+
+
+def score_rows(predicted: Sequence[RowPrediction], gold: Sequence[Statement], threshold: float = 0.5) -> Score:
+    """A claim matches a statement when contents reach token F1 >= threshold, its resolved
+    speaker names the gold speaker, and the kind agrees; pairs are one-to-one."""
+    pairs = one_to_one(
+        [p.content for p in predicted],
+        [g.content_text for g in gold],
+        threshold,
+        lambda i, k: (
+            names_speaker(predicted[i].speaker, gold[k].speaker) and kinds_agree(predicted[i].kind, gold[k].kind)
+        ),
+    )
+    return _counted(pairs, len(predicted), len(gold))
+
+
+def score_exact_content(contents: Sequence[str], gold_contents: Sequence[str]) -> Score:
+    """Exact-span content match (the measure CofeNet reports): the same tokens, edge
+    punctuation and quote marks aside; one-to-one."""
+    wanted: dict[tuple[str, ...], int] = {}
+    for text in gold_contents:
+        key = tuple(tokens(text))
+        wanted[key] = wanted.get(key, 0) + 1
+    tp = 0
+    for text in contents:
+        key = tuple(tokens(text))
+        if wanted.get(key, 0) > 0:
+            wanted[key] -= 1
+            tp += 1
+    return Score(tp, len(contents) - tp, len(gold_contents) - tp)
+
+
+@dataclass(frozen=True)
+class SpeakerAccuracy:
+    """Of the statements a claim's content matches, how many have the right speaker entity."""
+
+    right: int
+    matched: int
+    pronoun_right: int
+    pronoun_matched: int
+
+    def __add__(self, other: SpeakerAccuracy) -> SpeakerAccuracy:
+        return SpeakerAccuracy(
+            self.right + other.right,
+            self.matched + other.matched,
+            self.pronoun_right + other.pronoun_right,
+            self.pronoun_matched + other.pronoun_matched,
+        )
+
+    def row(self) -> dict[str, float | int]:
+        return {
+            "speaker_accuracy": round(self.right / self.matched, 3) if self.matched else 0.0,
+            "matched": self.matched,
+            "pronoun_accuracy": round(self.pronoun_right / self.pronoun_matched, 3) if self.pronoun_matched else 0.0,
+            "pronoun_matched": self.pronoun_matched,
+        }
+
+
+NO_SPEAKERS = SpeakerAccuracy(0, 0, 0, 0)
+
+
+def speaker_accuracy(
+    predicted: Sequence[RowPrediction], gold: Sequence[Statement], threshold: float = 0.5
+) -> SpeakerAccuracy:
+    right = matched = pronoun_right = pronoun_matched = 0
+    pairs = one_to_one([p.content for p in predicted], [g.content_text for g in gold], threshold, lambda i, k: True)
+    for i, k in pairs:
+        ok = names_speaker(predicted[i].speaker, gold[k].speaker)
+        matched += 1
+        right += ok
+        if gold[k].speaker_form == "pronoun":
+            pronoun_matched += 1
+            pronoun_right += ok
+    return SpeakerAccuracy(right, matched, pronoun_right, pronoun_matched)
