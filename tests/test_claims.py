@@ -53,7 +53,7 @@ def test_speaker_keeps_the_surface_text(sample_claims):
 
 def test_quotes_spanning_sentences_are_whole(sample_claims):
     healey = _find(sample_claims, "John Healey", "not just a concern")[0]
-    assert healey.content.endswith("Indo-Pacific as well.")
+    assert healey.content.endswith("Indo-Pacific as well.”")  # the closing mark kept
 
 
 def test_offsets_point_at_the_content(sample_doc, sample_claims):

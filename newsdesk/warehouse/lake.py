@@ -142,7 +142,12 @@ def _quote(value: str) -> str:
 
 
 # Columns added after the first release: an older warehouse gets them on its next write.
-ADDED_COLUMNS = (("sources", "ctime_ns"), ("articles", "published_raw"))
+ADDED_COLUMNS = (
+    ("sources", "ctime_ns"),
+    ("articles", "published_raw"),
+    ("claims", "content_gap_start"),
+    ("claims", "content_gap_end"),
+)
 
 
 def _ensure_schema_locked(con: duckdb.DuckDBPyConnection) -> None:

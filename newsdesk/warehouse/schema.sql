@@ -58,7 +58,9 @@ create table if not exists claims (
     content_end integer,
     sentence_idx integer,
     confidence double,
-    extractor_version varchar
+    extractor_version varchar,
+    content_gap_start integer,  -- an attribution inside the quotation, cut out of content
+    content_gap_end integer
 );
 create table if not exists quantities (
     article_id varchar,

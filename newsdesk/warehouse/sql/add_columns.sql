@@ -1,3 +1,5 @@
 -- Columns added after the first release (lake.ADDED_COLUMNS); DuckLake evolves the schema in place.
 alter table sources add column if not exists ctime_ns bigint;
 alter table articles add column if not exists published_raw varchar;
+alter table claims add column if not exists content_gap_start integer;
+alter table claims add column if not exists content_gap_end integer;
