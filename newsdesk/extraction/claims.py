@@ -160,7 +160,7 @@ def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -
     found = [item for finder in FINDERS for item in finder(ctx)]
     found.sort(key=lambda item: item.cue_start)  # text order: a pronoun looks back at earlier speakers
     salience = Salience(mentions, text)
-    subjects = sentence_subjects(ctx.sentences.sents, mentions)
+    subjects = sentence_subjects(ctx.sentences.sents, salience)
     claims: list[Claim] = []
     for item in found:
         claim = _build(ctx, item, salience, subjects, len(claims))
@@ -192,7 +192,7 @@ def _build(ctx: Context, item: Found, salience: Salience, subjects: list[Subject
     elif item.implicit_speaker and salience.last_speaker is not None:
         if sentence - salience.last_speaker[2] <= 2:
             entity_id = salience.last_speaker[0]
-    salience.spoke(entity_id, sentence, pronoun)
+    salience.spoke(entity_id, sentence, item.cue_start, pronoun)
     confidence = CONFIDENCE[kind]
     if entity_id is None and kind != "unattributed":
         confidence -= NO_ENTITY_PENALTY
@@ -300,7 +300,9 @@ def colon_lines(ctx: Context) -> Iterator[Found]:
             continue
         start, end = trim(text, *match.span(2))
         speaker = ctx.doc.char_span(s_start, s_start + len(name), alignment_mode="expand")
-        if end - start >= 15 and speaker is not None:
+        if speaker is None or any(t.pos_ in {"VERB", "AUX"} for t in speaker):
+            continue  # "Ms Hewitt said: ..." is the speech verb's claim
+        if end - start >= 15:
             yield Found("colon_line", ":", match.end(1), (start, end), speaker=speaker)
 
 
@@ -418,14 +420,28 @@ def that_clause(ctx: Context, verb: Token) -> Content | None:
     comps = [
         c
         for c in verb.children
-        if c.dep_ == "ccomp" or c.dep_ == "advcl" and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)
+        if c.dep_ == "ccomp"
+        or c.dep_ in {"advcl", "conj"}
+        and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)
     ]
-    if not comps:
+    if not comps or comps[0].dep_ == "conj":
         return None
     comp = comps[0]
-    cut = {t.i for c in comp.children if c.dep_ == "conj" and c.lemma_.lower() in SPEECH_CUES for t in c.subtree}
+    # "said new mothers were entitled ..., but that many could not take it": the parser
+    # splits one reported clause over several complements; the content runs through all.
+    after = [c for c in comps if c.i > verb.i]
+    cut = {
+        t.i
+        for c in (*comp.children, *verb.children)
+        if c.dep_ == "conj" and c.lemma_.lower() in SPEECH_CUES
+        for t in c.subtree
+    }
     cut |= {c.i for c in comp.children if c.dep_ == "cc" and any(c.i + 1 == t for t in cut)}
-    tokens = [t for t in comp.subtree if t.i not in cut and not (t.dep_ == "mark" and t.i == comp.left_edge.i)]
+    members = after if comp.i > verb.i else [comp]
+    tokens = sorted(
+        (t for c in members for t in c.subtree if t.i not in cut and not (t.dep_ == "mark" and t.i == c.left_edge.i)),
+        key=lambda t: t.i,
+    )
     start, end = tokens[0].idx, end_of(tokens[-1])
     sent = ctx.sentence(verb)
     if comp.i > verb.i and any(end < q_start <= _sentence_end(text, sent) for q_start, _ in ctx.quotes):
@@ -477,11 +493,16 @@ def evidence(ctx: Context, verb: Token) -> Content | None:
     return _object_and_complement(ctx, verb, {"dobj", "dative", "ccomp", "xcomp"})
 
 
+DIRECTIVE_CUES = frozenset("tell ask urge recommend advise warn call order instruct".split())
+
+
 def told_to(ctx: Context, verb: Token) -> Content | None:
-    """ "She told the board to wait." - the infinitive is what was asked for."""
-    if verb.lemma_.lower() not in {"tell", "ask", "urge"}:
+    """ "She told the board to wait." / "The union called on the firm to recall the notice." -
+    the infinitive is what was asked for."""
+    if verb.lemma_.lower() not in DIRECTIVE_CUES:
         return None
-    xcomps = [c for c in verb.children if c.dep_ in {"xcomp", "ccomp"} and c.i > verb.i]
+    candidates = [*verb.children, *(g for c in verb.children if c.dep_ == "prep" for g in c.children)]
+    xcomps = [c for c in candidates if c.dep_ in {"xcomp", "ccomp"} and c.i > verb.i]
     if not xcomps:
         return None
     return trim(ctx.text, xcomps[0].left_edge.idx, end_of(xcomps[0].right_edge)), None, None
@@ -505,13 +526,28 @@ def commissive(ctx: Context, verb: Token) -> Content | None:
 
 
 def denied_object(ctx: Context, verb: Token) -> Content | None:
-    """ "Russia has denounced these claims." - the object is all that was said."""
+    """ "Russia has denounced these claims." / "His claims were denied by Jack Straw." -
+    the object (or the passive subject) is all that was said; a relative clause after it
+    is the writer's aside."""
     if verb.lemma_.lower() not in OBJECT_CUES:
         return None
-    objects = [c for c in verb.children if c.dep_ == "dobj"]
+    passive = any(c.dep_ == "agent" for c in verb.children)
+    objects = [c for c in verb.children if c.dep_ == ("nsubjpass" if passive else "dobj")]
     if not objects:
         return None
-    return trim(ctx.text, objects[0].left_edge.idx, end_of(objects[0].right_edge)), None, None
+    return trim(ctx.text, objects[0].left_edge.idx, _restrictive_end(objects[0])), None, None
+
+
+def _restrictive_end(head: Token) -> int:
+    """End of a noun phrase with its restrictive modifiers ("plans to allow investors in"),
+    before an aside set off by a comma (", which has cost ...")."""
+    right = head
+    for child in head.rights:
+        if child.dep_ in {"relcl", "acl", "appos"} and child.left_edge.nbor(-1).text == ",":
+            break
+        if child.dep_ != "punct":
+            right = child.right_edge
+    return end_of(right)
 
 
 CONTENT_RULES: tuple[Callable[[Context, Token], Content | None], ...] = (
@@ -519,9 +555,9 @@ CONTENT_RULES: tuple[Callable[[Context, Token], Content | None], ...] = (
     quote_before,
     that_clause,
     inserted_cue,
+    told_to,
     prep_object,
     evidence,
-    told_to,
     object_and_complement,
     commissive,
     denied_object,

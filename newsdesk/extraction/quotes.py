@@ -35,6 +35,9 @@ def quote_spans(text: str) -> list[Quote]:
             closer = OPENING.get(ch, '"')
             para_end = _paragraph_end(text, i)
             close = text.find(closer, i + 1, para_end)
+            while close != -1 and ch == '"' and _opens_again(text, close):
+                # `"One. "Two."`: a paragraph break lost in the file; the quotation goes on.
+                close = text.find(closer, close + 1, para_end)
             if close == -1 and ch == '"' and not _opens_paragraph(text, i):
                 i += 1  # a lone straight quote: an inch mark or a typo
                 continue
@@ -49,6 +52,11 @@ def quote_spans(text: str) -> list[Quote]:
         else:
             i += 1
     return spans
+
+
+def _opens_again(text: str, at: int) -> bool:
+    """A straight mark after a space and before a word opens a quotation: it closes none."""
+    return at > 0 and text[at - 1] == " " and at + 1 < len(text) and text[at + 1].isalnum()
 
 
 def _paragraph_end(text: str, at: int) -> int:

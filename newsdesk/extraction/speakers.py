@@ -14,9 +14,12 @@ Resolution of a speaker phrase, in order:
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from newsdesk.extraction.entities import Mention
@@ -27,12 +30,12 @@ if TYPE_CHECKING:
 RELATIVES = frozenset("who which that".split())
 PERSON_PRONOUNS = {"he": "m", "him": "m", "she": "f", "her": "f"}
 GROUP_PRONOUNS = frozenset("it they".split())
-ORG_LABELS = frozenset({"ORG", "GPE", "NORP"})
 # Heads of nominal speakers and the kind of entity they stand for.
 ORG_NOUNS = frozenset(
     "company firm group bank club team side carrier airline retailer maker giant network studio broadcaster "
     "organisation organization union party agency regulator government ministry department council board "
-    "body association federation league corporation business operator supermarket chain insurer lender".split()
+    "body association federation league corporation business operator supermarket chain insurer lender "
+    "alliance commission committee institute office authority trust charity campaign watchdog".split()
 )
 PERSON_NOUNS = frozenset(
     "premier minister president chancellor manager coach boss chairman chairwoman chief executive director "
@@ -44,6 +47,15 @@ _GENDER_TITLES = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "lo
 _TITLE_BEFORE = re.compile(r"\b(Mr|Mrs|Ms|Miss|Sir|Lord|Lady|Dame)\.?\s+$")
 # How far back a previous speaker or subject stays salient, in sentences.
 SALIENT_SENTENCES = 4
+# Documents speak for whoever published them: "the report said", "a survey found".
+DOCUMENT_NOUNS = frozenset("report survey study poll review audit research newspaper paper magazine".split())
+
+
+@lru_cache(maxsize=1)
+def first_name_genders() -> dict[str, str]:
+    with (files("newsdesk.extraction") / "first_names.csv").open(encoding="utf-8") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        return {row["name"]: row["gender"] for row in rows}
 
 
 @dataclass
@@ -53,31 +65,41 @@ class Salience:
     mentions: list[Mention]
     text: str
     gender: dict[str, str] = field(default_factory=dict)  # entity_id -> m | f
-    last_speaker: tuple[str, str, int] | None = None  # (entity_id, label, sentence)
+    last_speaker: tuple[str, str, int, int] | None = None  # (entity_id, label, sentence, cue offset)
     labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for m in self.mentions:
             self.labels.setdefault(m.entity_id, m.label)
-            title = _TITLE_BEFORE.search(self.text[max(0, m.start_char - 6) : m.start_char])
-            first = m.text.split()[0].rstrip(".").lower() if m.text.split() else ""
-            gender = _GENDER_TITLES.get(title.group(1).lower()) if title else _GENDER_TITLES.get(first)
+            gender = self._gender_from_name(m)
             if m.label == "PERSON" and gender:
                 self.gender.setdefault(m.entity_id, gender)
 
-    def spoke(self, entity_id: str | None, sentence: int, pronoun: str | None) -> None:
+    def _gender_from_name(self, m: Mention) -> str | None:
+        """From a title before or in the mention ("Mr Bez"), else a known first name."""
+        title = _TITLE_BEFORE.search(self.text[max(0, m.start_char - 6) : m.start_char])
+        if title:
+            return _GENDER_TITLES.get(title.group(1).lower())
+        first = m.text.split()[0].rstrip(".").lower() if m.text.split() else ""
+        if first in _GENDER_TITLES:
+            return _GENDER_TITLES[first]
+        words = m.entity_name.split()
+        return first_name_genders().get(words[0].lower()) if len(words) > 1 else None
+
+    def spoke(self, entity_id: str | None, sentence: int, offset: int, pronoun: str | None) -> None:
         if entity_id is None:
             return
         if pronoun in PERSON_PRONOUNS:
             self.gender.setdefault(entity_id, PERSON_PRONOUNS[pronoun])
-        self.last_speaker = (entity_id, self.labels.get(entity_id, ""), sentence)
+        self.last_speaker = (entity_id, self.labels.get(entity_id, ""), sentence, offset)
 
     def fits(self, entity_id: str, pronoun: str) -> bool:
         label = self.labels.get(entity_id, "")
         if pronoun in PERSON_PRONOUNS:
             known = self.gender.get(entity_id)
             return label == "PERSON" and (known is None or known == PERSON_PRONOUNS[pronoun])
-        return label in ORG_LABELS
+        # "it" speaks for an organisation or a country; "they" for an organisation or a party.
+        return label in ({"ORG", "GPE"} if pronoun == "it" else {"ORG", "NORP"})
 
 
 def speaker_phrase(verb: Token) -> tuple[Span | None, bool]:
@@ -102,6 +124,9 @@ def speaker_phrase(verb: Token) -> tuple[Span | None, bool]:
     # so does a participle: "X criticised the plan, saying that ...".
     if verb.dep_ == "conj" or verb.dep_ in {"advcl", "xcomp"} and verb.tag_ == "VBG":
         return speaker_phrase(verb.head)
+    # "... hit back by saying ...": the participle after a preposition shares the clause's subject.
+    if verb.dep_ == "pcomp" and verb.tag_ == "VBG" and verb.head.dep_ == "prep" and verb.head.head.pos_ == "VERB":
+        return speaker_phrase(verb.head.head)
     return None, False
 
 
@@ -143,6 +168,12 @@ def _core(span: Span) -> tuple[int, int]:
     return start, end
 
 
+def _in_subtree(mentions: list[Mention], token: Token) -> list[Mention]:
+    start = token.left_edge.idx
+    end = token.right_edge.idx + len(token.right_edge.text)
+    return _within(mentions, start, end)
+
+
 def _within(mentions: list[Mention], start: int, end: int) -> list[Mention]:
     return [m for m in mentions if m.start_char >= start and m.end_char <= end]
 
@@ -150,37 +181,68 @@ def _within(mentions: list[Mention], start: int, end: int) -> list[Mention]:
 Subject = tuple[int, int, str]  # (sentence, offset, entity id) of a clause subject a mention covers
 
 
-def sentence_subjects(sents: list[Span], mentions: list[Mention]) -> list[Subject]:
-    """The named subject of each sentence's main clause, in text order."""
+def sentence_subjects(sents: list[Span], salience: Salience) -> list[Subject]:
+    """The named subject of each sentence's main clause, in text order; an untagged
+    "Mr Ancram" counts when the article named a Michael Ancram before."""
     out = []
     for number, sent in enumerate(sents):
         for token in sent.root.children:
-            if token.dep_ in {"nsubj", "nsubjpass"}:
-                named = [m for m in mentions if m.start_char <= token.idx < m.end_char]
-                if named:
-                    out.append((number, token.idx, named[0].entity_id))
+            if token.dep_ not in {"nsubj", "nsubjpass"}:
+                continue
+            named = [m.entity_id for m in salience.mentions if m.start_char <= token.idx < m.end_char]
+            if not named and token.pos_ == "PROPN":
+                named = [e for e in (surname_of(token.text, salience),) if e]
+            if named:
+                out.append((number, token.idx, named[0]))
     return out
 
 
 def resolve(span: Span, salience: Salience, cue_offset: int, sentence: int, subjects: list[Subject]) -> str | None:
     """The entity id a speaker phrase names, or None."""
     mentions = salience.mentions
-    core = _within(mentions, *_core(span))
+    root = span.root
+    at_root = [m for m in mentions if m.start_char <= root.idx < m.end_char]
+    if at_root and at_root[0].label == "PERSON":
+        return at_root[0].entity_id
+    appositives = [child for child in root.children if child.dep_ == "appos"]
+    appositive_persons = [m for child in appositives for m in _in_subtree(mentions, child) if m.label == "PERSON"]
+    if appositive_persons:
+        return appositive_persons[0].entity_id  # "her lawyer, Perry Wander"; "The President of X, Yoon"
+    if at_root:
+        return at_root[0].entity_id
+    # A nationality or party word modifying the head names no speaker: "the Italian food group".
+    core = [m for m in _within(mentions, *_core(span)) if m.label != "NORP"]
     if core:
         persons = [m for m in core if m.label == "PERSON"]
         return (persons or core)[-1].entity_id
-    whole = _within(mentions, span.start_char, span.end_char)
-    persons = [m for m in whole if m.label == "PERSON"]
-    if persons:
-        return persons[0].entity_id
-    if whole:
-        return whole[0].entity_id
-    head = span.root.lower_
+    if root.pos_ == "PROPN" and surname_of(root.text, salience):
+        return surname_of(root.text, salience)  # "Mr Learmount", untagged: the David Learmount named before
+    if root.pos_ == "PROPN":
+        return None  # a name the model did not tag: nobody, rather than a word beside it
+    for child in root.children:
+        if child.dep_ == "prep" and child.lower_ in {"for", "of", "at", "from", "in"}:
+            named = [m for m in _in_subtree(mentions, child) if m.label != "NORP"]
+            if named:
+                return named[0].entity_id  # "a spokesman for Tesco"
+    head = root.lower_
     if len(span) == 1 and (head in PERSON_PRONOUNS or head in GROUP_PRONOUNS):
         return resolve_pronoun(head, salience, cue_offset, sentence, subjects)
-    if span.root.lemma_.lower() in ORG_NOUNS | PERSON_NOUNS and _definite(span):
-        return resolve_nominal(span.root.lemma_.lower(), salience, cue_offset)
+    lemma = root.lemma_.lower()
+    if lemma in DOCUMENT_NOUNS or lemma in ORG_NOUNS | PERSON_NOUNS and _definite(span):
+        words = " ".join(t.lower_ for t in span if t.dep_ in {"compound", "amod"} or t.i == root.i)
+        return resolve_nominal(lemma, words, salience, cue_offset)
     return None
+
+
+def surname_of(word: str, salience: Salience) -> str | None:
+    """The PERSON entity whose name ends with `word`, when exactly one does."""
+    found = {m.entity_id for m in salience.mentions if m.label == "PERSON" and m.entity_name.split()[-1:] == [word]}
+    return found.pop() if len(found) == 1 else None
+
+
+def _introduced_as(text: str, mention: Mention, words: str) -> bool:
+    """Whether the words right before a mention are `words` ("Foreign Secretary | Jack Straw")."""
+    return text[max(0, mention.start_char - 60) : mention.start_char].lower().rstrip().endswith(words)
 
 
 def _definite(span: Span) -> bool:
@@ -191,13 +253,18 @@ def _definite(span: Span) -> bool:
 def resolve_pronoun(
     pronoun: str, salience: Salience, cue_offset: int, sentence: int, subjects: list[Subject]
 ) -> str | None:
-    """The previous speaker, else an earlier subject, else the nearest mention that fits."""
+    """A subject named since the previous speaker spoke ("Mr Ancram condemned the plan.
+    'It is a waste,' he said."), else the previous speaker, else an earlier subject,
+    else the nearest mention; each only if the pronoun fits."""
     last = salience.last_speaker
-    if last is not None and sentence - last[2] <= SALIENT_SENTENCES and salience.fits(last[0], pronoun):
+    since = last[3] if last is not None else -1
+    earlier = [(at, entity_id) for at, offset, entity_id in subjects if offset < cue_offset]
+    for at, entity_id in reversed([(at, e) for at, offset, e in subjects if since < offset < cue_offset]):
+        if sentence - at <= SALIENT_SENTENCES and salience.fits(entity_id, pronoun):
+            return entity_id
+    if last is not None and sentence - last[2] <= 2 * SALIENT_SENTENCES and salience.fits(last[0], pronoun):
         return last[0]
-    for at, offset, entity_id in reversed(subjects):
-        if offset >= cue_offset:
-            continue
+    for at, entity_id in reversed(earlier):
         if sentence - at > SALIENT_SENTENCES:
             break
         if salience.fits(entity_id, pronoun):
@@ -206,14 +273,27 @@ def resolve_pronoun(
     return before[-1].entity_id if before else None
 
 
-def resolve_nominal(head: str, salience: Salience, cue_offset: int) -> str | None:
-    """ "the company": the organisation named most so far, the latest among equals;
-    "the premier": the person named most recently."""
+def resolve_nominal(head: str, words: str, salience: Salience, cue_offset: int) -> str | None:
+    """ "the foreign secretary": the person the article introduced with those words
+    ("Foreign Secretary Jack Straw"), else the person named most recently; "the alliance":
+    the organisation whose name holds the word; "the company", "the report": the
+    organisation named most so far, the latest among equals."""
     before = [m for m in salience.mentions if m.end_char <= cue_offset]
     if head in PERSON_NOUNS:
         persons = [m for m in before if m.label == "PERSON"]
-        return persons[-1].entity_id if persons else None
+        titled = [
+            m
+            for m in persons
+            if salience.text[max(0, m.start_char - 60) : m.start_char].lower().rstrip().endswith(words)
+        ]
+        return (titled or persons)[-1].entity_id if persons else None
+    named_for = [m for m in before if m.label not in {"PERSON", "NORP"} and head in m.entity_name.lower().split()]
+    if named_for:
+        return named_for[-1].entity_id
     orgs = [m for m in before if m.label == "ORG"]
+    if not orgs and head in DOCUMENT_NOUNS:
+        # "A survey published on Monday says ...": its publisher is named later.
+        orgs = [m for m in salience.mentions if m.label == "ORG"]
     if not orgs:
         return None
     counts = Counter(m.entity_id for m in orgs)
