@@ -1,6 +1,17 @@
+"""Numbers read right, with their units: each case a short sentence of our own, run
+through the real spaCy model, asserting exact values, units and texts."""
+
 import pytest
 
 from newsdesk.extraction.quantities import extract_quantities, parse_number
+
+
+def rows(nlp, sentence: str) -> list[tuple[str, float, str | None]]:
+    """(text, value, unit) of every quantity, after checking each text is the sentence at its offsets."""
+    found = extract_quantities(nlp(sentence), sentence)
+    for q in found:
+        assert sentence[q.start_char : q.end_char] == q.text
+    return [(q.text, q.value, q.unit) for q in found]
 
 
 @pytest.mark.parametrize(
@@ -14,9 +25,25 @@ from newsdesk.extraction.quantities import extract_quantities, parse_number
         ("15%", 15.0),
         ("three", 3.0),
         ("twenty five", 25.0),
+        ("twenty-five", 25.0),
         ("a dozen", 12.0),
         ("2m", 2e6),
         ("some", None),
+        ("$28.5m", 28_500_000.0),
+        ("€1.2bn", 1_200_000_000.0),
+        ("Rs 500 crore", 5_000_000_000.0),
+        ("Rs 50 lakh", 5_000_000.0),
+        ("50p", 0.5),
+        ("20 cents", 0.2),
+        ("a quarter", 0.25),
+        ("three-quarters", 0.75),
+        ("two-thirds", 2 / 3),
+        ("five-and-a-half", 5.5),
+        ("one and a half million", 1_500_000.0),
+        ("half a million", 500_000.0),
+        ("three hundred and fifty thousand", 350_000.0),
+        ("one-two", None),
+        ("two three", None),
     ],
 )
 def test_parse_number(text, value):
@@ -31,3 +58,166 @@ def test_quantities_carry_values_units_and_offsets(nlp):
     assert found[15.0].unit == "percent"
     for q in found.values():
         assert doc.text[q.start_char : q.end_char] == q.text
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # spaCy's entity drops the symbol and the suffix: both are taken back.
+        ("The firm paid $28.5m for the site.", ("$28.5m", 28_500_000.0, "USD")),
+        ("The club spent 400m euros on new players.", ("400m euros", 400_000_000.0, "EUR")),
+        ("The council borrowed £50m last year.", ("£50m", 50_000_000.0, "GBP")),
+        # No entity at all for this one: found by the grammar alone.
+        ("The bank set aside €1.2bn for losses.", ("€1.2bn", 1_200_000_000.0, "EUR")),
+        ("The fund raised US$5bn from investors.", ("US$5bn", 5_000_000_000.0, "USD")),
+        ("Ministers pledged 5 billion dollars to the scheme.", ("5 billion dollars", 5e9, "USD")),
+        ("The plan would cost $1 trillion over a decade.", ("$1 trillion", 1e12, "USD")),
+        ("The state budgeted Rs 500 crore for roads.", ("Rs 500 crore", 5_000_000_000.0, "INR")),
+        ("The loan was 500 crore rupees.", ("500 crore rupees", 5_000_000_000.0, "INR")),
+        ("The loan of USD 5m was repaid.", ("USD 5m", 5_000_000.0, "USD")),
+        ("The loan of 5m USD was repaid.", ("5m USD", 5_000_000.0, "USD")),
+        ("China spent 30bn yuan on rail.", ("30bn yuan", 30_000_000_000.0, "CNY")),
+        ("The deal was worth 2 billion Swiss francs.", ("2 billion Swiss francs", 2e9, "CHF")),
+        ("The fine was 2,500 Australian dollars.", ("2,500 Australian dollars", 2500.0, "AUD")),
+        ("The deal was worth 300bn yen.", ("300bn yen", 300_000_000_000.0, "JPY")),
+        ("The rouble fell as Russia spent 40bn roubles.", ("40bn roubles", 40_000_000_000.0, "RUB")),
+        ("The bill reached US$ 3 million.", ("US$ 3 million", 3_000_000.0, "USD")),
+        ("The plant cost ¥300bn to build.", ("¥300bn", 300_000_000_000.0, "JPY")),  # spaCy: no entity
+        ("The plant cost 2tn won.", ("2tn won", 2e12, "KRW")),  # spaCy: an ORDINAL
+        # Minor units are read in the main unit; cents are assumed US.
+        ("A coffee now costs 50p more.", ("50p", 0.5, "GBP")),
+        ("Stamps rose by 20 cents.", ("20 cents", 0.2, "USD")),
+    ],
+)
+def test_money_takes_its_currency_symbol_code_and_scale(nlp, sentence, expected):
+    assert rows(nlp, sentence) == [expected]
+
+
+def test_dollar_prefixes_name_their_currency(nlp):
+    assert rows(nlp, "The company lost A$3bn, C$2m and HK$4bn.") == [
+        ("A$3bn", 3e9, "AUD"),
+        ("C$2m", 2e6, "CAD"),
+        ("HK$4bn", 4e9, "HKD"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("Unemployment fell by 3 percent.", ("3 percent", 3.0, "percent")),
+        ("Shares fell 2.5 per cent on Monday.", ("2.5 per cent", 2.5, "percent")),  # spaCy says MONEY
+        ("Interest rates were cut to 0.1%.", ("0.1%", 0.1, "percent")),
+        ("Inflation rose 2.5 percentage points.", ("2.5 percentage points", 2.5, "percentage point")),
+        ("The bank raised rates by 0.25 percentage point.", ("0.25 percentage point", 0.25, "percentage point")),
+    ],
+)
+def test_percent_and_percentage_points(nlp, sentence, expected):
+    assert rows(nlp, sentence) == [expected]
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("He served five-and-a-half years in prison.", ("five-and-a-half", 5.5, "year")),
+        ("About two-thirds of voters agreed.", ("two-thirds", 2 / 3, None)),
+        ("Three-quarters of the staff left.", ("Three-quarters", 0.75, None)),
+        ("The city has one and a half million residents.", ("one and a half million", 1.5e6, "resident")),
+        ("Twenty-five people were hurt.", ("Twenty-five", 25.0, "people")),
+        ("Half a million people marched.", ("Half a million", 500_000.0, "people")),
+        # spaCy calls "a quarter" a DATE here; "a quarter of" marks it as a fraction.
+        ("Nearly a quarter of pupils walk to school.", ("a quarter", 0.25, None)),
+    ],
+)
+def test_fractions_and_hyphenated_number_words(nlp, sentence, expected):
+    assert rows(nlp, sentence) == [expected]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "He played a neat one-two with his captain.",  # a football pass, not 3
+        "United won 2-1 at home.",  # a score, not 21 or 2
+        "The score finished 1-0.",
+        "He scored twice in a 3-1 victory.",
+        "The team lined up 4-4-2 against the visitors.",
+    ],
+)
+def test_joined_numbers_that_are_not_a_quantity_give_none(nlp, sentence):
+    assert rows(nlp, sentence) == []
+
+
+@pytest.mark.parametrize(
+    "sentence, low, high",
+    [
+        ("Between 5 and 10 million viewers tuned in.", ("5", 5e6, "viewer"), ("10 million", 10e6, "viewer")),
+        ("Prices rose 5-10% this year.", ("5", 5.0, "percent"), ("10%", 10.0, "percent")),
+        ("Prices jumped 5%-10% in a week.", ("5%", 5.0, "percent"), ("10%", 10.0, "percent")),
+        ("The merger could cost $2bn-$3bn.", ("$2bn", 2e9, "USD"), ("$3bn", 3e9, "USD")),
+        ("The repair bill could reach between £5m and £10m.", ("£5m", 5e6, "GBP"), ("£10m", 10e6, "GBP")),
+        ("Some 10 to 15 people were arrested.", ("10", 10.0, "people"), ("15", 15.0, "people")),
+        ("Analysts expect 5-10 million new subscribers.", ("5", 5e6, "subscriber"), ("10 million", 10e6, "subscriber")),
+        ("The storm left between two and three million homes.", ("two", 2e6, "home"), ("three million", 3e6, "home")),
+        ("One or two players may leave.", ("One", 1.0, "player"), ("two", 2.0, "player")),
+        ("Police said 20-30 people were held.", ("20", 20.0, "people"), ("30", 30.0, "people")),
+        ("Around 5,000-6,000 fans travelled.", ("5,000", 5000.0, "fan"), ("6,000", 6000.0, "fan")),
+        ("Bus fares rose by 20-30p a trip.", ("20", 0.2, "GBP"), ("30p", 0.3, "GBP")),
+        ("Tickets cost between 5p and £1.", ("5p", 0.05, "GBP"), ("£1", 1.0, "GBP")),
+    ],
+)
+def test_ranges_give_low_and_high_with_the_shared_scale_and_unit(nlp, sentence, low, high):
+    assert rows(nlp, sentence) == [low, high]
+
+
+def test_a_low_end_already_above_the_high_count_keeps_its_own_scale(nlp):
+    assert rows(nlp, "Estimates ranged between 500 and 2 million visitors.") == [
+        ("500", 500.0, "visitor"),
+        ("2 million", 2e6, "visitor"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The army sent 600,000 soldiers to the front.", [("600,000", 600000.0, "soldier")]),
+        (
+            "The lorry carried 20 tonnes of grain and 5 kilometres of cable.",
+            [("20 tonnes", 20.0, "tonne"), ("5 kilometres", 5.0, "kilometre")],
+        ),
+        ("He weighed 200 pounds before the diet.", [("200 pounds", 200.0, "pound")]),  # a weight
+        ("The road is 10km long.", [("10km", 10.0, "km")]),
+        ("The firm cut 1,500 jobs in 2019.", [("1,500", 1500.0, "job")]),  # the year is a DATE
+        ("The storm cut power to 1.2m homes.", [("1.2m", 1.2e6, "home")]),  # the parser takes "m" for the noun
+        ("The tycoon gave 3m francs.", [("3m francs", 3e6, None)]),  # money in an unknown currency: no unit
+    ],
+)
+def test_counted_nouns_and_measures_stay_units(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # A change then a level, not a range: neither shares the other's unit or scale.
+        ("Sales fell 3.2% to £4.5bn last year.", [("3.2%", 3.2, "percent"), ("£4.5bn", 4.5e9, "GBP")]),
+        ("Profit rose by a fifth to £600m.", [("£600m", 6e8, "GBP")]),
+        ("The price of oil rose from $80 to $85 a barrel.", [("$80", 80.0, "USD"), ("$85", 85.0, "USD")]),
+    ],
+)
+def test_numbers_with_different_units_are_not_a_range(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Cases rose to 500\n- 20 of them are in hospital.", [("500", 500.0, None)]),  # not a 500-20 score
+        ("The fund grew to 40\nmillion people joined.", [("40", 40.0, None)]),  # not 40 million
+    ],
+)
+def test_a_phrase_never_reads_across_a_line_break(nlp, text, expected):
+    assert rows(nlp, text) == expected
+
+
+def test_won_is_a_currency_only_after_a_scale(nlp):
+    [(text, value, unit)] = rows(nlp, "All three won medals at the games.")
+    assert (text, value) == ("three", 3.0) and unit != "KRW"
