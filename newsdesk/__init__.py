@@ -3,7 +3,7 @@
 For notebooks and scripts:
 
 - `newsdesk.connect()` -> a DuckDB connection with the warehouse attached and selected;
-- `newsdesk.extract(text)` -> one text's entities, claims and quantities, no warehouse needed.
+- `newsdesk.extract(text)` -> one text's entities, claims, stances and quantities, no warehouse needed.
 """
 
 from __future__ import annotations

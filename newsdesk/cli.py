@@ -408,7 +408,7 @@ def status(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
 
     def show(con) -> None:
         counts = Table("table", "rows", title=Text("warehouse " + _plain(str(settings.warehouse_dir))))
-        for name in ("articles", "mentions", "entities", "claims", "quantities", "sources", "runs"):
+        for name in ("articles", "mentions", "entities", "claims", "stances", "quantities", "sources", "runs"):
             counts.add_row(name, str(lake.query(con, f"select count(*) from {name}")[1][0][0]))
         console.print(counts)
         _print(*lake.query(con, lake.sql("status_runs")), "table", title="last runs", limit=settings.query_table_rows)

@@ -67,7 +67,7 @@ def write_variants(seeds: Path, count: int, prefix: str = "variant") -> None:
 def table_counts(settings: Settings) -> dict[str, int]:
     return {
         t: rows(settings, f"select count(*) from {t}")[0][0]
-        for t in ("articles", "mentions", "claims", "quantities", "sources")
+        for t in ("articles", "mentions", "claims", "stances", "quantities", "sources")
     }
 
 

@@ -1,8 +1,10 @@
 """Pure: Doc + mentions -> claims (who asserted what), from quote marks and the parse.
 
 A claim is a speech or writing act: "said", "told", "warned", "according to", a
-reporting noun. Cognition, plans and actions (think, want, plan, decide, point,
-offer) are not claims.
+reporting noun. Cognition, plans and positions (think, want, plan, decide, support)
+are not claims: they are stances, kept apart (`extract_attributions`), since an
+analyst who cites a claim needs someone to have said it, while attribution corpora
+(PolNeAR) count both.
 
 Two rule tables, each tried in order, each rule a small function with its example:
 - FINDERS find cues and their speakers: a speech verb, "according to", a line
@@ -40,7 +42,7 @@ from newsdesk.extraction.speakers import (
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
-__all__ = ["Claim", "extract_claims", "quote_spans"]
+__all__ = ["Claim", "extract_attributions", "extract_claims", "quote_spans"]
 
 # Speech and writing acts.
 SPEECH_CUES = frozenset(
@@ -89,6 +91,12 @@ PREP_CUES = {
 HEDGES = frozenset("seem appear".split())
 PASSIVE_REPORTS = frozenset("expect believe think say report consider know estimate predict".split())
 CUE_VERBS = SPEECH_CUES | EVIDENCE_CUES | HEDGES | PASSIVE_REPORTS | frozenset(PREP_CUES)
+# Stances: what someone thinks, wants, plans or backs ("Cruz supports the ban", "Trump
+# wants to build a wall", "she believes the plan will fail"). Their rows go to `stances`.
+STANCE_CUES = frozenset(
+    "think believe feel know expect hope fear worry doubt want wish seek plan intend decide aim "
+    "support oppose endorse back favor favour defend consider refuse decline offer welcome".split()
+)
 # Nouns that report speech: "Trump's claim that ...", "a warning from the Bank that ...".
 NOUN_CUES = frozenset(
     "statement claim remark comment assertion argument suggestion announcement warning "
@@ -104,6 +112,7 @@ CLAUSE_BREAKS = frozenset("punct conj cc advcl".split())
 CONFIDENCE = {"direct": 0.9, "partial": 0.85, "indirect": 0.75, "unattributed": 0.5}
 NO_ENTITY_PENALTY = 0.15
 NOUN_PENALTY = 0.1
+STANCE_PENALTY = 0.2
 
 
 @dataclass(frozen=True)
@@ -154,7 +163,13 @@ class Context:
 
 
 def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -> list[Claim]:
-    """`text` is doc.text when the caller has it already (doc.text is rebuilt on every access)."""
+    """Statements only. `text` is doc.text when the caller has it already (doc.text is
+    rebuilt on every access)."""
+    return extract_attributions(doc, mentions, text)[0]
+
+
+def extract_attributions(doc: Doc, mentions: list[Mention], text: str | None = None) -> tuple[list[Claim], list[Claim]]:
+    """(claims, stances): statements, and what someone thinks, wants or backs."""
     text = doc.text if text is None else text
     ctx = Context(doc, text, mentions, quote_spans(text), SentenceIndex.of(doc))
     found = [item for finder in FINDERS for item in finder(ctx)]
@@ -162,11 +177,13 @@ def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -
     salience = Salience(mentions, text)
     subjects = sentence_subjects(ctx.sentences.sents, salience)
     claims: list[Claim] = []
+    stances: list[Claim] = []
     for item in found:
-        claim = _build(ctx, item, salience, subjects, len(claims))
-        if claim is not None:
-            claims.append(claim)
-    return claims
+        rows = stances if item.rule == "stance" else claims
+        row = _build(ctx, item, salience, subjects, len(rows))
+        if row is not None:
+            rows.append(row)
+    return claims, stances
 
 
 # --- The builder: the one place a row is decided ---
@@ -192,12 +209,15 @@ def _build(ctx: Context, item: Found, salience: Salience, subjects: list[Subject
     elif item.implicit_speaker and salience.last_speaker is not None:
         if sentence - salience.last_speaker[2] <= 2:
             entity_id = salience.last_speaker[0]
-    salience.spoke(entity_id, sentence, item.cue_start, pronoun)
+    if item.rule != "stance":
+        salience.spoke(entity_id, sentence, item.cue_start, pronoun)  # who speaks next is whoever spoke last
     confidence = CONFIDENCE[kind]
     if entity_id is None and kind != "unattributed":
         confidence -= NO_ENTITY_PENALTY
     if item.rule == "reporting_noun":
         confidence -= NOUN_PENALTY
+    if item.rule == "stance":
+        confidence -= STANCE_PENALTY
     content = text[start:end]
     if item.gap is not None:
         content = text[start : item.gap[0]] + " " + text[item.gap[1] : end]
@@ -329,7 +349,39 @@ def reporting_nouns(ctx: Context) -> Iterator[Found]:
         yield Found("reporting_noun", noun.text, noun.idx, (start, end), speaker=speaker)
 
 
-FINDERS: tuple[Callable[[Context], Iterator[Found]], ...] = (speech_verbs, according_to, colon_lines, reporting_nouns)
+def stance_verbs(ctx: Context) -> Iterator[Found]:
+    """ "Cruz supports the ban." / "She believes the plan will fail." / "Trump wants to build a wall." """
+    for verb in ctx.doc:
+        if verb.lemma_.lower() not in STANCE_CUES or verb.pos_ != "VERB" or inside_any(verb.idx, ctx.quotes):
+            continue
+        if any(c.dep_ in {"nsubjpass", "auxpass"} for c in verb.children):
+            continue  # "is expected to", "was believed": a hedge, not a held stance
+        speaker, _ = speaker_phrase(verb)
+        if speaker is None:
+            continue
+        content = that_clause(ctx, verb) or _stance_object(ctx, verb)
+        if content is None:
+            continue
+        (start, end), kind, _ = content
+        named = antecedent(verb) if speaker.root.lower_ in RELATIVES else None
+        yield Found("stance", verb.text, verb.idx, (start, end), speaker=speaker, named=named, kind=kind)
+
+
+def _stance_object(ctx: Context, verb: Token) -> Content | None:
+    """The object or infinitive a stance holds: "supports [the ban]", "wants [to build a wall]"."""
+    objects = [c for c in verb.children if c.dep_ in {"dobj", "xcomp"} and c.i > verb.i]
+    if not objects:
+        return None
+    return trim(ctx.text, objects[0].left_edge.idx, end_of(objects[0].right_edge)), None, None
+
+
+FINDERS: tuple[Callable[[Context], Iterator[Found]], ...] = (
+    speech_verbs,
+    according_to,
+    colon_lines,
+    reporting_nouns,
+    stance_verbs,
+)
 
 
 def _noun_content(noun: Token) -> tuple[int, int] | None:

@@ -13,7 +13,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from newsdesk.extraction.claims import Claim, extract_claims
+from newsdesk.extraction.claims import Claim, extract_attributions
 from newsdesk.extraction.entities import Mention, extract_mentions
 from newsdesk.extraction.nlp import load_model, model_label, pipe
 from newsdesk.extraction.quantities import Quantity, extract_quantities
@@ -33,14 +33,15 @@ class Extraction:
     mentions: tuple[Mention, ...]
     claims: tuple[Claim, ...]
     quantities: tuple[tuple[Quantity, int | None], ...]  # (quantity, claim_idx)
+    stances: tuple[Claim, ...] = ()
 
 
 def extract_doc(article_id: str, doc: Doc, model: str) -> Extraction:
     text = doc.text  # rebuilt from the tokens on every access: once per document
     mentions = extract_mentions(doc, text=text)
-    claims = extract_claims(doc, mentions, text)
+    claims, stances = extract_attributions(doc, mentions, text)
     quantities = tuple((q, claim_for(q, claims)) for q in extract_quantities(doc, text))
-    return Extraction(article_id, model, tuple(mentions), tuple(claims), quantities)
+    return Extraction(article_id, model, tuple(mentions), tuple(claims), quantities, tuple(stances))
 
 
 def claim_for(quantity: Quantity, claims: list[Claim]) -> int | None:
@@ -214,6 +215,7 @@ class Extracted:
     mentions: tuple[Mention, ...]
     claims: tuple[Claim, ...]
     quantities: tuple[tuple[Quantity, int | None], ...]  # (quantity, claim_idx)
+    stances: tuple[Claim, ...] = ()  # what someone thinks, wants or backs: no statements
 
 
 def extract_one(text: str, model_name: str) -> Extracted:
@@ -222,4 +224,4 @@ def extract_one(text: str, model_name: str) -> Extracted:
 
     clean = normalize(text)
     (result,) = extract_texts(model_name, [(article_id_for(clean), clean)], batch_size=1)
-    return Extracted(clean, result.mentions, result.claims, result.quantities)
+    return Extracted(clean, result.mentions, result.claims, result.quantities, result.stances)

@@ -73,10 +73,11 @@ def score_warehouse(settings: Settings, gold: dict[str, dict[str, dict]], files:
         mentions[aid].append((start, end, label))
     claims: defaultdict[str, list[PredictedClaim]] = defaultdict(list)
     rows: defaultdict[str, list[RowPrediction]] = defaultdict(list)
-    for aid, content, speaker, s_start, s_end, kind, speaker_name in stored_claims:
+    for aid, content, speaker, s_start, s_end, kind, speaker_name, stance in stored_claims:
         span = Span(s_start, s_end) if s_start is not None else None
         claims[aid].append(PredictedClaim(content, speaker, span, kind))
-        rows[aid].append(RowPrediction(content, speaker_name, kind))
+        if not stance:
+            rows[aid].append(RowPrediction(content, speaker_name, kind))
 
     totals: defaultdict[str, Score] = defaultdict(lambda: ZERO)
     speakers = NO_SPEAKERS

@@ -47,7 +47,7 @@ def extract_batch(items: list[tuple[str, str]], extractor: Extractor) -> list[Ex
 # failure a retry can fix; a full or read-only disk fails at once with one message.
 @task(name="commit-batch", cache_policy=NO_CACHE)
 def commit_batch(con, settings: Settings, rows: lake.BatchRows, fault: str | None = None) -> lake.Committed:
-    """One transaction: the batch's articles, mentions, claims, quantities and sources."""
+    """One transaction: the batch's articles, mentions, claims, stances, quantities and sources."""
     return lake.commit_batch(con, settings, rows, fault)
 
 

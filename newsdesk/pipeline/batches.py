@@ -97,7 +97,7 @@ def build_rows(
 ) -> BatchRows:
     """Pure: a prepared batch and its extractions -> the rows one commit writes."""
     by_id = {e.article_id: e for e in extractions}
-    sources, articles, mentions, claims, quantities, previous = [], [], [], [], [], []
+    sources, articles, mentions, claims, quantities, stances, previous = [], [], [], [], [], [], []
     for outcome in prepared.outcomes:
         prior = known.get(outcome.stat.path)
         article = outcome.article
@@ -145,8 +145,9 @@ def build_rows(
         version = {"article_id": article.article_id, "extractor_version": EXTRACTOR_VERSION}
         mentions += [{**version, **vars(m)} for m in extraction.mentions]
         claims += [{**version, **vars(c)} for c in extraction.claims]
+        stances += [{**version, **vars(c)} for c in extraction.stances]
         quantities += [
             {**version, "quantity_idx": i, "claim_idx": claim_idx, **vars(q)}
             for i, (q, claim_idx) in enumerate(extraction.quantities)
         ]
-    return BatchRows(sources, articles, mentions, claims, quantities, previous)
+    return BatchRows(sources, articles, mentions, claims, quantities, previous, stances)

@@ -12,7 +12,7 @@ import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -154,7 +154,7 @@ def _ensure_schema_locked(con: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing; the caller holds the write lock."""
     existing = set(con.execute(sql("catalog_columns"), {"catalog": CATALOG_ALIAS}).fetchall())
     tables = {table for table, _ in existing}
-    if {"sources", "articles", "mentions", "claims", "quantities", "runs", "entities"} <= tables:
+    if {"sources", "articles", "mentions", "claims", "quantities", "stances", "runs", "entities"} <= tables:
         if set(ADDED_COLUMNS) <= existing:
             return  # nothing to create: skip a catalog write on every run
         statements = _split(sql("add_columns"))
@@ -187,6 +187,7 @@ class BatchRows:
     claims: list[dict[str, Any]]
     quantities: list[dict[str, Any]]
     previous_article_ids: list[str]  # articles the batch's files pointed at before
+    stances: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def replaced_ids(self) -> list[str]:
@@ -290,6 +291,7 @@ ARTICLE_TABLES = (  # insert order: the article first, then what hangs on it
     ArticleTable("mentions", "insert_mentions", "delete_batch_mentions"),
     ArticleTable("claims", "insert_claims", "delete_batch_claims"),
     ArticleTable("quantities", "insert_quantities", "delete_batch_quantities"),
+    ArticleTable("stances", "insert_stances", "delete_batch_stances"),
 )
 
 

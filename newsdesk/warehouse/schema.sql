@@ -62,6 +62,25 @@ create table if not exists claims (
     content_gap_start integer,  -- an attribution inside the quotation, cut out of content
     content_gap_end integer
 );
+-- What someone thinks, wants, plans or backs ("Cruz supports the ban"): attributed, but
+-- no statement, so kept out of claims (PolNeAR's "attribution" counts both).
+create table if not exists stances (
+    article_id varchar,
+    stance_idx integer,
+    kind varchar,               -- direct | partial | indirect
+    holder varchar,             -- surface text, as written
+    holder_entity_id varchar,
+    holder_start integer,
+    holder_end integer,
+    cue varchar,
+    cue_start integer,
+    content varchar,
+    content_start integer,
+    content_end integer,
+    sentence_idx integer,
+    confidence double,
+    extractor_version varchar
+);
 create table if not exists quantities (
     article_id varchar,
     quantity_idx integer,
