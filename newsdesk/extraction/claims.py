@@ -66,7 +66,7 @@ EVIDENCE = frozenset(
     "audit investigation average count tally".split()
 )
 # Verbs whose object alone can be the content ("Russia has denounced these claims").
-OBJECT_CUES = frozenset("deny denounce confirm announce reject dismiss condemn report reveal disclose".split())
+OBJECT_CUES = frozenset("deny denounce confirm announce reject dismiss condemn report reveal disclose propose".split())
 # Verbs whose infinitive complement is the content ("South Korea vows to respond").
 COMMISSIVE_CUES = frozenset("vow pledge promise threaten".split())
 # Verb + preposition whose object is the content: "called for a ban", "talked about the wall".
@@ -90,13 +90,31 @@ PREP_CUES = {
 # is expected to report ...", "it appeared that ...": unattributed claims.
 HEDGES = frozenset("seem appear".split())
 PASSIVE_REPORTS = frozenset("expect believe think say report consider know estimate predict".split())
-CUE_VERBS = SPEECH_CUES | EVIDENCE_CUES | HEDGES | PASSIVE_REPORTS | frozenset(PREP_CUES)
+# Speech cues that introduce only a quotation: `"...," he continued.`
+QUOTE_ONLY_CUES = frozenset("continue".split())
+CUE_VERBS = SPEECH_CUES | EVIDENCE_CUES | HEDGES | PASSIVE_REPORTS | QUOTE_ONLY_CUES | frozenset(PREP_CUES)
 # Stances: what someone thinks, wants, plans or backs ("Cruz supports the ban", "Trump
 # wants to build a wall", "she believes the plan will fail"). Their rows go to `stances`.
 STANCE_CUES = frozenset(
     "think believe feel know expect hope fear worry doubt want wish seek plan intend decide aim "
-    "support oppose endorse back favor favour defend consider refuse decline offer welcome".split()
+    "support oppose endorse back favor favour defend consider refuse decline offer welcome "
+    "discuss attack blast slam trash mention".split()
 )
+# Stances whose prepositional object is the content: "voted for the bill", "pointed to the jobs figures".
+STANCE_PREPS = {
+    "vote": {"for", "against"},
+    "point": {"to"},
+    "refer": {"to"},
+    "focus": {"on"},
+    "campaign": {"for", "against", "on"},
+    "push": {"for"},
+    "advocate": {"for"},
+    "lobby": {"for", "against"},
+    "press": {"for"},
+    "rail": {"against"},
+    "think": {"about", "of"},
+    "worry": {"about"},
+}
 # Nouns that report speech: "Trump's claim that ...", "a warning from the Bank that ...".
 NOUN_CUES = frozenset(
     "statement claim remark comment assertion argument suggestion announcement warning "
@@ -352,14 +370,17 @@ def reporting_nouns(ctx: Context) -> Iterator[Found]:
 def stance_verbs(ctx: Context) -> Iterator[Found]:
     """ "Cruz supports the ban." / "She believes the plan will fail." / "Trump wants to build a wall." """
     for verb in ctx.doc:
-        if verb.lemma_.lower() not in STANCE_CUES or verb.pos_ != "VERB" or inside_any(verb.idx, ctx.quotes):
+        lemma = verb.lemma_.lower()
+        if lemma not in STANCE_CUES and lemma not in STANCE_PREPS or verb.pos_ != "VERB":
+            continue
+        if inside_any(verb.idx, ctx.quotes):
             continue
         if any(c.dep_ in {"nsubjpass", "auxpass"} for c in verb.children):
             continue  # "is expected to", "was believed": a hedge, not a held stance
         speaker, _ = speaker_phrase(verb)
         if speaker is None:
             continue
-        content = that_clause(ctx, verb) or _stance_object(ctx, verb)
+        content = that_clause(ctx, verb) or _stance_object(ctx, verb) or _stance_prep_object(ctx, verb)
         if content is None:
             continue
         (start, end), kind, _ = content
@@ -367,8 +388,23 @@ def stance_verbs(ctx: Context) -> Iterator[Found]:
         yield Found("stance", verb.text, verb.idx, (start, end), speaker=speaker, named=named, kind=kind)
 
 
+def _stance_prep_object(ctx: Context, verb: Token) -> Content | None:
+    """ "voted for [the bill]", "pointed to [the jobs figures]"."""
+    preps = [
+        c
+        for c in verb.children
+        if c.dep_ == "prep" and c.lower_ in STANCE_PREPS.get(verb.lemma_.lower(), ()) and c.i > verb.i
+    ]
+    objects = [g for p in preps[:1] for g in p.children if g.dep_ in {"pobj", "pcomp"}]
+    if not objects:
+        return None
+    return trim(ctx.text, objects[0].left_edge.idx, end_of(preps[0].right_edge)), None, None
+
+
 def _stance_object(ctx: Context, verb: Token) -> Content | None:
     """The object or infinitive a stance holds: "supports [the ban]", "wants [to build a wall]"."""
+    if verb.lemma_.lower() not in STANCE_CUES:
+        return None
     objects = [c for c in verb.children if c.dep_ in {"dobj", "xcomp"} and c.i > verb.i]
     if not objects:
         return None
@@ -428,7 +464,14 @@ Content = tuple[tuple[int, int], str | None, tuple[int, int] | None]  # (span, k
 
 def _content(ctx: Context, verb: Token) -> Content | None:
     # "show" and "find" report only what a document shows, never what a person found.
-    rules = (evidence,) if verb.lemma_.lower() in EVIDENCE_CUES else CONTENT_RULES
+    lemma = verb.lemma_.lower()
+    rules = (
+        (evidence,)
+        if lemma in EVIDENCE_CUES
+        else (quote_after, quote_before)
+        if lemma in QUOTE_ONLY_CUES
+        else CONTENT_RULES
+    )
     for rule in rules:
         found = rule(ctx, verb)
         if found is not None:
