@@ -38,7 +38,12 @@ def quote_spans(text: str) -> list[Quote]:
             while close != -1 and ch == '"' and _opens_again(text, close):
                 # `"One. "Two."`: a paragraph break lost in the file; the quotation goes on.
                 close = text.find(closer, close + 1, para_end)
-            if close == -1 and ch == '"' and not _opens_paragraph(text, i):
+            if (
+                close == -1
+                and ch == '"'
+                and not _opens_paragraph(text, i)
+                and not _next_paragraph_quotes(text, para_end)
+            ):
                 i += 1  # a lone straight quote: an inch mark or a typo
                 continue
             end = para_end if close == -1 else close
@@ -57,6 +62,12 @@ def quote_spans(text: str) -> list[Quote]:
 def _opens_again(text: str, at: int) -> bool:
     """A straight mark after a space and before a word opens a quotation: it closes none."""
     return at > 0 and text[at - 1] == " " and at + 1 < len(text) and text[at + 1].isalnum()
+
+
+def _next_paragraph_quotes(text: str, para_end: int) -> bool:
+    """Whether the next paragraph opens with a quote mark: then a mark left open before it
+    is a quotation running on, not an inch mark."""
+    return text[para_end : para_end + 3].lstrip("\n")[:1] in {'"', "“"}
 
 
 def _paragraph_end(text: str, at: int) -> int:
