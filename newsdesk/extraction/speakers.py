@@ -44,6 +44,7 @@ PERSON_NOUNS = frozenset(
 # Core of a speaker phrase: what is not an aside about it.
 _ASIDES = frozenset({"appos", "relcl", "acl", "prep", "punct", "cc", "conj", "advmod", "parataxis"})
 _GENDER_TITLES = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "lord": "m", "lady": "f", "dame": "f"}
+_PERSON_TITLES = frozenset({*_GENDER_TITLES, "dr", "prof"})
 _TITLE_BEFORE = re.compile(r"\b(Mr|Mrs|Ms|Miss|Sir|Lord|Lady|Dame)\.?\s+$")
 # How far back a previous speaker or subject stays salient, in sentences.
 SALIENT_SENTENCES = 4
@@ -210,6 +211,10 @@ def resolve(span: Span, salience: Salience, cue_offset: int, sentence: int, subj
         return appositive_persons[0].entity_id  # "her lawyer, Perry Wander"; "The President of X, Yoon"
     if at_root:
         return at_root[0].entity_id
+    if root.pos_ == "PROPN" and _titled(root):
+        # "Flight International's Mr Learmount", untagged: the David Learmount named before, or
+        # nobody - never the organisation in front of him.
+        return surname_of(root.text, salience)
     # A nationality or party word modifying the head names no speaker: "the Italian food group".
     core = [m for m in _within(mentions, *_core(span)) if m.label != "NORP"]
     if core:
@@ -245,6 +250,10 @@ def _introduced_as(text: str, mention: Mention, words: str) -> bool:
     return text[max(0, mention.start_char - 60) : mention.start_char].lower().rstrip().endswith(words)
 
 
+def _titled(token: Token) -> bool:
+    return any(c.dep_ == "compound" and c.lower_.rstrip(".") in _PERSON_TITLES for c in token.lefts)
+
+
 def _definite(span: Span) -> bool:
     """ "the company", "its chairman" - not "a company", "one spokesman"."""
     return any(t.lower_ in {"the", "its", "their", "his", "her"} for t in span[: span.root.i - span.start])
@@ -264,6 +273,8 @@ def resolve_pronoun(
             return entity_id
     if last is not None and sentence - last[2] <= 2 * SALIENT_SENTENCES and salience.fits(last[0], pronoun):
         return last[0]
+    if pronoun == "they":
+        return None  # "they" is mostly people the article never names: only a speaker it continues
     for at, entity_id in reversed(earlier):
         if sentence - at > SALIENT_SENTENCES:
             break
@@ -290,12 +301,20 @@ def resolve_nominal(head: str, words: str, salience: Salience, cue_offset: int) 
     named_for = [m for m in before if m.label not in {"PERSON", "NORP"} and head in m.entity_name.lower().split()]
     if named_for:
         return named_for[-1].entity_id
+    if head == "government":
+        # "the government": the country the article names most, the latest among equals.
+        return _most_named([m for m in before if m.label == "GPE"])
     orgs = [m for m in before if m.label == "ORG"]
     if not orgs and head in DOCUMENT_NOUNS:
         # "A survey published on Monday says ...": its publisher is named later.
         orgs = [m for m in salience.mentions if m.label == "ORG"]
-    if not orgs:
+    return _most_named(orgs)
+
+
+def _most_named(mentions: list[Mention]) -> str | None:
+    """The entity mentioned most often, the latest among equals."""
+    if not mentions:
         return None
-    counts = Counter(m.entity_id for m in orgs)
-    last_seen = {m.entity_id: i for i, m in enumerate(orgs)}
+    counts = Counter(m.entity_id for m in mentions)
+    last_seen = {m.entity_id: i for i, m in enumerate(mentions)}
     return max(counts, key=lambda entity_id: (counts[entity_id], last_seen[entity_id]))
