@@ -512,13 +512,7 @@ def that_clause(ctx: Context, verb: Token) -> Content | None:
     """ "Anna Berg said that exports fell sharply." - the complement clause; a second
     speech verb joined by "and" is its own claim, not part of this one."""
     text = ctx.text
-    comps = [
-        c
-        for c in verb.children
-        if c.dep_ == "ccomp"
-        or c.dep_ in {"advcl", "conj"}
-        and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)
-    ]
+    comps = [c for c in verb.children if c.dep_ == "ccomp" or c.dep_ in {"advcl", "conj"} and _that_led(c)]
     if not comps or comps[0].dep_ == "conj":
         return None
     comp = comps[0]
@@ -534,7 +528,7 @@ def that_clause(ctx: Context, verb: Token) -> Content | None:
     cut |= {c.i for c in comp.children if c.dep_ == "cc" and any(c.i + 1 == t for t in cut)}
     members = after if comp.i > verb.i else [comp]
     tokens = sorted(
-        (t for c in members for t in c.subtree if t.i not in cut and not (t.dep_ == "mark" and t.i == c.left_edge.i)),
+        (t for c in members for t in c.subtree if t.i not in cut and not (t.lower_ == "that" and t.i == c.left_edge.i)),
         key=lambda t: t.i,
     )
     start, end = tokens[0].idx, end_of(tokens[-1])
@@ -552,15 +546,28 @@ def that_clause(ctx: Context, verb: Token) -> Content | None:
     return (start, end), None, None
 
 
+def _that_led(clause: Token) -> bool:
+    """ "that few could afford it": a mark, or a "that" the parser took for a determiner."""
+    return clause.left_edge.lower_ == "that" or any(m.dep_ == "mark" and m.lower_ == "that" for m in clause.children)
+
+
 def inserted_cue(ctx: Context, verb: Token) -> Content | None:
     """ "The two nations, Xi said, now have a chance." - a cue set inside its statement."""
     if verb.dep_ != "parataxis" or verb.head.i == verb.i:
         return None
     clause = verb.head
-    start, end = trim(ctx.text, clause.left_edge.idx, end_of(clause.right_edge))
-    while end > start and ctx.text[end - 1] in ".!?":
+    text = ctx.text
+    start, end = trim(text, clause.left_edge.idx, end_of(clause.right_edge))
+    while end > start and text[end - 1] in ".!?":
         end -= 1
-    return ((start, end), None, None) if end - start >= 10 else None
+    # The attribution is cut out: "The two nations | , Xi said, | now have a chance".
+    gap_start, gap_end = verb.left_edge.idx, end_of(verb.right_edge)
+    while gap_start > start and text[gap_start - 1] in " ,—–":
+        gap_start -= 1
+    while gap_end < end and text[gap_end] in " ,—–":
+        gap_end += 1
+    gap = (gap_start, gap_end) if start < gap_start < gap_end < end else None
+    return ((start, end), None, gap) if end - start >= 10 else None
 
 
 def prep_object(ctx: Context, verb: Token) -> Content | None:
@@ -634,15 +641,15 @@ def denied_object(ctx: Context, verb: Token) -> Content | None:
 
 
 def _restrictive_end(head: Token) -> int:
-    """End of a noun phrase with its restrictive modifiers ("plans to allow investors in"),
-    before an aside set off by a comma (", which has cost ...")."""
-    right = head
-    for child in head.rights:
-        if child.dep_ in {"relcl", "acl", "appos"} and child.left_edge.nbor(-1).text == ",":
-            break
-        if child.dep_ != "punct":
-            right = child.right_edge
-    return end_of(right)
+    """End of a noun phrase with its restrictive modifiers ("plans to sell the depot"),
+    before an aside set off by a comma anywhere in it (", which has stood empty")."""
+    end = end_of(head.right_edge)
+    for token in head.subtree:
+        if token.i > head.i and token.dep_ in {"relcl", "appos"} and token.left_edge.i > head.left_edge.i:
+            comma = token.doc[token.left_edge.i - 1]
+            if comma.text == "," and comma.i > head.i:
+                end = min(end, comma.idx)
+    return end
 
 
 CONTENT_RULES: tuple[Callable[[Context, Token], Content | None], ...] = (
