@@ -245,3 +245,21 @@ def test_speakers_resolve_to_the_entity_meant(nlp, text, fragment, speaker):
 )
 def test_quotations_over_several_paragraphs(text, spans):
     assert [text[s:e] for s, e in quote_spans(text)] == spans
+
+
+@pytest.mark.parametrize(
+    "text, cue",
+    [
+        ("The alerts tell users how to protect their computers.", "tell"),  # a thing tells nobody
+        ("The newspaper announced no plans to change its format.", "announced"),  # announces nothing
+    ],
+)
+def test_no_claim_without_a_speaker_or_a_statement(nlp, text, cue):
+    claims, _ = _run(nlp, text)
+    assert not [c for c, _ in claims if c.cue == cue]
+
+
+def test_a_quotation_before_a_cue_with_its_own_complement_is_not_its_content(nlp):
+    claims, _ = _run(nlp, '"Should the city build a tram?" The council said the question was clear.')
+    claim, _ = _one(claims, "the question was clear")
+    assert "tram" not in claim.content

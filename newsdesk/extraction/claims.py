@@ -28,6 +28,9 @@ from newsdesk.extraction.entities import Mention
 from newsdesk.extraction.quotes import Quote, adjacent_quote, inside_any, kind_of, quote_spans, with_closing_mark
 from newsdesk.extraction.spans import SentenceIndex, end_of, trim
 from newsdesk.extraction.speakers import (
+    DOCUMENT_NOUNS,
+    ORG_NOUNS,
+    PERSON_NOUNS,
     RELATIVES,
     Salience,
     Subject,
@@ -275,6 +278,8 @@ def speech_verbs(ctx: Context) -> Iterator[Found]:
             continue
         speaker, unattributed = speaker_phrase(verb)
         implicit = speaker is None and not unattributed and has_no_subject(verb)
+        if lemma == "tell" and speaker is not None and not _can_speak(speaker, ctx.mentions):
+            continue  # "The alerts tell users how to ..." - a thing, not a speaker
         if speaker is None and not unattributed and not implicit:
             continue
         if lemma in PASSIVE_REPORTS - SPEECH_CUES:
@@ -420,6 +425,14 @@ FINDERS: tuple[Callable[[Context], Iterator[Found]], ...] = (
 )
 
 
+def _can_speak(phrase: Span, mentions: list[Mention]) -> bool:
+    """A person, an organisation, a pronoun or a noun for people or bodies; not a thing."""
+    root = phrase.root
+    if root.pos_ in {"PRON", "PROPN"} or any(m.start_char <= root.idx < m.end_char for m in mentions):
+        return True
+    return root.lemma_.lower() in ORG_NOUNS | PERSON_NOUNS | DOCUMENT_NOUNS
+
+
 def _noun_content(noun: Token) -> tuple[int, int] | None:
     """The that-clause (acl / ccomp / appos with "that") or the object of of/about/on/..."""
     for child in noun.children:
@@ -493,6 +506,8 @@ def quote_before(ctx: Context, verb: Token) -> Content | None:
     """`"We will win," said the coach.` / `"One," she said. "Two."` (one statement, the
     attribution cut out) / `After the win, "we are happy," Law said` (the lead-in belongs)."""
     text = ctx.text
+    if any(c.dep_ == "ccomp" and c.i > verb.i for c in verb.children):
+        return None  # `"Is it fair?" The board said it was.` - the cue has its own complement
     quote = adjacent_quote(text, _clause_start(ctx, verb), ctx.quotes, forward=False)
     if quote is None or quote in ctx.used_quotes:
         return None
@@ -635,8 +650,8 @@ def denied_object(ctx: Context, verb: Token) -> Content | None:
         return None
     passive = any(c.dep_ == "agent" for c in verb.children)
     objects = [c for c in verb.children if c.dep_ == ("nsubjpass" if passive else "dobj")]
-    if not objects:
-        return None
+    if not objects or any(c.lower_ == "no" for c in objects[0].children):
+        return None  # "announced no plans" announces nothing
     return trim(ctx.text, objects[0].left_edge.idx, _restrictive_end(objects[0])), None, None
 
 
