@@ -30,6 +30,8 @@ PACKAGE_DATA = (
     "newsdesk/warehouse/reports/who_said_what.sql",
     "newsdesk/warehouse/checks/empty_claim_content.sql",
     "newsdesk/extraction/aliases.csv",
+    "newsdesk/extraction/sports_orgs.csv",
+    "newsdesk/extraction/first_names.csv",
     "newsdesk/py.typed",
 )
 # Files the build must not take from the repository: they are not package code.
