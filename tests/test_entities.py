@@ -349,3 +349,9 @@ def test_corrections_leave_numbers_to_the_model(nlp):
     extract_mentions(doc)
     assert [(e.text, e.label_) for e in doc.ents] == before
     assert {("30", "MONEY"), ("12", "CARDINAL")} <= set(before)
+
+
+def test_an_organisations_initials_written_alone_resolve_to_it(nlp):
+    doc = nlp("The Northern Ports Authority raised its fees. The NPA said costs had risen.")
+    names = {m.text: m.entity_name for m in extract_mentions(doc)}
+    assert names.get("NPA") == "Northern Ports Authority", names

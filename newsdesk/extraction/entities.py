@@ -45,7 +45,6 @@ the same text always gives the same rows.
 
 from __future__ import annotations
 
-import bisect
 import csv
 import hashlib
 import re
@@ -57,6 +56,8 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from newsdesk.extraction.spans import SentenceIndex
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -308,7 +309,7 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | No
     spans = sorted(spans, key=lambda span: (span.start, span.end))
     named = _canonical_names(spans, text, aliases, orgs, context)
     labels = _vote_labels(named, spans)
-    sent_starts = [sent.start_char for sent in doc.sents]
+    sentences = SentenceIndex.of(doc)
     return [
         Mention(
             mention_idx=idx,
@@ -316,7 +317,7 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | No
             end_char=span.end,
             text=text[span.start : span.end],
             label=label,
-            sentence_idx=_sentence_index(sent_starts, span.start),
+            sentence_idx=sentences.at_offset(span.start),
             entity_id=entity_id_for(name, label),
             entity_name=name,
         )
@@ -523,7 +524,7 @@ def _canonical_names(
     spans: list[_Span], text: str, aliases: AliasTable, orgs: SportsOrgs, context: SportContext
 ) -> list[tuple[str, str]]:
     """(name, label) of every span, resolved within the article."""
-    acronyms = _acronym_aliases(spans, text)
+    acronyms = _acronym_aliases(spans, text, aliases)
     named = [_from_tables(span, text, aliases, acronyms, orgs, context) for span in spans]
     article = _article_names(named, orgs, context)
     return [_resolve(item, article, text) for item in named]
@@ -662,8 +663,10 @@ def _club_for(word: str, clubs: list[str], town: bool) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def _acronym_aliases(spans: list[_Span], text: str) -> dict[str, tuple[str, str]]:
-    """Parenthesised acronyms: "United States (US)" makes US an alias within this doc."""
+def _acronym_aliases(spans: list[_Span], text: str, aliases: AliasTable) -> dict[str, tuple[str, str]]:
+    """Acronyms within this doc: "United States (US)" makes US an alias; so does an
+    organisation's initials written alone ("Athletics Kenya" ... "AK"), unless the
+    alias table already says what the letters stand for."""
     acronyms: dict[str, tuple[str, str]] = {}
     for span in spans:
         after = re.match(r"\s*\(([A-Z][A-Za-z.&]{1,9})\)", text[span.end : span.end + 14])
@@ -672,6 +675,15 @@ def _acronym_aliases(spans: list[_Span], text: str) -> dict[str, tuple[str, str]
             name = _name(text[span.start : span.end])
             if _acronym(name.split()) == short.replace(".", ""):
                 acronyms.setdefault(short.casefold(), (name, span.label))
+    written = {_name(text[span.start : span.end]) for span in spans}
+    for span in spans:
+        name = _name(text[span.start : span.end])
+        if span.label != "ORG" or len(name.split()) < 2:
+            continue
+        short = _acronym(name.split())
+        key = short.casefold()
+        if len(short) >= 2 and short in written and key not in aliases.merge and key not in acronyms:
+            acronyms[key] = (name, span.label)
     return acronyms
 
 
@@ -719,7 +731,3 @@ def _majority(values: list[str]) -> str:
         return counts[value], -order, -values.index(value)
 
     return max(counts, key=rank)
-
-
-def _sentence_index(sent_starts: list[int], offset: int) -> int:
-    return max(0, bisect.bisect_right(sent_starts, offset) - 1)
