@@ -104,6 +104,7 @@ def test_gold_attribution_direct_when_quotes_hug_it():
         ("Mr Bez", "Ulrich Bez", True),  # titles aside
         ("Argonaut", "Argonaut Games", True),  # the organisation's name
         ("Porsche", "Ulrich Bez", False),
+        ("Conservatives", "Tories", True),  # one party, as the alias table says
         ("Danny Collins", "James Collins", False),
         (None, None, True),  # no named source on either side
         (None, "Ulrich Bez", False),

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from newsdesk.extraction.entities import load_aliases
+
 LABEL_TO_GOLD = {"PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organization"}
 GOLD_TYPES = frozenset(LABEL_TO_GOLD.values())
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -277,11 +279,19 @@ def names_speaker(predicted: str | None, gold: str | None) -> bool:
     Gold None (no named source) matches only a claim with no entity."""
     if predicted is None or gold is None:
         return predicted is None and gold is None
+    predicted, gold = _canonical(predicted), _canonical(gold)
     mine = [t for t in tokens(predicted) if t not in _TITLES]
     theirs = [t for t in tokens(gold) if t not in _TITLES]
     if not mine or not theirs:
         return False
     return set(mine) <= set(theirs) or set(theirs) <= set(mine)
+
+
+def _canonical(name: str) -> str:
+    """A name as the alias table writes it: gold may say "Tories" where the warehouse
+    says "Conservatives"; both name one party."""
+    alias = load_aliases().merge.get(name.casefold())
+    return alias.canonical if alias else name
 
 
 def kinds_agree(predicted: str, gold: str) -> bool:
