@@ -355,3 +355,9 @@ def test_an_organisations_initials_written_alone_resolve_to_it(nlp):
     doc = nlp("The Northern Ports Authority raised its fees. The NPA said costs had risen.")
     names = {m.text: m.entity_name for m in extract_mentions(doc)}
     assert names.get("NPA") == "Northern Ports Authority", names
+
+
+def test_a_title_just_before_a_one_word_name_makes_it_a_person(nlp):
+    doc = nlp("Foreign Secretary Jack Straw spoke first. Later Mr Straw argued for the treaty.")
+    labels = {(m.text, m.label, m.entity_name) for m in extract_mentions(doc)}
+    assert ("Straw", "PERSON", "Jack Straw") in labels, labels

@@ -455,6 +455,8 @@ def _relabel(span: _Span, text: str, orgs: SportsOrgs, context: SportContext) ->
         return replace(span, label="ORG", fixed=True)
     if span.label == "PERSON" and _ROLE_AND_NAME_AFTER.match(text, span.end):
         return replace(span, label="ORG", fixed=True)
+    if span.label != "PERSON" and len(surface.split()) == 1 and _title_before(text, span.start):
+        return replace(span, label="PERSON")  # "Mr | Straw" tagged PRODUCT: a title outside the span names a person
     if span.label not in MISLABEL_PRONE:
         return span
     if span.label != "ORG" and _has_company_suffix(surface):
