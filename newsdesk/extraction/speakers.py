@@ -179,22 +179,22 @@ def _within(mentions: list[Mention], start: int, end: int) -> list[Mention]:
     return [m for m in mentions if m.start_char >= start and m.end_char <= end]
 
 
-Subject = tuple[int, int, str]  # (sentence, offset, entity id) of a clause subject a mention covers
+Subject = tuple[int, int, str, bool]  # (sentence, offset, entity id, main clause?) of a named subject
 
 
 def sentence_subjects(sents: list[Span], salience: Salience) -> list[Subject]:
-    """The named subject of each sentence's main clause, in text order; an untagged
-    "Mr Ancram" counts when the article named a Michael Ancram before."""
+    """The named subjects of every clause, in text order; an untagged "Mr Ancram" counts
+    when the article named a Michael Ancram before."""
     out = []
     for number, sent in enumerate(sents):
-        for token in sent.root.children:
+        for token in sent:
             if token.dep_ not in {"nsubj", "nsubjpass"}:
                 continue
             named = [m.entity_id for m in salience.mentions if m.start_char <= token.idx < m.end_char]
             if not named and token.pos_ == "PROPN":
                 named = [e for e in (surname_of(token.text, salience),) if e]
             if named:
-                out.append((number, token.idx, named[0]))
+                out.append((number, token.idx, named[0], token.head.i == sent.root.i))
     return out
 
 
@@ -267,8 +267,13 @@ def resolve_pronoun(
     else the nearest mention; each only if the pronoun fits."""
     last = salience.last_speaker
     since = last[3] if last is not None else -1
-    earlier = [(at, entity_id) for at, offset, entity_id in subjects if offset < cue_offset]
-    for at, entity_id in reversed([(at, e) for at, offset, e in subjects if since < offset < cue_offset]):
+    before = [(at, offset, entity_id, main) for at, offset, entity_id, main in subjects if offset < cue_offset]
+    # "Gosaibi had caused uproar when he said ...": a subject earlier in the same sentence.
+    for at, _, entity_id, _ in reversed(before):
+        if at == sentence and salience.fits(entity_id, pronoun):
+            return entity_id
+    earlier = [(at, entity_id) for at, offset, entity_id, main in before if main]
+    for at, entity_id in reversed([(at, e) for at, offset, e, main in before if main and offset > since]):
         if sentence - at <= SALIENT_SENTENCES and salience.fits(entity_id, pronoun):
             return entity_id
     if last is not None and sentence - last[2] <= 2 * SALIENT_SENTENCES and salience.fits(last[0], pronoun):
@@ -280,8 +285,8 @@ def resolve_pronoun(
             break
         if salience.fits(entity_id, pronoun):
             return entity_id
-    before = [m for m in salience.mentions if m.end_char <= cue_offset and salience.fits(m.entity_id, pronoun)]
-    return before[-1].entity_id if before else None
+    fitting = [m for m in salience.mentions if m.end_char <= cue_offset and salience.fits(m.entity_id, pronoun)]
+    return fitting[-1].entity_id if fitting else None
 
 
 def resolve_nominal(head: str, words: str, salience: Salience, cue_offset: int) -> str | None:
