@@ -221,6 +221,19 @@ def test_stances_are_kept_apart(nlp, text, cue, content):
         ),
         # a nationality word never speaks
         ("The Italian food group said profits had doubled.", "profits had doubled", None),
+        # a definite spokesman continues the person who just spoke
+        (
+            'Michael Reed attacked the plan. "It is a waste," he said. The Tory spokesman said the cost would rise.',
+            "the cost would rise",
+            "Michael Reed",
+        ),
+        # a survey speaks for the organisation that made it, not for an index's initials
+        (
+            "The Institute of Retail Studies measures the PMI each month. A survey said the PMI fell.",
+            "the PMI fell",
+            "Institute of Retail Studies",
+        ),
+
     ],
 )
 def test_speakers_resolve_to_the_entity_meant(nlp, text, fragment, speaker):

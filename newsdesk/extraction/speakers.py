@@ -39,7 +39,8 @@ ORG_NOUNS = frozenset(
 )
 PERSON_NOUNS = frozenset(
     "premier minister president chancellor manager coach boss chairman chairwoman chief executive director "
-    "leader secretary governor mayor star singer actor actress player striker captain founder".split()
+    "leader secretary governor mayor star singer actor actress player striker captain founder spokesman "
+    "spokeswoman spokesperson champion winner".split()
 )
 # Core of a speaker phrase: what is not an aside about it.
 _ASIDES = frozenset({"appos", "relcl", "acl", "prep", "punct", "cc", "conj", "advmod", "parataxis"})
@@ -223,7 +224,9 @@ def resolve(span: Span, salience: Salience, cue_offset: int, sentence: int, subj
     if root.pos_ == "PROPN" and surname_of(root.text, salience):
         return surname_of(root.text, salience)  # "Mr Learmount", untagged: the David Learmount named before
     if root.pos_ == "PROPN":
-        return None  # a name the model did not tag: nobody, rather than a word beside it
+        # A name the model did not tag: the organisation it abbreviates ("The CIPS"), else
+        # nobody, rather than a word beside it.
+        return acronym_of(root.text, salience)
     for child in root.children:
         if child.dep_ == "prep" and child.lower_ in {"for", "of", "at", "from", "in"}:
             named = [m for m in _in_subtree(mentions, child) if m.label != "NORP"]
@@ -237,6 +240,19 @@ def resolve(span: Span, salience: Salience, cue_offset: int, sentence: int, subj
         words = " ".join(t.lower_ for t in span if t.dep_ in {"compound", "amod"} or t.i == root.i)
         return resolve_nominal(lemma, words, salience, cue_offset)
     return None
+
+
+def acronym_of(word: str, salience: Salience) -> str | None:
+    """The organisation whose initials `word` is ("CIPS" for the Chartered Institute of
+    Purchasing and Supply), when exactly one is named."""
+    if not word.isupper() or len(word) < 2:
+        return None
+    found = {
+        m.entity_id
+        for m in salience.mentions
+        if m.label == "ORG" and "".join(w[0] for w in m.entity_name.split() if w[:1].isupper()) == word
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def surname_of(word: str, salience: Salience) -> str | None:
@@ -297,12 +313,13 @@ def resolve_nominal(head: str, words: str, salience: Salience, cue_offset: int) 
     before = [m for m in salience.mentions if m.end_char <= cue_offset]
     if head in PERSON_NOUNS:
         persons = [m for m in before if m.label == "PERSON"]
-        titled = [
-            m
-            for m in persons
-            if salience.text[max(0, m.start_char - 60) : m.start_char].lower().rstrip().endswith(words)
-        ]
-        return (titled or persons)[-1].entity_id if persons else None
+        titled = [m for m in persons if _introduced_as(salience.text, m, words)]
+        if titled:
+            return titled[-1].entity_id
+        last = salience.last_speaker
+        if last is not None and last[1] == "PERSON":
+            return last[0]  # "The Tory spokesman also criticised ...": the man who just spoke
+        return persons[-1].entity_id if persons else None
     named_for = [m for m in before if m.label not in {"PERSON", "NORP"} and head in m.entity_name.lower().split()]
     if named_for:
         return named_for[-1].entity_id
@@ -310,9 +327,12 @@ def resolve_nominal(head: str, words: str, salience: Salience, cue_offset: int) 
         # "the government": the country the article names most, the latest among equals.
         return _most_named([m for m in before if m.label == "GPE"])
     orgs = [m for m in before if m.label == "ORG"]
-    if not orgs and head in DOCUMENT_NOUNS:
-        # "A survey published on Monday says ...": its publisher is named later.
-        orgs = [m for m in salience.mentions if m.label == "ORG"]
+    if head in DOCUMENT_NOUNS:
+        # "A survey published on Monday says ...": its publisher may be named later. A
+        # publisher has a name, not the initials of an index or a technology ("PMI", "RFID").
+        orgs = [m for m in orgs or salience.mentions if m.label == "ORG"]
+        named = [m for m in orgs if not m.entity_name.isupper()]
+        orgs = named or orgs
     return _most_named(orgs)
 
 
