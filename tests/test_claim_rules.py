@@ -201,6 +201,12 @@ def test_stances_are_kept_apart(nlp, text, cue, content):
             "We will appeal",
             "Perry Wander",
         ),
+        # a titled person in an appositive, even one the model missed, over the firm he speaks for
+        (
+            "A spokesman for Harlow Builders, Dr Ramanathan, said the site would open in May.",
+            "the site would open",
+            "Ramanathan",
+        ),
         # a nominal speaker: the organisation the article names
         (
             "Tesco reported higher sales. The company said demand had stayed strong over Christmas.",

@@ -361,3 +361,9 @@ def test_a_title_just_before_a_one_word_name_makes_it_a_person(nlp):
     doc = nlp("Foreign Secretary Jack Straw spoke first. Later Mr Straw argued for the treaty.")
     labels = {(m.text, m.label, m.entity_name) for m in extract_mentions(doc)}
     assert ("Straw", "PERSON", "Jack Straw") in labels, labels
+
+
+def test_a_titled_name_the_model_missed_is_a_person(nlp):
+    doc = nlp("A spokesman for Harlow Builders, Dr Ramanathan, said the site would open in May.")
+    found = {(m.text, m.label) for m in extract_mentions(doc)}
+    assert ("Ramanathan", "PERSON") in found, found

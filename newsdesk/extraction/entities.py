@@ -346,7 +346,23 @@ def _model_spans(doc: Doc, text: str, aliases: AliasTable) -> list[_Span]:
             if not surface or not any(ch.isalpha() for ch in surface) or surface.casefold() in aliases.block:
                 continue
             spans.append(_Span(piece_start, piece_end, ent.label_))
-    return spans
+    return spans + _titled_names(text, spans)
+
+
+# "Dr Vancheshwar", "Mr Learmount": a title and a capitalised word the model left untagged.
+_TITLED_NAME = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Lord|Lady|Dame)\.? ([A-Z][a-z][\w'’-]*(?: [A-Z][a-z][\w'’-]*)?)"
+)
+
+
+def _titled_names(text: str, spans: list[_Span]) -> list[_Span]:
+    """Names after a personal title that no model entity covers: a person the model missed."""
+    found = []
+    for match in _TITLED_NAME.finditer(text):
+        start, end = match.span(1)
+        if not any(span.start < end and start < span.end for span in spans):
+            found.append(_Span(start, end, "PERSON"))
+    return found
 
 
 def _around_score(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -206,7 +206,7 @@ def resolve(span: Span, salience: Salience, cue_offset: int, sentence: int, subj
     at_root = [m for m in mentions if m.start_char <= root.idx < m.end_char]
     if at_root and at_root[0].label == "PERSON":
         return at_root[0].entity_id
-    appositives = [child for child in root.children if child.dep_ == "appos"]
+    appositives = [token for token in span if token.dep_ == "appos"]  # "a spokesman for X, Dr Y"
     appositive_persons = [m for child in appositives for m in _in_subtree(mentions, child) if m.label == "PERSON"]
     if appositive_persons:
         return appositive_persons[0].entity_id  # "her lawyer, Perry Wander"; "The President of X, Yoon"
