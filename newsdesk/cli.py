@@ -275,17 +275,26 @@ def eval_command(
     for given, what in ((texts, "--texts"), *golds):
         if given is not None and not given.exists():
             _fail(f"{what} {given} does not exist", 2)
+    from newsdesk.flows.evaluate import GoldError, evaluate, gold_files, load_gold
+
+    try:  # a bad gold file says so in one line, before a Prefect server starts
+        for given, _ in golds:
+            gold_files(texts, load_gold(str(given) if given else None))
+    except GoldError as exc:
+        _fail(str(exc), 2)
     settings = _settings(texts, warehouse or Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
     _prepare_prefect(settings)
-    from newsdesk.flows.evaluate import evaluate
-
-    result = evaluate(
-        texts=str(settings.seeds_dir),
-        warehouse=str(settings.warehouse_dir),
-        entities_gold=str(entities_gold) if entities_gold else None,
-        claims_gold=str(claims_gold) if claims_gold else None,
-        statements_gold=str(statements_gold) if statements_gold else None,
-    )
+    try:
+        with _expected_failures(settings):
+            result = evaluate(
+                texts=str(settings.seeds_dir),
+                warehouse=str(settings.warehouse_dir),
+                entities_gold=str(entities_gold) if entities_gold else None,
+                claims_gold=str(claims_gold) if claims_gold else None,
+                statements_gold=str(statements_gold) if statements_gold else None,
+            )
+    except GoldError as exc:
+        _fail(str(exc), 2)
     table = Table(
         "measure",
         "precision",

@@ -21,6 +21,7 @@ from newsdesk.pipeline.scoring import (
     RowPrediction,
     Score,
     Span,
+    SpeakerAccuracy,
     align,
     gold_attributions,
     gold_entities,
@@ -38,24 +39,55 @@ from newsdesk.settings import Settings
 from newsdesk.warehouse import lake
 
 
+class GoldError(ValueError):
+    """A gold file or record that cannot be scored: said in one line."""
+
+
 def load_gold(path: str | None) -> dict[str, dict]:
     if not path:
         return {}
-    records = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {r["doc_id"]: r for r in records}
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GoldError(f"cannot read the gold file {path}: {exc}") from exc
+    records = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise GoldError(f"{path}:{number}: not a JSON object: {exc.msg}") from exc
+        if not isinstance(record, dict) or not isinstance(record.get("doc_id"), str):
+            raise GoldError(f"{path}:{number}: a gold record needs a string doc_id")
+        records[record["doc_id"]] = record
+    return records
+
+
+def gold_files(texts: Path, gold: dict[str, dict]) -> dict[str, str]:
+    """doc_id -> the article's path relative to `texts`: a record's `path`, else the file
+    named after its doc_id. Only regular files inside `texts` qualify: a gold file is
+    input like any other, and "../" must not copy the rest of the disk."""
+    root = texts.resolve()
+    files = {}
+    for doc_id, record in sorted(gold.items()):
+        relative = record.get("path") or _file_for(texts, doc_id)
+        where = (texts / str(relative)).resolve()
+        if not isinstance(relative, str) or not where.is_relative_to(root) or not where.is_file():
+            raise GoldError(f"gold document {doc_id!r}: {relative!r} is not a file inside {texts}")
+        files[doc_id] = where.relative_to(root).as_posix()
+    return files
 
 
 def stage_gold_documents(texts: Path, gold: dict[str, dict], into: Path) -> dict[str, str]:
     """Copy the gold documents, and only them, into `into`: a corpus folder may hold
     articles that must not be read (BBC numbers 100-399 are kept for independent checks).
     Returns doc_id -> the article's path relative to `into`."""
-    staged = {}
-    for doc_id, record in sorted(gold.items()):
-        relative = record.get("path") or _file_for(texts, doc_id)
+    staged = gold_files(texts, gold)
+    for relative in staged.values():
         target = into / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(texts / relative, target)
-        staged[doc_id] = relative
     return staged
 
 
@@ -88,28 +120,43 @@ def score_warehouse(settings: Settings, gold: dict[str, dict[str, dict]], files:
             continue
         aid, text = articles[files[doc_id]]
         raw = decode((settings.seeds_dir / files[doc_id]).read_bytes())[0]
-        mapping = align(raw, text)
-        if doc_id in gold["entities"]:
-            gold_spans = gold_entities(gold["entities"][doc_id], mapping)
-            pred = predicted_entities(mentions[aid])
-            totals["entities_exact"] += score_entities(pred, gold_spans, exact=True)
-            totals["entities_overlap"] += score_entities(pred, gold_spans, exact=False)
-        if doc_id in gold["claims"]:
-            _score_attributions(totals, claims[aid], gold_attributions(gold["claims"][doc_id], mapping, raw))
-        if doc_id in gold["statements"]:
-            statements = gold_statements(gold["statements"][doc_id], mapping, text)
-            totals["rows_whole"] += score_rows(rows[aid], statements)
-            totals["rows_content"] += score_contents(
-                [r.content for r in rows[aid]], [g.content_text for g in statements]
-            )
-            totals["rows_content_exact"] += score_exact_content(
-                [r.content for r in rows[aid]], [g.content_text for g in statements]
-            )
-            speakers += speaker_accuracy(rows[aid], statements)
+        try:
+            speakers += _score_document(doc_id, gold, raw, text, mentions[aid], claims[aid], rows[aid], totals)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise GoldError(f"gold document {doc_id!r} is malformed: {type(exc).__name__}: {exc}") from exc
     result = {"scores": {k: v.row() for k, v in totals.items()}, "documents": len(articles), "missing": missing}
     if any(gold["statements"].values()):
         result["speakers"] = speakers.row()
     return result
+
+
+def _score_document(
+    doc_id: str,
+    gold: dict[str, dict[str, dict]],
+    raw: str,
+    text: str,
+    mentions: list[tuple[int, int, str]],
+    claims: list[PredictedClaim],
+    rows: list[RowPrediction],
+    totals: defaultdict[str, Score],
+) -> SpeakerAccuracy:
+    """Adds one document's scores to `totals`; returns its speaker accuracy."""
+    mapping = align(raw, text)
+    if doc_id in gold["entities"]:
+        gold_spans = gold_entities(gold["entities"][doc_id], mapping)
+        pred = predicted_entities(mentions)
+        totals["entities_exact"] += score_entities(pred, gold_spans, exact=True)
+        totals["entities_overlap"] += score_entities(pred, gold_spans, exact=False)
+    if doc_id in gold["claims"]:
+        _score_attributions(totals, claims, gold_attributions(gold["claims"][doc_id], mapping, raw))
+    if doc_id not in gold["statements"]:
+        return NO_SPEAKERS
+    statements = gold_statements(gold["statements"][doc_id], mapping, text)
+    contents, gold_contents = [r.content for r in rows], [g.content_text for g in statements]
+    totals["rows_whole"] += score_rows(rows, statements)
+    totals["rows_content"] += score_contents(contents, gold_contents)
+    totals["rows_content_exact"] += score_exact_content(contents, gold_contents)
+    return speaker_accuracy(rows, statements)
 
 
 def _score_attributions(
@@ -132,7 +179,7 @@ def _file_for(root: Path, doc_id: str) -> str:
         matches = sorted(root.rglob(f"{doc_id}{suffix}"))
         if matches:
             return matches[0].relative_to(root).as_posix()
-    raise FileNotFoundError(f"no article file for gold doc_id {doc_id!r} under {root}")
+    raise GoldError(f"no article file for gold doc_id {doc_id!r} under {root}")
 
 
 def scores_markdown(result: dict) -> str:

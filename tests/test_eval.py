@@ -1,0 +1,84 @@
+"""`newsdesk eval` end to end: the whole-row measure on our own who-said-what gold for the
+sample article (offsets and names only), and bad gold files refused in one line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from helpers import ROOT, SAMPLE, newsdesk
+
+SAMPLE_GOLD = ROOT / "tests" / "data" / "sample_whosaid.jsonl"
+BBC_GOLD = ROOT / "eval" / "gold" / "bbc_whosaid.jsonl"
+
+
+def test_eval_scores_whole_rows_on_the_sample(tmp_path):
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    shutil.copy(SAMPLE, texts / SAMPLE.name)
+    (texts / "not_gold.txt").write_text("Never read\n\nThis file has no gold and must not be ingested.\n")
+    out = tmp_path / "scores.json"
+    warehouse = tmp_path / "warehouse"
+    result = newsdesk(
+        "eval", "--texts", str(texts), "--statements-gold", str(SAMPLE_GOLD),
+        "--warehouse", str(warehouse), "--json", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    scores = json.loads(out.read_text())
+    whole = scores["scores"]["rows_whole"]
+    # 12 statements by hand; the sample's 10 speakers were the product's first promise
+    assert whole["tp"] + whole["fn"] == 12
+    assert whole["f1"] >= 0.9, scores
+    assert scores["speakers"]["speaker_accuracy"] == 1.0
+    assert scores["documents"] == 1  # only the gold document was copied in and ingested
+    assert {"rows_content", "rows_content_exact"} <= set(scores["scores"])
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"doc_id": "x", "path": "../../etc/passwd", "statements": []}', "is not a file inside"),
+        ("not json", "not a JSON object"),
+        ('{"statements": []}', "needs a string doc_id"),
+        ('{"doc_id": "nowhere", "statements": []}', "no article file"),
+    ],
+)
+def test_a_bad_gold_file_is_one_line_and_exit_2(tmp_path, line, message):
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    shutil.copy(SAMPLE, texts / SAMPLE.name)
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(line + "\n")
+    result = newsdesk("eval", "--texts", str(texts), "--statements-gold", str(gold))
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_bbc_gold_holds_offsets_and_names_only():
+    """The corpus licence forbids copying its text: every value is an offset, a name, a
+    label or a path."""
+    allowed = {"doc_id", "path", "annotator", "statements"}
+    statement_keys = {
+        "speaker",
+        "speaker_start",
+        "speaker_end",
+        "speaker_form",
+        "cue_start",
+        "cue_end",
+        "content",
+        "kind",
+    }
+    records = [json.loads(line) for line in BBC_GOLD.read_text(encoding="utf-8").splitlines()]
+    assert len(records) >= 30
+    for record in records:
+        assert set(record) <= allowed
+        number = int(record["path"].split("/")[1][:3])
+        assert 1 <= number <= 99, "numbers 100-399 are reserved for independent checks"
+        for statement in record["statements"]:
+            assert set(statement) <= statement_keys
+            assert statement["kind"] in {"direct", "partial", "indirect"}
+            assert statement["speaker"] is None or len(statement["speaker"]) <= 80
+            assert all(set(span) == {"start", "end"} for span in statement["content"])
