@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 # Bump when extraction rules change: rows record the version that made them.
-EXTRACTOR_VERSION = "2026.11.4"
+EXTRACTOR_VERSION = "2026.11.27"
 
 
 @dataclass(frozen=True)
