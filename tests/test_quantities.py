@@ -181,7 +181,8 @@ def test_a_low_end_already_above_the_high_count_keeps_its_own_scale(nlp):
         ("The army sent 600,000 soldiers to the front.", [("600,000", 600000.0, "soldier")]),
         (
             "The lorry carried 20 tonnes of grain and 5 kilometres of cable.",
-            [("20 tonnes", 20.0, "tonne"), ("5 kilometres", 5.0, "kilometre")],
+            # One spelling per measure: "kilometres" is km, as "10km" is (was "kilometre").
+            [("20 tonnes", 20.0, "tonne"), ("5 kilometres", 5.0, "km")],
         ),
         ("He weighed 200 pounds before the diet.", [("200 pounds", 200.0, "pound")]),  # a weight
         ("The road is 10km long.", [("10km", 10.0, "km")]),
@@ -221,3 +222,182 @@ def test_a_phrase_never_reads_across_a_line_break(nlp, text, expected):
 def test_won_is_a_currency_only_after_a_scale(nlp):
     [(text, value, unit)] = rows(nlp, "All three won medals at the games.")
     assert (text, value) == ("three", 3.0) and unit != "KRW"
+
+
+# --- Measures glued or spaced: the unit is the measure, the text covers it ------------------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The laptop ships with a 512GB solid state drive.", ("512GB", 512.0, "GB")),
+        ("The backup server stores 2 TB of photos.", ("2 TB", 2.0, "TB")),
+        ("The card holds 64 gigabytes of music.", ("64 gigabytes", 64.0, "GB")),
+        ("Rural homes will get 8Mbps connections next year.", ("8Mbps", 8.0, "Mbps")),
+        ("The village can only get 256kbps broadband.", ("256kbps", 256.0, "kbps")),
+        ("The new cable carries 10 Gbps between the sites.", ("10 Gbps", 10.0, "Gbps")),
+        ("The cyclist covered 95km in the rain.", ("95km", 95.0, "km")),
+        ("The tunnel is 4.5 kilometres long.", ("4.5 kilometres", 4.5, "km")),
+        ("The parcel weighed 3kg on the scales.", ("3kg", 3.0, "kg")),
+        ("The recipe needs 200g of flour.", ("200g", 200.0, "g")),
+        ("Each tablet contains 250mg of the drug.", ("250mg", 250.0, "mg")),
+        ("The lorry was travelling at 56mph when it crashed.", ("56mph", 56.0, "mph")),
+        ("Drivers exceeded 80 miles per hour on the bypass.", ("80 miles per hour", 80.0, "mph")),
+        ("Trains will run at 300km/h on the new line.", ("300km/h", 300.0, "km/h")),
+        ("The wall is 12ft high.", ("12ft", 12.0, "ft")),
+        ("The bottle holds 500ml of water.", ("500ml", 500.0, "ml")),
+        ("The wind farm will produce 120MW of power.", ("120MW", 120.0, "MW")),
+        ("Households used 3,100kWh of electricity.", ("3,100kWh", 3100.0, "kWh")),
+        ("The phone's chip runs at 2.4GHz.", ("2.4GHz", 2.4, "GHz")),
+        ("The warehouse covers 500 square feet.", ("500 square feet", 500.0, "square ft")),
+        ("Most homes now get 2Mb broadband.", ("2Mb", 2.0, "Mb")),  # megabits, as UK ISPs sell it
+        ("He won the heat in 7.21secs.", ("7.21secs", 7.21, "second")),
+    ],
+)
+def test_measures_glued_or_spaced_are_the_unit(nlp, sentence, expected):
+    assert rows(nlp, sentence) == [expected]
+
+
+def test_a_range_shares_the_measure_written_after_it(nlp):
+    assert rows(nlp, "Speeds of 10-20Mbps are expected.") == [("10", 10.0, "Mbps"), ("20Mbps", 20.0, "Mbps")]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The operator launched its 3G network.",  # a phone generation, not 3 grams
+        "Her new 4G handset was slow.",
+        "The 4x100m relay team won gold.",  # an event's name, not 4
+        "Markets closed at 2100GMT.",
+        "It will buy ten 777-200LR jets.",  # an aircraft model: not 777, nor 200
+    ],
+)
+def test_a_number_glued_to_letters_that_are_no_unit_is_a_name(nlp, sentence):
+    assert [text for text, _, _ in rows(nlp, sentence) if text != "ten"] == []
+
+
+# --- A glued "m" in sport is metres, a glued "K" km; money and counts stay millions ---------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("She is the reigning European 200m champion.", [("200m", 200.0, "metre")]),
+        ("He finished fourth in the 110m hurdles.", [("110m", 110.0, "metre")]),
+        ("The Kenyan won a 1500m race in Oslo.", [("1500m", 1500.0, "metre")]),
+        ("He swam the 200m butterfly in record time.", [("200m", 200.0, "metre")]),
+        ("He is a 5,000m runner.", [("5,000m", 5000.0, "metre")]),
+        ("He took 400m gold at the trials.", [("400m", 400.0, "metre")]),
+        # No noun after it, a determiner or possessive before it.
+        ("Her time in the women's 800m was a personal best.", [("800m", 800.0, "metre")]),
+        ("She pulled clear over the final 400m.", [("400m", 400.0, "metre")]),
+        # Listed with a distance read as metres.
+        ("He won the 100m and 200m in Rome.", [("100m", 100.0, "metre"), ("200m", 200.0, "metre")]),
+        # Two decimals and no noun: a field event.
+        ("She cleared 4.75m at her first attempt.", [("4.75m", 4.75, "metre")]),
+        ("She ran a 10K race through the park.", [("10K", 10.0, "km")]),
+    ],
+)
+def test_sport_distances_are_metres_and_km(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The council spent £100m on roads.", ("£100m", 1e8, "GBP")),
+        ("The company lost $200m in a year.", ("$200m", 2e8, "USD")),
+        ("About 400m people use the app.", ("400m", 4e8, "people")),
+        ("The airport expects 60m passengers a year.", ("60m", 6e7, "passenger")),
+        ("The club was handed a 5m fine.", ("5m", 5e6, None)),
+        ("Subscribers rose to 100m last year.", ("100m", 1e8, None)),
+        ("The app has 10K users.", ("10K", 1e4, "user")),
+    ],
+)
+def test_money_and_counts_with_a_glued_m_or_k_stay_millions_and_thousands(nlp, sentence, expected):
+    assert rows(nlp, sentence) == [expected]
+
+
+# --- "N/M" is one number: odds or a fraction; dates, seasons, names and codes are none ------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The bookmakers make her the 4/6 favourite.", [("4/6", 4 / 6, "odds")]),
+        ("He is a 20/1 outsider for the title.", [("20/1", 20.0, "odds")]),
+        ("The horse started at 11/4 odds.", [("11/4", 2.75, "odds")]),
+        ("Her price shortened from 9/2 to 3/1 favourite.", [("9/2", 4.5, "odds"), ("3/1", 3.0, "odds")]),
+        ("Roughly 3/4 of members backed the plan.", [("3/4", 0.75, None)]),
+    ],
+)
+def test_a_slash_fraction_is_one_number(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The hotline is open 24/7.",
+        "The match was played on 14/3/2005.",
+        "The 2005/06 season starts soon.",
+        "Fans queued to watch 007 films.",  # a leading zero: a code or a name
+    ],
+)
+def test_dates_seasons_names_and_codes_give_no_number(nlp, sentence):
+    assert rows(nlp, sentence) == []
+
+
+# --- The counted noun is the head of the noun phrase; pronoun-like heads are no unit --------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("Two 50th Birthday Tribute Concerts were planned.", ("Two", 2.0, "concert")),
+        ("Three 40th Jubilee Special Medals were presented.", ("Three", 3.0, "medal")),
+        ("The council bought 300 electric delivery vans.", ("300", 300.0, "van")),
+        ("The treaty created a 12-nation trading bloc.", ("12", 12.0, "nation")),
+        ("She and four others were released on bail.", ("four", 4.0, None)),
+        ("Customers returned three faulty ones.", ("three", 3.0, None)),
+    ],
+)
+def test_the_unit_is_the_head_noun_the_number_counts(nlp, sentence, expected):
+    assert rows(nlp, sentence) == [expected]
+
+
+# --- A number with no noun shares the noun of a coordinated one ------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        (
+            "About 3.1 million pupils walk to school, while 1.8 million take the bus.",
+            [("3.1 million", 3.1e6, "pupil"), ("1.8 million", 1.8e6, "pupil")],
+        ),
+        ("Police arrested 20 fans and charged 6.", [("20", 20.0, "fan"), ("6", 6.0, "fan")]),
+        ("The shop sold 500 bikes in May and 650 in June.", [("500", 500.0, "bike"), ("650", 650.0, "bike")]),
+        ("Some 40 nurses quit, up from 25 in 2003.", [("40", 40.0, "nurse"), ("25", 25.0, "nurse")]),
+    ],
+)
+def test_a_coordinated_number_shares_the_counted_noun(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # Not coordinated: a page number.
+        (
+            "Some 300 workers lost their jobs, according to page 12 of the report.",
+            [("300", 300.0, "worker"), ("12", 12.0, None)],
+        ),
+        # Another sentence.
+        ("Police arrested 20 fans. Later, 3 were freed.", [("20", 20.0, "fan"), ("3", 3.0, None)]),
+        # Paid to someone: an amount, not a count of engineers.
+        ("The firm hired 200 engineers and paid them 5 each.", [("200", 200.0, "engineer"), ("5", 5.0, None)]),
+    ],
+)
+def test_a_number_not_coordinated_keeps_no_unit(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected

@@ -1,7 +1,8 @@
 """Pure: numbers in text -> values with units.
 
 "600,000 soldiers" -> 600000 soldier, "£50m" -> 5e7 GBP, "400m euros" -> 4e8 EUR,
-"2.5 percentage points" -> 2.5 percentage point, "five-and-a-half years" -> 5.5 year.
+"2.5 percentage points" -> 2.5 percentage point, "five-and-a-half years" -> 5.5 year,
+"a 160GB hard drive" -> 160 GB, "the 400m hurdles" -> 400 metre, "a 5/1 shot" -> 5.0 odds.
 
 spaCy's CARDINAL/MONEY/PERCENT/QUANTITY entities say where numbers are, but their spans
 often drop the currency symbol or the "m"/"bn" suffix ("$28.5m" comes back as "28.5").
@@ -9,15 +10,42 @@ So an entity only says that a number is there: one grammar (`_QUANTITY`, compile
 import), run once over the text, reads the whole phrase - currency prefix, digits or
 number words, scale, currency or percent suffix, and a second number when it is a
 range - and a phrase is kept when it overlaps a number entity. Phrases marked as
-quantities (money, percent, million and up, "a quarter of") are kept without one, as
-spaCy misses or mislabels them ("€1.2bn" gets no entity, "¥300bn" is a PERSON).
+quantities (money, percent, a measure, million and up, "a quarter of") are kept without
+one, as spaCy misses or mislabels them ("€1.2bn" gets no entity, "¥300bn" is a PERSON).
 
 Decisions:
 - Money is in ISO 4217 codes ("US$", "dollars" -> USD; "A$" AUD; "yuan" CNY; "Rs",
   "rupees", "crore" amounts -> INR; "Swiss francs" CHF, bare "francs" stays None as
   it is ambiguous). Minor units are read in the main unit: "50p" -> 0.5 GBP, and
-  "20 cents" -> 0.2 USD (a guess: cents are assumed US).
-- Glued "m" is million ("5m"), as news writes money; "100m sprint" is read so too.
+  "20 cents" -> 0.2 USD (a guess: cents are assumed US). A currency word may be hyphened
+  to the number: "a 4bn-euro hole" -> 4e9 EUR, "a 418bn-rand budget" -> ZAR.
+- Measures have one spelling each, glued or spaced, symbol or word, and the row's text
+  covers them ("2Mbps", "160 GB", "100 gigabytes", "70 miles per hour"): kbps Mbps Gbps,
+  KB MB GB TB (bytes), kb Mb Gb (bits: "2Mb broadband"), km metre cm mm ft, kg g mg, litre
+  ml, mph km/h, kW MW GW kWh MWh GWh TWh, kHz MHz GHz, second minute hour ("7.21secs");
+  "500 square feet" -> square ft. Symbols are case-sensitive ("MW", not "mW"), one-letter
+  ones ("5g", "2l") count only glued, and words only in lower case ("21 Grams" is a film).
+  Other measure words keep their lemma ("20 tonnes" -> tonne).
+- Letters glued to a number that are no scale, currency or measure make it part of a name:
+  "3G", "4x100m", "2100GMT", "777-200LR" give no row.
+- Glued "m" is million ("5m"), as news writes money, except in sport (`sport_distance`):
+  metres on a standard race distance before a sport word or no plural noun ("the 400m
+  hurdles", "won the women's 800m"), or with two decimals ("cleared 4.88m"); a glued "K"
+  before a race word is km ("a 10K race" -> 10 km). With a currency it is always million.
+- "N/M" in digits is one number, N/M: betting odds ("8/13" -> 0.615, unit "odds" when a
+  betting word is within six tokens, else None). Dates ("12/5/2004"), seasons ("2004/05")
+  and names ("24/7", "9/11", "7/7") give nothing; nor does a number with a leading zero
+  ("007", "01.52" of a time): a code or a name.
+- The counted noun is the word hyphened to the number ("a 12-nation bloc"), else the noun
+  right after it, else the head of the noun phrase the number is `nummod` of, compounds
+  skipped ("Three 50th Anniversary Special Awards" -> award). Plural proper nouns are made
+  singular ("Awards" -> award). Words that stand for a noun said elsewhere ("three
+  others", "those", "ones") give no unit.
+- A count with no noun of its own takes the noun of the nearest counted number before it in
+  its sentence when the two are coordinated or compared ("5.2 million adults play, while
+  14.9 million do not" -> adult; "arrested 20 fans and charged 6" -> fan): the number must
+  stand as a noun phrase (subject, object, conjunct, or after "from/to/than/with") in the
+  same clause or one joined by conj/advcl, and not before a word it may modify.
 - A range ("5-10%", "between 5 and 10 million", "$2bn-$3bn", "10 to 15 people",
   "one or two") gives two rows, low then high, each with the shared scale, currency and
   unit. Each row's text is its own number as written: the low row "5", the high row
@@ -173,6 +201,7 @@ _CURRENCY_NAMES: dict[str, tuple[str, Fraction]] = {
     "ruble": ("RUB", Fraction(1)),
     "rubles": ("RUB", Fraction(1)),
     "won": ("KRW", Fraction(1)),
+    "rand": ("ZAR", Fraction(1)),
     "swiss franc": ("CHF", Fraction(1)),
     "swiss francs": ("CHF", Fraction(1)),
     "pence": ("GBP", Fraction(1, 100)),
@@ -191,6 +220,91 @@ _PERCENT_WORDS = {
 _AFTER_SCALE_ONLY = frozenset({"won"})
 # Scales large enough that a number carrying one is never a date or an ordinal.
 _LARGE_SCALE = 10**5
+# Measure symbols, case-sensitive ("5MW" megawatts, "5mW" is not read), glued or spaced:
+# written form -> canonical unit.
+_MEASURE_SYMBOLS = {
+    **{s: "kbps" for s in ("kbps", "Kbps", "kb/s")},
+    **{s: "Mbps" for s in ("Mbps", "mbps", "Mb/s")},
+    **{s: "Gbps" for s in ("Gbps", "gbps", "Gb/s")},
+    **{s: "KB" for s in ("KB", "kB")},
+    **{s: "kb" for s in ("kb", "Kb")},  # bits: "a 512Kb line", "2Mb broadband"
+    **{s: s for s in ("Mb", "Gb")},
+    **{s: s for s in ("MB", "GB", "TB")},
+    **{s: "km" for s in ("km", "Km", "kms")},
+    **{s: "kg" for s in ("kg", "Kg", "kgs")},
+    **{s: s for s in ("mg", "cm", "mm", "mph", "ft", "ml", "MW", "GW", "kWh", "MWh", "GWh", "TWh", "GHz", "MHz")},
+    **{s: "km/h" for s in ("km/h", "kph", "kmh")},
+    **{s: "kW" for s in ("kW", "KW")},
+    "KWh": "kWh",
+    **{s: "second" for s in ("secs", "sec")},  # "in 7.23secs"
+    **{s: "minute" for s in ("mins", "min")},
+    **{s: "hour" for s in ("hrs", "hr")},
+}
+# One letter is a measure only glued to digits: "5g", "2l"; "5 g" or "3G" (phones) is not.
+_GLUED_SYMBOLS = {"g": "g", "l": "litre"}
+# Measures written out in lower case, after a space: the same canonical units ("21 Grams", a
+# title, is not one).
+_MEASURE_NAMES = {
+    **{f"{w}{s}": "km" for w in ("kilometre", "kilometer") for s in ("", "s")},
+    **{f"{w}{s}": "kg" for w in ("kilogram", "kilogramme") for s in ("", "s")},
+    **{f"{w}{s}": "g" for w in ("gram", "gramme") for s in ("", "s")},
+    **{f"{w}{s}": "mg" for w in ("milligram", "milligramme") for s in ("", "s")},
+    **{f"{w}{s}": "cm" for w in ("centimetre", "centimeter") for s in ("", "s")},
+    **{f"{w}{s}": "mm" for w in ("millimetre", "millimeter") for s in ("", "s")},
+    **{f"{w}{s}": "metre" for w in ("metre", "meter") for s in ("", "s")},
+    **{f"{w}{s}": "ml" for w in ("millilitre", "milliliter") for s in ("", "s")},
+    **{f"{w}{s}": "litre" for w in ("litre", "liter") for s in ("", "s")},
+    "feet": "ft",  # not "foot": "one foot in the door"
+    **{f"{w}{s}": u for w, u in (("megawatt", "MW"), ("gigawatt", "GW"), ("kilowatt", "kW")) for s in ("", "s")},
+    **{f"kilowatt{h}hour{s}": "kWh" for h in (" ", "-") for s in ("", "s")},
+    **{
+        f"{w}{s}": u
+        for w, u in (("kilobyte", "KB"), ("megabyte", "MB"), ("gigabyte", "GB"), ("terabyte", "TB"))
+        for s in ("", "s")
+    },
+    "gigahertz": "GHz",
+    "megahertz": "MHz",
+    **{
+        f"{w} {p} hour": u
+        for w, u in (("miles", "mph"), ("kilometres", "km/h"), ("kilometers", "km/h"))
+        for p in ("per", "an")
+    },
+    **{f"{w} per second": u for w, u in (("kilobits", "kbps"), ("megabits", "Mbps"), ("gigabits", "Gbps"))},
+}
+# Sport: a glued "m" is metres on a race distance ("the 400m hurdles", "a 1500m race")
+# and a glued "K" kilometres before a race word ("a 10K run"); see `sport_distance`.
+_RACE_DISTANCES = frozenset({50, 60, 100, 110, 200, 300, 400, 800, 1000, 1500, 2000, 3000, 5000, 10000})
+_SPORT_WORDS = frozenset(
+    """sprint sprints sprinter sprinters race races racing hurdles hurdle hurdler hurdlers relay relays
+    champion champions championship championships title titles gold silver bronze medal medals medallist
+    medallists final finals heat heats semi record records freestyle butterfly breaststroke backstroke
+    medley individual event events runner runners run runs running world olympic olympics indoor indoors
+    outdoor steeplechase walk swim swimmer dash specialist winner win victory best personal season crown
+    road course""".split()
+)
+# Words that put a sentence in athletics or swimming, where "over 60m" is a distance.
+_ATHLETICS_WORDS = frozenset(
+    """hurdles hurdler sprint sprinter sprinters relay medal medals medallist olympic olympics athlete athletes
+    athletics race races racing champion championships indoor indoors marathon metres freestyle butterfly
+    breaststroke backstroke medley swimmer""".split()
+)
+# Words that make a slash number betting odds ("a 5/1 shot", "8/13 favourite").
+_ODDS_WORDS = frozenset(
+    "odds favourite favourites favorite favorites shot shots chance chances bet bets bookmaker bookmakers "
+    "bookie bookies outsider outsiders price".split()
+)
+_ODDS_WINDOW = 6  # tokens either side
+# Slash numbers that are names, not fractions: "24/7", "9/11", "7/7".
+_SLASH_NAMES = ("24/7", "9/11", "7/7")
+# Heads that stand for a noun said elsewhere: "three others", "the two ones", "all three".
+_NO_UNIT_HEADS = frozenset(
+    "other others one ones those these that this more most fewer less all both each some many few several".split()
+)
+# Spelled measures a QUANTITY entity or the parse gives as lemmas, to their canonical unit.
+_MEASURE_LEMMAS = {
+    **{name: unit for name, unit in _MEASURE_NAMES.items() if " " not in name},
+    "foot": "ft",
+}
 
 # --- Grammar, compiled once --------------------------------------------------------
 
@@ -214,22 +328,31 @@ _ARTICLE = rf"an?{_GAP}+(?={_FRACTION}\b|{_SCALE}\b)"
 _JOIN = rf"(?:{_GAP}+and(?={_GAP}+(?:an?{_GAP}+)?{_FRACTION}\b)|(?<=hundred){_GAP}+and)?{_GAP}+(?:{_ARTICLE})?"
 _WORD_NUMBER = rf"(?:{_ARTICLE})?{_WORD}(?:{_JOIN}{_WORD})*"
 _DIGIT_NUMBER = (
-    r"(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)"
-    rf"(?:(?:{_alternatives(_GLUED_SCALES)}|{_PENCE})\b)?"  # "5bn", "50p"; "5km" reads 5
+    # A leading zero is a code or a name ("007"); digits before a slash are not read alone ("12/5/2004").
+    r"(?!0\d)(?>\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?!/\d)"
+    rf"(?:(?:{_alternatives(_GLUED_SCALES)}|{_PENCE})\b)?"  # "5bn", "50p"; "5km" is a measure below
     rf"(?:{_GAP}+and{_GAP}+an?{_GAP}+{_FRACTION}\b)?"
     rf"(?:{_SP}+{_SCALE}\b)*"
 )
+# "8/13", "5/1": one number (odds, a fraction); not a date ("12/5/2004"), a season ("2004/05") or a name.
+_SLASH_NUMBER = rf"(?!(?:{_alternatives(_SLASH_NAMES)})(?![/\d]))[1-9]\d{{0,2}}/[1-9]\d{{0,2}}(?![/\d])"
+_MEASURE = (
+    rf"(?:{_SP}?(?-i:{_alternatives(_MEASURE_SYMBOLS)})|(?<=\d)(?-i:{_alternatives(_GLUED_SYMBOLS)})"
+    rf"|{_SP}+(?-i:{_alternatives(_MEASURE_NAMES)}))(?![\w/])"
+)
 _PREFIX = rf"(?-i:{_alternatives(_CURRENCY_SYMBOLS)}|(?:{_alternatives(_CURRENCY_CODES)})\.?){_SP}?"
-_AMOUNT = rf"(?:{_PREFIX})?(?:{_DIGIT_NUMBER}|{_WORD_NUMBER})(?:{_SP}?%)?"
+# A letter glued to the amount that is no scale or measure makes it a name: "3G", "4x100m", "2100GMT".
+_AMOUNT = rf"(?:{_SLASH_NUMBER}|(?:{_PREFIX})?(?:{_DIGIT_NUMBER}|{_WORD_NUMBER})(?:{_MEASURE}|{_SP}?%)?)(?![^\W\d_])"
 _AFTER_A_SCALE = "|".join(rf"(?<={end})" for end in ("illion", r"\dm", r"\dmn", r"\dbn", r"\dtn"))
 _SUFFIX = (
     rf"(?:{_SP}+(?:per{_GAP}?cent|percentage{_GAP}+points?"
-    rf"|{_alternatives(_CURRENCY_NAMES.keys() - _AFTER_SCALE_ONLY)}|(?-i:{_alternatives(_CURRENCY_CODES)}))"
+    rf"|(?-i:{_alternatives(_CURRENCY_CODES)}))"
+    rf"|(?:{_SP}+|-)(?:{_alternatives(_CURRENCY_NAMES.keys() - _AFTER_SCALE_ONLY)})"  # "a 4bn-euro hole"
     rf"|(?:{_AFTER_A_SCALE}){_SP}+(?:{_alternatives(_AFTER_SCALE_ONLY)}))\b"
 )
 _QUANTITY = re.compile(
     rf"""
-    (?<![\w.,])(?<![\w.,]-)             # not inside a word or another number ("4-4-2", "Covid-19")
+    (?<![\w.,])(?<![\w.,]-)(?<!\d/)    # not inside a word or another number ("4-4-2", "Covid-19", "12/5")
     (?:(?P<between>between){_SP}+)?
     (?P<low>{_AMOUNT})
     (?:
@@ -237,10 +360,15 @@ _QUANTITY = re.compile(
         (?P<high>{_AMOUNT})
     )?
     (?P<suffix>{_SUFFIX})?
+    (?![-–]\d)                          # nor the first half of a name ("777-200LR")
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-_AMOUNT_TOKEN = re.compile(rf"{_alternatives(_CURRENCY_SYMBOLS)}|\d+(?:,\d{{3}})*(?:\.\d+)?|\.\d+|[A-Za-z]+|%")
+_AMOUNT_TOKEN = re.compile(rf"{_alternatives(_CURRENCY_SYMBOLS)}|\d+/\d+|\d+(?:,\d{{3}})*(?:\.\d+)?|\.\d+|[A-Za-z]+|%")
+_MEASURE_TAIL = re.compile(rf"(?:{_MEASURE})\Z")
+_SLASH = re.compile(r"\d+/\d+")
+_SPACES = " \t\u00a0\u2009\u202f"
+_WHITESPACE_RUN = re.compile(r"\s+")
 _WORDS_ONLY = re.compile(r"\s*[^\W\d_]+(?:\s+[^\W\d_]+)*")
 _FOLLOWED_BY_OF = re.compile(r"\s+of\b", re.IGNORECASE)
 _WHITESPACE = re.compile(r"[\s-]+")
@@ -259,12 +387,27 @@ class Amount:
     minor: bool  # "50p": hundredths of the currency
     percent: bool
     digits: bool  # written in digits, not words
-    fraction: bool  # a fraction word with its count ("a quarter", "two-thirds")
+    fraction: bool  # a fraction word with its count ("a quarter", "two-thirds"), or "8/13"
+    measure: str | None = None  # canonical measure unit ("160GB" -> "GB")
+
+
+def read_measure(text: str) -> tuple[str, str | None]:
+    """The amount without its measure, and the measure's canonical unit: "160 GB" -> ("160", "GB")."""
+    tail = _MEASURE_TAIL.search(text)
+    if tail is None:
+        return text, None
+    written = _WHITESPACE_RUN.sub(" ", tail.group().strip(_SPACES))
+    unit = _MEASURE_SYMBOLS.get(written) or _GLUED_SYMBOLS.get(written) or _MEASURE_NAMES[written]
+    return text[: tail.start()], unit
 
 
 def read_amount(text: str) -> Amount | None:
-    """The value of one amount phrase ("US$5bn", "one and a half million"), or None
-    when its number words do not compose ("one-two")."""
+    """The value of one amount phrase ("US$5bn", "one and a half million", "8/13",
+    "2Mbps"), or None when its number words do not compose ("one-two")."""
+    if _SLASH.fullmatch(text):
+        numerator, denominator = text.split("/")
+        return Amount(Fraction(int(numerator), int(denominator)), 1, None, False, False, True, True)
+    text, measure = read_measure(text)
     currency, minor, percent, digits, fraction = None, False, False, False, False
     total, current = Fraction(0), None
     last: str | None = None  # kind of the previous number token
@@ -324,7 +467,7 @@ def read_amount(text: str) -> Amount | None:
         article = joined = False
     if last is None:
         return None
-    return Amount(total + (current or Fraction(0)), scale, currency, minor, percent, digits, fraction)
+    return Amount(total + (current or Fraction(0)), scale, currency, minor, percent, digits, fraction, measure)
 
 
 def parse_number(text: str) -> float | None:
@@ -349,6 +492,7 @@ class Reading:
     named_currency: bool  # the currency is only a word after it ("200 pounds" may be a weight)
     marked: bool  # money, percent, a large scale or "a quarter of": a quantity even if spaCy missed it
     score_like: bool  # "2-1": plain digits joined by a hyphen
+    fraction: bool = False  # a fraction word or a slash ("two-thirds", "8/13")
 
 
 Phrase = list[Reading]  # one number, or the low and high ends of a range
@@ -367,7 +511,7 @@ def read_suffix(words: str | None) -> Suffix:
     """Unit of the suffix group matched by the grammar, so always in the tables."""
     if not words:
         return Suffix()
-    words = _WHITESPACE.sub(" ", words.strip())
+    words = _WHITESPACE.sub(" ", words).strip()  # "-euro" as in "a 4bn-euro hole"
     lowered = words.lower()
     if lowered in _PERCENT_WORDS:
         return Suffix(percent=_PERCENT_WORDS[lowered])
@@ -386,21 +530,22 @@ def share_scale(low: Amount, high: Amount) -> Amount:
 
 
 def mark(amount: Amount) -> str | None:
-    """What is written on the number itself: its currency, or "%"."""
-    return amount.currency or ("%" if amount.percent else None)
+    """What is written on the number itself: its currency, "%", or its measure."""
+    return amount.currency or ("%" if amount.percent else None) or amount.measure
 
 
 def is_range(low: Amount, high: Amount) -> bool:
-    """Whether "X-Y" or "X to Y" is one range. The high end may carry a "%" the low end
-    lacks ("5-10%", "20-30p") and the low end a currency the high end lacks ("$5-10m"); marks that
-    differ or a fraction make two numbers ("fell 3.2% to £4.5bn", "a fifth to £600m")."""
+    """Whether "X-Y" or "X to Y" is one range. The high end may carry a "%", measure or minor unit
+    the low end lacks ("5-10%", "5-10km", "20-30p") and the low end a currency the high end lacks
+    ("$5-10m"); marks that differ or a fraction make two numbers ("fell 3.2% to £4.5bn", "a fifth
+    to £600m", "from 4/1 to 5/2")."""
     if low.fraction or high.fraction:
         return False
     if mark(low) == "%":
         return mark(high) == "%"
     if mark(low) is not None:
         return mark(high) in {None, mark(low)}
-    return mark(high) in {None, "%"} or high.minor  # "20-30p"
+    return mark(high) in {None, "%"} or high.minor or high.measure is not None  # "20-30p", "5-10km"
 
 
 def read_match(match: re.Match[str]) -> list[Phrase]:
@@ -433,7 +578,8 @@ def phrase_of(
     currency = written_currency or suffix.currency
     shared_minor = any(a.minor for a in amounts) or suffix.factor != 1
     percent = suffix.percent or ("percent" if any(a.percent for a in amounts) else None)
-    unit = currency or percent
+    measure = next((a.measure for a in amounts if a.measure), None)
+    unit = currency or percent or measure
     fraction_of = any(a.fraction and not a.digits for a in amounts) and bool(
         _FOLLOWED_BY_OF.match(match.string, spans[-1][1])
     )
@@ -447,7 +593,14 @@ def phrase_of(
     named = written_currency is None and suffix.currency is not None
     return [
         Reading(
-            float(a.value * minor_factor(a, shared_minor)), a.currency or unit, start, end, named, marked, score_like
+            float(a.value * minor_factor(a, shared_minor)),
+            a.currency or unit,
+            start,
+            end,
+            named,
+            marked,
+            score_like,
+            a.fraction,
         )
         for a, (start, end) in zip(amounts, spans, strict=True)
     ]
@@ -462,35 +615,202 @@ def minor_factor(amount: Amount, shared_minor: bool) -> Fraction:
 # --- Units from the parse -----------------------------------------------------------
 
 _NOT_A_MEASURE = frozenset({*_NUMBER_WORDS, *_FRACTIONS, *_SCALE_WORDS, *_GLUED_SCALES, "hundred", "a", "an", "and"})
+_GLUED_M = re.compile(r"(\d+(?:,\d{3})*)(?:\.(\d+))?m")
+_GLUED_K = re.compile(r"(\d+)[kK]")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
+_LIST_JOINER = re.compile(r"(?:\s*,)?\s+(?:and|or|to)\s+|\s*,\s*")
+_FRACTION_WORD = re.compile(rf"\b{_FRACTION}\b", re.IGNORECASE)
+_NOUNS = frozenset({"NOUN", "PROPN"})
+# How a number with no noun of its own stands in its clause: as a noun phrase ("while 14.9
+# million do not", "and charged 6"); after a preposition only when compared ("up from 350").
+_STANDALONE = frozenset({"nsubj", "nsubjpass", "dobj", "attr", "conj", "appos", "pobj"})
+_COMPARING = frozenset({"from", "to", "than", "with"})
+
+
+def canonical(unit: str) -> str:
+    """One spelling per measure: "kilometre" -> "km", "gigabyte" -> "GB"; other words as they are."""
+    return _MEASURE_LEMMAS.get(unit, unit)
 
 
 def measure_unit(ent: Span) -> str | None:
-    """The measure word of a QUANTITY entity: "20 tonnes" -> tonne."""
+    """The measure word of a QUANTITY entity: "20 tonnes" -> tonne, "5 kilometres" -> km,
+    "500 square feet" -> square ft."""
     words = [t.lemma_.lower() for t in ent if t.is_alpha and t.lower_ not in _NOT_A_MEASURE]
-    return words[-1] if words else None
-
-
-def counted_noun(doc: Doc, start: int, end: int) -> Token | None:
-    """The noun a number counts, after it: "600,000 soldiers" -> soldiers. The noun right
-    after the number comes first: the parser often reads a glued "m" as the noun
-    ("1.2m homes" gives "m" as the object, "homes" beside it)."""
-    span = doc.char_span(start, end, alignment_mode="expand")
-    if span is None:
+    if not words:
         return None
-    if span.end < len(doc) and doc[span.end].pos_ == "NOUN":
-        noun = doc[span.end]
-        while noun.dep_ == "compound" and noun.head.i > noun.i:  # "3,000 police officers"
-            noun = noun.head
-        return noun
-    heads = [
-        t.head
-        for t in span
-        if t.dep_ in {"nummod", "quantmod"} and t.head.i >= span.end and t.head.pos_ in {"NOUN", "PROPN"}
-    ]
-    return heads[-1] if heads else None
+    if len(words) > 1 and words[-2] in {"square", "cubic"}:
+        return f"{words[-2]} {canonical(words[-1])}"
+    return canonical(words[-1])
+
+
+def singular(word: str) -> str:
+    """A plural proper noun made singular, which spaCy's lemmatizer leaves as it is ("Awards")."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def noun_unit(noun: Token) -> str | None:
+    """The unit a counted noun gives: its lemma ("soldiers" -> soldier, "Awards" -> award), or
+    None for a word that stands for a noun said elsewhere ("three others")."""
+    if noun.lower_ in _NO_UNIT_HEADS or noun.lemma_.lower() in _NO_UNIT_HEADS:
+        return None
+    if noun.pos_ == "PROPN":
+        return singular(noun.lower_) if noun.tag_ == "NNPS" else noun.lower_
+    return canonical(noun.lemma_.lower())
+
+
+def counted_noun(span: Span) -> Token | None:
+    """The noun a number counts, after it. A noun hyphened to the number is it ("a 12-nation
+    bloc", "a two-time winner"); then the noun right after the number ("600,000 soldiers"):
+    the parser often reads a glued "m" as the noun ("1.2m homes" gives "m" as the object,
+    "homes" beside it); then the head of the noun phrase the number modifies ("three 50th
+    anniversary special awards"). Compounds in between are skipped ("3,000 police officers")."""
+    doc = span.doc
+    after = doc[span.end] if span.end < len(doc) else None
+    if after is not None and after.tag_ == "HYPH" and not doc[span.end - 1].whitespace_ and span.end + 1 < len(doc):
+        joined = doc[span.end + 1]
+        if not after.whitespace_:  # "a five-strong list", "one-off gains": the number counts no noun
+            return joined if joined.pos_ in _NOUNS else None
+    heads = [t.head for t in span if t.dep_ in {"nummod", "quantmod"} and t.head.i >= span.end]
+    if after is not None and after.pos_ == "NOUN":
+        noun = after
+    elif heads:
+        noun = heads[-1]
+    else:
+        return None
+    # Up to the head noun: over compounds, and over an ordinal the number was hung on ("40th").
+    while noun.head.i > noun.i and (
+        (noun.dep_ == "compound" and noun.pos_ in _NOUNS)
+        or (_ORDINAL.fullmatch(noun.lower_) and noun.dep_ in {"compound", "amod", "nmod"})
+    ):
+        noun = noun.head
+    return noun if noun.pos_ in _NOUNS else None
+
+
+def race_distance(written: str) -> bool:
+    """Whether a number with a glued "m" is a standard race distance: "400m", "1,500m"."""
+    glued = _GLUED_M.fullmatch(written)
+    return glued is not None and glued[2] is None and int(glued[1].replace(",", "")) in _RACE_DISTANCES
+
+
+def athletics(span: Span) -> bool:
+    """Whether the number's sentence is about athletics or swimming ("hurdles", "relay", "Olympic")."""
+    return any(t.lower_ in _ATHLETICS_WORDS for t in span.sent)
+
+
+def next_word(span: Span, end_char: int) -> Token | None:
+    """The token after a number in its sentence; None when punctuation is glued to the number
+    ("400m." is one token) or the sentence ends."""
+    doc = span.doc
+    if span.end_char != end_char or span.end >= len(doc) or doc[span.end].is_sent_start:
+        return None
+    return doc[span.end]
+
+
+def sport_distance(written: str, span: Span, end_char: int) -> tuple[float, str] | None:
+    """A glued "m" or "K" that is a distance, not a scale, on a number without a currency.
+
+    "m" is metres (1) on a standard race distance (`_RACE_DISTANCES`) followed by a sport word
+    ("the 400m hurdles", "the European 100m champion"), or followed by no plural noun and
+    modified by a determiner, possessive, adjective or noun ("won the 100m.", "the women's
+    800m in 2:01", "the world 200m"); (2) on a number with two decimals followed by no noun
+    ("cleared 4.88m"). "over" or "for" also count as a modifier in a sentence about athletics
+    ("won over 60m at the indoor championships"). So "£100m", "2m people", "a 5m fine", "400m
+    viewers" and "rose to 100m" stay millions. "K" is km before a sport word ("a 10K race", "a 5K road run")."""
+    doc = span.doc
+    after = next_word(span, end_char)
+    sport_next = after is not None and after.lower_ in _SPORT_WORDS
+    if _GLUED_K.fullmatch(written):
+        return (float(written[:-1]), "km") if sport_next else None
+    glued = _GLUED_M.fullmatch(written)
+    if glued is None:
+        return None
+    number = float(written[:-1].replace(",", ""))
+    noun_next = after is not None and after.pos_ in _NOUNS
+    plural_next = noun_next and after is not None and after.tag_ in {"NNS", "NNPS"}
+    before = doc[span.start - 1] if span.start > 0 else None
+    modified = before is not None and (before.pos_ in {"DET", "ADJ", "PROPN", "NOUN"} or before.tag_ in {"POS", "PRP$"})
+    over = before is not None and before.lower_ in {"over", "for"} and athletics(span)  # "won over 60m"
+    if race_distance(written) and (sport_next or ((modified or over) and not plural_next)):
+        return number, "metre"
+    if glued[2] is not None and len(glued[2]) == 2 and not noun_next:
+        return number, "metre"
+    return None
+
+
+def odds_unit(span: Span) -> str | None:
+    """ "odds" for a slash number near a betting word ("a 5/1 shot", "8/13 favourite")."""
+    sentence = span.sent
+    start, end = max(sentence.start, span.start - _ODDS_WINDOW), min(sentence.end, span.end + _ODDS_WINDOW)
+    near = span.doc[start:end]
+    return "odds" if any(t.lower_ in _ODDS_WORDS or t.lemma_.lower() in _ODDS_WORDS for t in near) else None
+
+
+def stands_alone(span: Span) -> bool:
+    """Whether a number is a noun phrase of its own: not before a word it may modify, though the
+    parser did not say so ("a 5m fine", "fine" taken for an adjective), nor a ratio ("one in eight")."""
+    doc = span.doc
+    if span.end < len(doc) and doc[span.end].pos_ in {"NOUN", "PROPN", "ADJ", "NUM"}:
+        return False
+    if span.end + 1 < len(doc) and doc[span.end].lower_ in {"in", "of", "out"}:
+        following = doc[span.end + 1]
+        return not (following.like_num and not _YEAR.fullmatch(following.text))
+    return True
+
+
+def is_odds(doc: Doc, text: str, start: int, end: int) -> bool:
+    """Whether a phrase spaCy gave no number entity is betting odds ("given the film 4/9")."""
+    if not _SLASH.fullmatch(text, start, end):
+        return False
+    span = doc.char_span(start, end, alignment_mode="expand")
+    return span is not None and odds_unit(span) is not None
+
+
+def clause_of(token: Token) -> Token:
+    """The verb of the clause a token stands in."""
+    while token.pos_ not in {"VERB", "AUX"} and token.head.i != token.i:
+        token = token.head
+    return token
+
+
+def hangs_from(lower: Token, upper: Token) -> bool:
+    """Whether a clause is joined to another by "and" or "while": conj or advcl links up to it."""
+    while lower.dep_ in {"conj", "advcl"} and lower.head.i != lower.i:
+        lower = lower.head
+        if lower.i == upper.i:
+            return True
+    return False
+
+
+def coordinated(number: Token, noun: Token) -> bool:
+    """Whether a number with no noun stands beside a counted one: "5.2 million adults play,
+    while 14.9 million do not", "arrested 20 fans and charged 6", "400 members, up from 350"."""
+    if number.dep_ not in _STANDALONE or (number.dep_ == "pobj" and number.head.lower_ not in _COMPARING):
+        return False
+    mine, theirs = clause_of(number), clause_of(noun)
+    if any(child.dep_ == "dative" for child in mine.children):
+        return False  # "hired 200 engineers and paid them 5 each": 5 is paid, not counted
+    return mine.i == theirs.i or hangs_from(mine, theirs) or hangs_from(theirs, mine)
 
 
 # --- Whole document -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """A quantity with what the parse said of it, for sharing a counted noun."""
+
+    quantity: Quantity
+    number: Token | None  # the number's head token
+    noun: Token | None  # the plural counted noun its unit came from
+    bare: bool  # a count with no unit and no noun of its own
+    race: bool = False  # "400m" left as millions: metres if listed with a distance ("the 800m and 1500m")
 
 
 def is_score(readings: Phrase, noun: Token | None) -> bool:
@@ -510,44 +830,109 @@ def with_entity_words(text: str, end: int, ent: Span) -> int:
     return ent.end_char if words_only else end
 
 
-def rows_of(readings: Phrase, text: str, doc: Doc, sentence_idx: int, ent: Span | None) -> list[Quantity]:
+def rows_of(readings: Phrase, text: str, doc: Doc, sentence_idx: int, ent: Span | None) -> list[Row]:
     """Quantities of one phrase's readings; `ent` is the spaCy entity it widens, None
     when spaCy missed the number."""
-    noun = counted_noun(doc, readings[0].start, readings[-1].end)
+    span = doc.char_span(readings[0].start, readings[-1].end, alignment_mode="expand")
+    noun = counted_noun(span) if span is not None else None
     if is_score(readings, noun):
         return []
     rows = []
     for reading in readings:
-        end, unit = reading.end, reading.unit
+        end, unit, value = reading.end, reading.unit, reading.value
+        written = text[reading.start : reading.end]
+        from_noun = None
         if ent is not None and reading is readings[-1]:
             end = with_entity_words(text, end, ent)
-        if ent is not None and ent.label_ == "QUANTITY" and (unit is None or reading.named_currency):
-            unit = measure_unit(ent)
-        if unit is None and noun is not None and not (ent is not None and ent.label_ == "MONEY"):
-            unit = noun.lemma_.lower()  # money in a currency we do not know stays without unit
-        rows.append(Quantity(reading.start, end, text[reading.start : end], reading.value, unit, sentence_idx))
+        distance = None
+        if unit is None and span is not None and len(readings) == 1:
+            distance = sport_distance(written, span, reading.end)
+        if _SLASH.fullmatch(written):
+            unit = odds_unit(span) if span is not None else None  # odds or a fraction: nothing counted
+        elif distance is not None:
+            value, unit = distance
+        else:
+            if ent is not None and ent.label_ == "QUANTITY" and (unit is None or reading.named_currency):
+                unit = measure_unit(ent)
+            if unit is None and noun is not None and not (ent is not None and ent.label_ == "MONEY"):
+                unit = noun_unit(noun)  # money in a currency we do not know stays without unit
+                from_noun = noun if unit is not None and noun.tag_ in {"NNS", "NNPS"} else None
+        bare = (
+            unit is None
+            and noun is None
+            and span is not None
+            and stands_alone(span)
+            and len(readings) == 1
+            and not reading.fraction
+            and not _FRACTION_WORD.search(written)
+            and ent is not None
+            and ent.label_ == "CARDINAL"
+            and not _YEAR.fullmatch(written)
+        )
+        rows.append(
+            Row(
+                Quantity(reading.start, end, text[reading.start : end], value, unit, sentence_idx),
+                span.root if span is not None else None,
+                from_noun,
+                bare,
+                unit is None and race_distance(written),
+            )
+        )
     return rows
+
+
+def share_race_distances(rows: list[Row], text: str) -> list[Row]:
+    """A race distance listed with one read as metres is metres too: "the 800m and 1500m",
+    "his 100m, 200m and 400m titles"."""
+    rows = list(rows)
+    for order in (range(1, len(rows)), range(len(rows) - 2, -1, -1)):
+        for i in order:
+            j = i - 1 if order.step == 1 else i + 1
+            row, other = rows[i], rows[j]
+            first, second = sorted((row.quantity, other.quantity), key=lambda q: q.start_char)
+            listed = _LIST_JOINER.fullmatch(text, first.end_char, second.start_char) is not None
+            if row.race and other.quantity.unit == "metre" and listed:
+                quantity = replace(row.quantity, value=row.quantity.value / _GLUED_SCALES["m"], unit="metre")
+                rows[i] = replace(row, quantity=quantity, race=False)
+    return rows
+
+
+def share_counted_nouns(rows: list[Row]) -> list[Quantity]:
+    """A count with no noun of its own takes the counted noun of the nearest number before it in
+    its sentence when the two are coordinated or compared ("5.2 million adults play sport, while
+    14.9 million do not" -> adult)."""
+    quantities = []
+    for i, row in enumerate(rows):
+        quantity = row.quantity
+        if row.bare and row.number is not None:
+            sentence = quantity.sentence_idx
+            before = (r for r in reversed(rows[:i]) if r.quantity.sentence_idx == sentence and r.noun is not None)
+            source = next(before, None)
+            if source is not None and source.noun is not None and coordinated(row.number, source.noun):
+                quantity = replace(quantity, unit=source.quantity.unit)
+        quantities.append(quantity)
+    return quantities
 
 
 def extract_quantities(doc: Doc, text: str | None = None) -> list[Quantity]:
     """Every number of the document with its value and unit, in text order.
 
     One pass of the grammar over the text; a phrase counts when it overlaps a number
-    entity of spaCy's, or when it is marked as a quantity (money, percent, a large
-    scale, "a quarter of") which spaCy missed or labelled otherwise ("€1.2bn")."""
+    entity of spaCy's, or when it is marked as a quantity (money, percent, a measure, a
+    large scale, "a quarter of") which spaCy missed or labelled otherwise ("€1.2bn")."""
     from newsdesk.extraction.nlp import sentence_map
 
     _, sentence_of = sentence_map(doc)
     text = doc.text if text is None else text  # doc.text rebuilds the string on every access
     numbers = [ent for ent in doc.ents if ent.label_ in QUANTITY_LABELS]
-    rows: list[Quantity] = []
+    rows: list[Row] = []
     for match in _QUANTITY.finditer(text):
         for phrase in read_match(match):
             start, end = phrase[0].start, phrase[-1].end
             ents = [ent for ent in numbers if ent.start_char < end and ent.end_char > start]
-            if not (ents or phrase[0].marked):
+            if not (ents or phrase[0].marked or is_odds(doc, text, start, end)):
                 continue  # nothing says this is a quantity ("in 2004")
             first = ents[0] if ents else doc.char_span(start, end, alignment_mode="expand")
             if first is not None:
                 rows += rows_of(phrase, text, doc, sentence_of[first.start], ents[-1] if ents else None)
-    return rows
+    return share_counted_nouns(share_race_distances(rows, text))
