@@ -189,10 +189,12 @@ def extract_claims(doc: Doc, mentions: list[Mention], text: str | None = None) -
     return extract_attributions(doc, mentions, text)[0]
 
 
-def extract_attributions(doc: Doc, mentions: list[Mention], text: str | None = None) -> tuple[list[Claim], list[Claim]]:
+def extract_attributions(
+    doc: Doc, mentions: list[Mention], text: str | None = None, sentences: SentenceIndex | None = None
+) -> tuple[list[Claim], list[Claim]]:
     """(claims, stances): statements, and what someone thinks, wants or backs."""
     text = doc.text if text is None else text
-    ctx = Context(doc, text, mentions, quote_spans(text), SentenceIndex.of(doc))
+    ctx = Context(doc, text, mentions, quote_spans(text), sentences or SentenceIndex.of(doc))
     found = [item for finder in FINDERS for item in finder(ctx)]
     found.sort(key=lambda item: item.cue_start)  # text order: a pronoun looks back at earlier speakers
     salience = Salience(mentions, text)

@@ -294,7 +294,9 @@ def _sport_context(text: str, spans: list[_Span], orgs: SportsOrgs, curated: lis
     )
 
 
-def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | None = None) -> list[Mention]:
+def extract_mentions(
+    doc: Doc, aliases: AliasTable | None = None, text: str | None = None, sentences: SentenceIndex | None = None
+) -> list[Mention]:
     """Entity mentions with clean edges, corrected labels and in-document canonical names."""
     aliases = aliases or load_aliases()
     orgs = load_sports_orgs()
@@ -309,7 +311,7 @@ def extract_mentions(doc: Doc, aliases: AliasTable | None = None, text: str | No
     spans = sorted(spans, key=lambda span: (span.start, span.end))
     named = _canonical_names(spans, text, aliases, orgs, context)
     labels = _vote_labels(named, spans)
-    sentences = SentenceIndex.of(doc)
+    sentences = sentences or SentenceIndex.of(doc)
     return [
         Mention(
             mention_idx=idx,

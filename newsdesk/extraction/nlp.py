@@ -95,17 +95,6 @@ def model_label(nlp: Language) -> str:
     return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta.get('name', 'model')}-{nlp.meta.get('version', '0')}"
 
 
-def sentence_map(doc: Doc) -> tuple[list, list[int]]:
-    """(sentences, sentence number of each token), computed once: `token.sent` and
-    `span.sent` walk the document on every call, which cost as much as the parse."""
-    sents = list(doc.sents)
-    of_token = [0] * len(doc)
-    for i, sent in enumerate(sents):
-        for t in range(sent.start, sent.end):
-            of_token[t] = i
-    return sents, of_token
-
-
 def pipe(nlp: Language, texts: Iterable[str], batch_size: int) -> Iterator[Doc]:
     """Docs in input order. One process: parallelism lives in the extraction pool."""
     return nlp.pipe(texts, batch_size=batch_size)

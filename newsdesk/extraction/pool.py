@@ -17,6 +17,7 @@ from newsdesk.extraction.claims import Claim, extract_attributions
 from newsdesk.extraction.entities import Mention, extract_mentions
 from newsdesk.extraction.nlp import load_model, model_label, pipe
 from newsdesk.extraction.quantities import Quantity, extract_quantities
+from newsdesk.extraction.spans import SentenceIndex
 from newsdesk.lifeline import die_with_parent
 
 if TYPE_CHECKING:
@@ -38,9 +39,10 @@ class Extraction:
 
 def extract_doc(article_id: str, doc: Doc, model: str) -> Extraction:
     text = doc.text  # rebuilt from the tokens on every access: once per document
-    mentions = extract_mentions(doc, text=text)
-    claims, stances = extract_attributions(doc, mentions, text)
-    quantities = tuple((q, claim_for(q, claims)) for q in extract_quantities(doc, text))
+    sentences = SentenceIndex.of(doc)  # one sentence index for entities, claims and quantities
+    mentions = extract_mentions(doc, text=text, sentences=sentences)
+    claims, stances = extract_attributions(doc, mentions, text, sentences)
+    quantities = tuple((q, claim_for(q, claims)) for q in extract_quantities(doc, text, sentences))
     return Extraction(article_id, model, tuple(mentions), tuple(claims), quantities, tuple(stances))
 
 

@@ -66,6 +66,8 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from newsdesk.extraction.spans import SentenceIndex
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
@@ -914,15 +916,13 @@ def share_counted_nouns(rows: list[Row]) -> list[Quantity]:
     return quantities
 
 
-def extract_quantities(doc: Doc, text: str | None = None) -> list[Quantity]:
+def extract_quantities(doc: Doc, text: str | None = None, sentences: SentenceIndex | None = None) -> list[Quantity]:
     """Every number of the document with its value and unit, in text order.
 
     One pass of the grammar over the text; a phrase counts when it overlaps a number
     entity of spaCy's, or when it is marked as a quantity (money, percent, a measure, a
     large scale, "a quarter of") which spaCy missed or labelled otherwise ("€1.2bn")."""
-    from newsdesk.extraction.nlp import sentence_map
-
-    _, sentence_of = sentence_map(doc)
+    sentence_of = (sentences or SentenceIndex.of(doc)).of_token
     text = doc.text if text is None else text  # doc.text rebuilds the string on every access
     numbers = [ent for ent in doc.ents if ent.label_ in QUANTITY_LABELS]
     rows: list[Row] = []
