@@ -239,7 +239,6 @@ def test_stances_are_kept_apart(nlp, text, cue, content):
             "the PMI fell",
             "Institute of Retail Studies",
         ),
-
     ],
 )
 def test_speakers_resolve_to_the_entity_meant(nlp, text, fragment, speaker):
