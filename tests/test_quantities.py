@@ -357,7 +357,8 @@ def test_dates_seasons_names_and_codes_give_no_number(nlp, sentence):
         ("Two 50th Birthday Tribute Concerts were planned.", ("Two", 2.0, "concert")),
         ("Three 40th Jubilee Special Medals were presented.", ("Three", 3.0, "medal")),
         ("The council bought 300 electric delivery vans.", ("300", 300.0, "van")),
-        ("The treaty created a 12-nation trading bloc.", ("12", 12.0, "nation")),
+        # The hyphened word is part of the number's text.
+        ("The treaty created a 12-nation trading bloc.", ("12-nation", 12.0, "nation")),
         ("She and four others were released on bail.", ("four", 4.0, None)),
         ("Customers returned three faulty ones.", ("three", 3.0, None)),
     ],
@@ -400,4 +401,73 @@ def test_a_coordinated_number_shares_the_counted_noun(nlp, sentence, expected):
     ],
 )
 def test_a_number_not_coordinated_keeps_no_unit(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+# --- "one of the X" counts X; a hyphened word stays in the text ------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("One of the most tiring parts of the trip was the wait.", [("One", 1.0, "part")]),
+        ("The thief escaped through one of the back windows.", [("one", 1.0, "window")]),
+        ("She is one of the few survivors of the crash.", [("one", 1.0, "survivor")]),
+        ("Police questioned one of its senior managers.", [("one", 1.0, "manager")]),
+        ("The club sold three of its best players.", [("three", 3.0, "player")]),
+        # A pronoun, a singular noun after a page number, a ratio: no noun counted.
+        ("Only one of them was charged.", [("one", 1.0, None)]),
+        ("Page 12 of the report was missing.", [("12", 12.0, None)]),
+        ("Roughly one in 20 of the city's cyclists wear helmets.", [("one", 1.0, None), ("20", 20.0, None)]),
+    ],
+)
+def test_one_of_the_plural_noun_counts_that_noun(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The minister began a four-nation tour of Asia.", [("four-nation", 4.0, "nation")]),
+        ("The board published a three-monthly report.", [("three-monthly", 3.0, "month")]),
+        # Money keeps its own text: the words hyphened after it are no count.
+        ("The deal cost a £5m-a-year fee.", [("£5m", 5e6, "GBP")]),
+    ],
+)
+def test_a_hyphened_word_stays_in_the_text(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+# --- A day before a month, a number in a title: no quantity ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # spaCy labels the day CARDINAL and only the month DATE here.
+        ("Airlines lost money after 11 September - fares fell sharply.", []),
+        ("Bookings dropped after 11 September - hotels emptied.", []),
+        # A capitalised number word inside a programme's or a channel's name.
+        ("She told the World at One programme that she would resign.", []),
+        ("She told BBC Two on Sunday that she would stand.", []),
+        ("He spoke on the Today at Nine programme yesterday.", []),
+        # A count beside a date is still a count.
+        ("Police arrested 20 people on 5 May.", [("20", 20.0, "people")]),
+    ],
+)
+def test_days_of_a_month_and_numbers_in_names_are_no_quantity(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # A comma-grouped distance that is no standard one, in sport: metres.
+        ("He was completing the 10,500m course in the rain.", [("10,500m", 10500.0, "metre")]),
+        ("She won the 3,200m steeplechase in Oslo.", [("3,200m", 3200.0, "metre")]),
+        # Outside sport, still millions.
+        ("Savers deposited 1,200m last year.", [("1,200m", 1.2e9, None)]),
+    ],
+)
+def test_a_comma_grouped_distance_in_sport_is_metres(nlp, sentence, expected):
     assert rows(nlp, sentence) == expected

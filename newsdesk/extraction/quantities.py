@@ -30,7 +30,8 @@ Decisions:
   "3G", "4x100m", "2100GMT", "777-200LR" give no row.
 - Glued "m" is million ("5m"), as news writes money, except in sport (`sport_distance`):
   metres on a standard race distance before a sport word or no plural noun ("the 400m
-  hurdles", "won the women's 800m"), or with two decimals ("cleared 4.88m"); a glued "K"
+  hurdles", "won the women's 800m"), on any comma-grouped distance in a sport context ("the
+  10,500m course"), or with two decimals ("cleared 4.88m"); a glued "K"
   before a race word is km ("a 10K race" -> 10 km). With a currency it is always million.
 - "N/M" in digits is one number, N/M: betting odds ("8/13" -> 0.615, unit "odds" when a
   betting word is within six tokens, else None). Dates ("12/5/2004"), seasons ("2004/05")
@@ -38,7 +39,9 @@ Decisions:
   ("007", "01.52" of a time): a code or a name.
 - The counted noun is the word hyphened to the number ("a 12-nation bloc"), else the noun
   right after it, else the head of the noun phrase the number is `nummod` of, compounds
-  skipped ("Three 50th Anniversary Special Awards" -> award). Plural proper nouns are made
+  skipped ("Three 50th Anniversary Special Awards" -> award), else the plural noun it is one
+  or some "of" ("one of the back windows" -> window). A count's text keeps the words
+  hyphened to it ("12-nation", "three-monthly" -> month). Plural proper nouns are made
   singular ("Awards" -> award). Words that stand for a noun said elsewhere ("three
   others", "those", "ones") give no unit.
 - A count with no noun of its own takes the noun of the nearest counted number before it in
@@ -56,6 +59,9 @@ Decisions:
   "two three" gives nothing.
 - A QUANTITY entity ("200 pounds") keeps its measure word as unit: currency words there
   are weights, not money.
+- A count that is a day before a month ("after 11 September", where spaCy may label only the
+  month DATE) or a number word capitalised after a word, inside a name ("the World at One",
+  "BBC Two"), gives no row; money, percent and measures are kept even there.
 """
 
 from __future__ import annotations
@@ -628,6 +634,15 @@ _NOUNS = frozenset({"NOUN", "PROPN"})
 # million do not", "and charged 6"); after a preposition only when compared ("up from 350").
 _STANDALONE = frozenset({"nsubj", "nsubjpass", "dobj", "attr", "conj", "appos", "pobj"})
 _COMPARING = frozenset({"from", "to", "than", "with"})
+# A day number before one of these is a date ("the 11 September attacks"), though spaCy may
+# label the number CARDINAL and only the month DATE.
+_MONTHS = frozenset(
+    """January February March April May June July August September October November December
+    Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec""".split()
+)
+# A word hyphened to a count is kept in its text ("a four-nation tour"); these give a period.
+_HYPHENED_WORDS = re.compile(r"(?:-[^\W\d_]+)+")
+_PERIODIC = {"hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month", "yearly": "year"}
 
 
 def canonical(unit: str) -> str:
@@ -695,6 +710,47 @@ def counted_noun(span: Span) -> Token | None:
     return noun if noun.pos_ in _NOUNS else None
 
 
+def partitive_noun(span: Span) -> Token | None:
+    """The plural noun a number is one or some of: "one of the back windows" -> windows,
+    "one of its senior engineers" -> engineers; not "page 12 of the report" (a nummod,
+    and a singular noun), "one of them", nor a ratio ("one in 10 of the users")."""
+    doc = span.doc
+    number = span.root
+    if span.end >= len(doc) or doc[span.end].lower_ != "of" or number.dep_ in {"nummod", "quantmod"}:
+        return None
+    if span.start > 1 and doc[span.start - 1].lower_ == "in" and doc[span.start - 2].like_num:
+        return None
+    of = doc[span.end]
+    if of.head.i != number.i or of.dep_ != "prep":
+        return None
+    nouns = [t for t in of.children if t.dep_ == "pobj" and t.pos_ in _NOUNS and t.tag_ in {"NNS", "NNPS"}]
+    return nouns[0] if nouns else None
+
+
+def in_a_name_or_date(readings: Phrase, span: Span, text: str) -> bool:
+    """Whether a count is part of a date or a name, not a quantity: a day before a month ("the
+    11 September attacks", where spaCy may label only the month DATE), or a number word
+    capitalised after a word inside a title ("the World at One", "BBC Two")."""
+    if any(r.unit is not None for r in readings):
+        return False  # money, percent, a measure: a quantity even inside a name
+    doc = span.doc
+    after = doc[span.end] if span.end < len(doc) else None
+    written = [text[r.start : r.end] for r in readings]
+    if after is not None and after.text in _MONTHS and all(w.isdigit() and 1 <= int(w) <= 31 for w in written):
+        return True
+    first = span[0]
+    before = doc[span.start - 1] if span.start > 0 else None
+    return (
+        first.is_alpha
+        and first.text[0].isupper()
+        and not first.text.isupper()
+        and not first.is_sent_start
+        and before is not None
+        and before.is_alpha
+        and not any(r.marked for r in readings)
+    )
+
+
 def race_distance(written: str) -> bool:
     """Whether a number with a glued "m" is a standard race distance: "400m", "1,500m"."""
     glued = _GLUED_M.fullmatch(written)
@@ -724,7 +780,9 @@ def sport_distance(written: str, span: Span, end_char: int) -> tuple[float, str]
     800m in 2:01", "the world 200m"); (2) on a number with two decimals followed by no noun
     ("cleared 4.88m"). "over" or "for" also count as a modifier in a sentence about athletics
     ("won over 60m at the indoor championships"). So "£100m", "2m people", "a 5m fine", "400m
-    viewers" and "rose to 100m" stay millions. "K" is km before a sport word ("a 10K race", "a 5K road run")."""
+    viewers" and "rose to 100m" stay millions. A comma-grouped distance that is no standard one
+    is metres too when the next word or the sentence is about sport ("the 10,500m course").
+    "K" is km before a sport word ("a 10K race", "a 5K road run")."""
     doc = span.doc
     after = next_word(span, end_char)
     sport_next = after is not None and after.lower_ in _SPORT_WORDS
@@ -737,9 +795,13 @@ def sport_distance(written: str, span: Span, end_char: int) -> tuple[float, str]
     noun_next = after is not None and after.pos_ in _NOUNS
     plural_next = noun_next and after is not None and after.tag_ in {"NNS", "NNPS"}
     before = doc[span.start - 1] if span.start > 0 else None
+    # Any comma-grouped distance in sport: "the 10,500m course" (a count would be "10.5bn").
+    race = race_distance(written) or (
+        glued[2] is None and "," in glued[1] and (sport_next or athletics(span)) and not plural_next
+    )
     modified = before is not None and (before.pos_ in {"DET", "ADJ", "PROPN", "NOUN"} or before.tag_ in {"POS", "PRP$"})
     over = before is not None and before.lower_ in {"over", "for"} and athletics(span)  # "won over 60m"
-    if race_distance(written) and (sport_next or ((modified or over) and not plural_next)):
+    if race and (sport_next or ((modified or over) and not plural_next)):
         return number, "metre"
     if glued[2] is not None and len(glued[2]) == 2 and not noun_next:
         return number, "metre"
@@ -837,7 +899,10 @@ def rows_of(readings: Phrase, text: str, doc: Doc, sentence_idx: int, ent: Span 
     when spaCy missed the number."""
     span = doc.char_span(readings[0].start, readings[-1].end, alignment_mode="expand")
     noun = counted_noun(span) if span is not None else None
-    if is_score(readings, noun):
+    if span is not None and noun is None and not any(r.fraction for r in readings):
+        written_phrase = text[readings[0].start : readings[-1].end]
+        noun = None if _FRACTION_WORD.search(written_phrase) else partitive_noun(span)  # "one of the windows"
+    if is_score(readings, noun) or (span is not None and in_a_name_or_date(readings, span, text)):
         return []
     rows = []
     for reading in readings:
@@ -859,9 +924,16 @@ def rows_of(readings: Phrase, text: str, doc: Doc, sentence_idx: int, ent: Span 
             if unit is None and noun is not None and not (ent is not None and ent.label_ == "MONEY"):
                 unit = noun_unit(noun)  # money in a currency we do not know stays without unit
                 from_noun = noun if unit is not None and noun.tag_ in {"NNS", "NNPS"} else None
+        hyphened = None
+        if reading is readings[-1] and reading.unit is None and distance is None and end == reading.end:
+            hyphened = _HYPHENED_WORDS.match(text, end)  # "a four-nation tour", "a three-monthly report"
+        if hyphened is not None and not _SLASH.fullmatch(written):
+            end = hyphened.end()
+            unit = unit or _PERIODIC.get(hyphened.group().rsplit("-", 1)[-1].lower())
         bare = (
             unit is None
             and noun is None
+            and hyphened is None
             and span is not None
             and stands_alone(span)
             and len(readings) == 1
