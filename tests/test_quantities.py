@@ -389,11 +389,8 @@ def test_a_coordinated_number_shares_the_counted_noun(nlp, sentence, expected):
 @pytest.mark.parametrize(
     "sentence, expected",
     [
-        # Not coordinated: a page number.
-        (
-            "Some 300 workers lost their jobs, according to page 12 of the report.",
-            [("300", 300.0, "worker"), ("12", 12.0, None)],
-        ),
+        # Not coordinated: a page number, which is no quantity at all.
+        ("Some 300 workers lost their jobs, according to page 12 of the report.", [("300", 300.0, "worker")]),
         # Another sentence.
         ("Police arrested 20 fans. Later, 3 were freed.", [("20", 20.0, "fan"), ("3", 3.0, None)]),
         # Paid to someone: an amount, not a count of engineers.
@@ -417,7 +414,7 @@ def test_a_number_not_coordinated_keeps_no_unit(nlp, sentence, expected):
         ("The club sold three of its best players.", [("three", 3.0, "player")]),
         # A pronoun, a singular noun after a page number, a ratio: no noun counted.
         ("Only one of them was charged.", [("one", 1.0, None)]),
-        ("Page 12 of the report was missing.", [("12", 12.0, None)]),
+        ("Page 12 of the report was missing.", []),
         ("Roughly one in 20 of the city's cyclists wear helmets.", [("one", 1.0, None), ("20", 20.0, None)]),
     ],
 )
@@ -470,4 +467,71 @@ def test_days_of_a_month_and_numbers_in_names_are_no_quantity(nlp, sentence, exp
     ],
 )
 def test_a_comma_grouped_distance_in_sport_is_metres(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+# --- Ranks and identifiers are no quantities -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The striker slipped two places to number four in the rankings.", [("two", 2.0, "place")]),
+        ("She was employee number 31 at the start-up.", []),
+        ("He walked out of No. 10 after the meeting.", []),
+        ("He wore the no. 7 shirt.", []),
+        ("The claim appears on page 12 of the report.", []),
+        ("The song is track 4 on the album.", []),
+        ("The meeting was held in room 214 of the hotel.", []),
+        ("The world number one lost in the first round.", []),
+        # Money after such a word is still money.
+        ("The page 3 advert cost £5m.", [("£5m", 5e6, "GBP")]),
+    ],
+)
+def test_a_count_after_number_page_or_room_is_a_rank(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+# --- Rates written out; multipliers; "one" as a pronoun before a name ------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        (
+            "Users got speeds of 0.3-0.5 megabits a second on the line.",
+            [("0.3", 0.3, "Mbps"), ("0.5 megabits a second", 0.5, "Mbps")],
+        ),
+        ("Downloads reached 8 megabits a second.", [("8 megabits a second", 8.0, "Mbps")]),
+        ("The modem managed 56 kilobits a second.", [("56 kilobits a second", 56.0, "kbps")]),
+    ],
+)
+def test_bits_a_second_are_a_rate(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("There were three times as many people at the rally.", [("three", 3.0, None)]),
+        ("Prices rose four times more than wages.", [("four", 4.0, None)]),
+        ("Sales were five times higher this year.", [("five", 5.0, None)]),
+    ],
+)
+def test_a_multiplier_counts_no_times(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("That game is one Smith would be delighted to see.", [("one", 1.0, None)]),
+        ("The proposal is one Labour would never accept.", [("one", 1.0, None)]),
+        ("It is a game one Smith will love.", [("one", 1.0, None)]),
+        # A name the number does count.
+        ("Police said one Briton was killed.", [("one", 1.0, "briton")]),
+        ("One Briton was killed in the attack.", [("One", 1.0, "briton")]),
+    ],
+)
+def test_one_before_a_name_it_does_not_count_takes_no_unit(nlp, sentence, expected):
     assert rows(nlp, sentence) == expected

@@ -43,7 +43,11 @@ Decisions:
   or some "of" ("one of the back windows" -> window). A count's text keeps the words
   hyphened to it ("12-nation", "three-monthly" -> month). Plural proper nouns are made
   singular ("Awards" -> award). Words that stand for a noun said elsewhere ("three
-  others", "those", "ones") give no unit.
+  others", "those", "ones") and multipliers ("three times as many") give no unit, nor
+  does a name after a pronoun "one" ("a game one Smith would love").
+- Rates written out are measures: "8 megabits a second" -> Mbps, "90 miles an hour" -> mph.
+- A count right after "number", "No.", "page", "position", "track", "chapter", "room" or
+  "platform" is a rank or an identifier ("fell to number four", "page 12"): no row.
 - A count with no noun of its own takes the noun of the nearest counted number before it in
   its sentence when the two are coordinated or compared ("5.2 million adults play, while
   14.9 million do not" -> adult; "arrested 20 fans and charged 6" -> fan): the number must
@@ -277,7 +281,11 @@ _MEASURE_NAMES = {
         for w, u in (("miles", "mph"), ("kilometres", "km/h"), ("kilometers", "km/h"))
         for p in ("per", "an")
     },
-    **{f"{w} per second": u for w, u in (("kilobits", "kbps"), ("megabits", "Mbps"), ("gigabits", "Gbps"))},
+    **{
+        f"{w} {p} second": u
+        for w, u in (("kilobits", "kbps"), ("megabits", "Mbps"), ("gigabits", "Gbps"))
+        for p in ("per", "a")
+    },
 }
 # Sport: a glued "m" is metres on a race distance ("the 400m hurdles", "a 1500m race")
 # and a glued "K" kilometres before a race word ("a 10K run"); see `sport_distance`.
@@ -307,6 +315,13 @@ _SLASH_NAMES = ("24/7", "9/11", "7/7")
 # Heads that stand for a noun said elsewhere: "three others", "the two ones", "all three".
 _NO_UNIT_HEADS = frozenset(
     "other others one ones those these that this more most fewer less all both each some many few several".split()
+)
+# A multiplier counts nothing: "three times as many people", "four times more".
+_MULTIPLIERS = frozenset({"times"})
+# A count right after one of these is a rank or an identifier, not a quantity: "number four",
+# "employee number 31", "No. 10", "page 12", "platform 9".
+_RANK_BEFORE = re.compile(
+    r"(?:\b(?i:number|page|position|track|chapter|room|platform)|\b[Nn]o\.)[\ \t\u00a0\u2009\u202f]*\Z"
 )
 # Spelled measures a QUANTITY entity or the parse gives as lemmas, to their canonical unit.
 _MEASURE_LEMMAS = {
@@ -674,8 +689,9 @@ def singular(word: str) -> str:
 
 def noun_unit(noun: Token) -> str | None:
     """The unit a counted noun gives: its lemma ("soldiers" -> soldier, "Awards" -> award), or
-    None for a word that stands for a noun said elsewhere ("three others")."""
-    if noun.lower_ in _NO_UNIT_HEADS or noun.lemma_.lower() in _NO_UNIT_HEADS:
+    None for a word that stands for a noun said elsewhere ("three others") or a multiplier
+    ("three times as many")."""
+    if noun.lower_ in _NO_UNIT_HEADS or noun.lemma_.lower() in _NO_UNIT_HEADS or noun.lower_ in _MULTIPLIERS:
         return None
     if noun.pos_ == "PROPN":
         return singular(noun.lower_) if noun.tag_ == "NNPS" else noun.lower_
@@ -725,6 +741,40 @@ def partitive_noun(span: Span) -> Token | None:
         return None
     nouns = [t for t in of.children if t.dep_ == "pobj" and t.pos_ in _NOUNS and t.tag_ in {"NNS", "NNPS"}]
     return nouns[0] if nouns else None
+
+
+def is_a_rank(readings: Phrase, noun: Token | None, text: str) -> bool:
+    """Whether a count is a rank or an identifier: right after "number", "No.", "page",
+    "position", "track", "chapter", "room" or "platform" ("fell to number four", "No. 10",
+    "page 12"). Money, percent, measures, large scales and counts of a plural noun stay."""
+    if any(r.unit is not None or r.marked for r in readings):
+        return False
+    if noun is not None and noun.tag_ in {"NNS", "NNPS"}:
+        return False  # "held the position two years"
+    start = readings[0].start
+    return _RANK_BEFORE.search(text, max(0, start - 20), start) is not None
+
+
+def pronoun_before_a_name(span: Span, noun: Token) -> bool:
+    """Whether a number word right before a capitalised singular noun is a pronoun, not its
+    count: the noun is not what the number modifies, or it is the subject of a clause put
+    after a form of "be" or right after a noun ("That game is one Smith would be delighted to
+    see", "The plan is one Labour would reject"). "Police said one Briton was killed" counts
+    a Briton."""
+    if noun.i != span.end or any(t.like_num and t.text[0].isdigit() for t in span):
+        return False
+    if not noun.text[0].isupper() or noun.is_sent_start or noun.tag_ not in {"NNP", "NN"}:
+        return False
+    if not any(t.head.i == noun.i and t.dep_ in {"nummod", "quantmod"} for t in span):
+        return True
+    verb = noun.head
+    return (
+        noun.dep_ in {"nsubj", "nsubjpass"}
+        and verb.i > noun.i
+        and verb.dep_ in {"ccomp", "relcl"}
+        and verb.head.i < span.start
+        and (verb.head.lemma_ == "be" or (verb.head.pos_ in _NOUNS and verb.head.i == span.start - 1))
+    )
 
 
 def in_a_name_or_date(readings: Phrase, span: Span, text: str) -> bool:
@@ -899,10 +949,14 @@ def rows_of(readings: Phrase, text: str, doc: Doc, sentence_idx: int, ent: Span 
     when spaCy missed the number."""
     span = doc.char_span(readings[0].start, readings[-1].end, alignment_mode="expand")
     noun = counted_noun(span) if span is not None else None
-    if span is not None and noun is None and not any(r.fraction for r in readings):
+    if span is not None and noun is not None and pronoun_before_a_name(span, noun):
+        noun = None  # "a game one Smith would love": "one" is a pronoun
+    elif span is not None and noun is None and not any(r.fraction for r in readings):
         written_phrase = text[readings[0].start : readings[-1].end]
         noun = None if _FRACTION_WORD.search(written_phrase) else partitive_noun(span)  # "one of the windows"
-    if is_score(readings, noun) or (span is not None and in_a_name_or_date(readings, span, text)):
+    if is_score(readings, noun) or is_a_rank(readings, noun, text):
+        return []
+    if span is not None and in_a_name_or_date(readings, span, text):
         return []
     rows = []
     for reading in readings:
