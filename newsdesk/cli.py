@@ -417,7 +417,11 @@ def status(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
 
     def show(con) -> None:
         counts = Table("table", "rows", title=Text("warehouse " + _plain(str(settings.warehouse_dir))))
+        present = lake.table_names(con)
         for name in ("articles", "mentions", "entities", "claims", "stances", "quantities", "sources", "runs"):
+            if name not in present:  # a warehouse from an older version: its next ingest adds the table
+                counts.add_row(name, "not yet (the next ingest adds it)")
+                continue
             counts.add_row(name, str(lake.query(con, f"select count(*) from {name}")[1][0][0]))
         console.print(counts)
         _print(*lake.query(con, lake.sql("status_runs")), "table", title="last runs", limit=settings.query_table_rows)

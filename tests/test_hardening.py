@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import rows
+from helpers import newsdesk, rows
 from newsdesk.pipeline.sources import (
     FileStat,
     KnownSource,
@@ -366,3 +366,30 @@ def test_first_runs_at_once_all_create_the_same_warehouse(tmp_path):
     ]
     errors = [proc.communicate(timeout=120)[1].decode() for proc in procs]
     assert [proc.returncode for proc in procs] == [0] * 6, errors
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_warehouse_from_before_stances_upgrades_on_its_first_write(workspace):
+    """A warehouse made before the stances table and the content gap columns: status reads
+    it, and the first ingest that writes adds both (a review found it failed instead)."""
+    from newsdesk.flows.ingest import ingest
+    from newsdesk.warehouse import lake
+
+    ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
+    con = lake.connect(workspace)
+    for statement in (
+        "drop table stances",
+        "alter table claims drop column content_gap_start",
+        "alter table claims drop column content_gap_end",
+    ):
+        con.execute(statement)
+    con.close()
+    status = newsdesk("status", "--warehouse", str(workspace.warehouse_dir))
+    assert status.returncode == 0 and "not yet" in status.stdout, status.stderr
+    (workspace.seeds_dir / "new.txt").write_text(
+        'Quotes galore\n\n"We will win," said Ann Pryce. "The others will not."\n\nShe believes the plan will work.\n'
+    )
+    counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
+    assert counts["added"] == 1
+    assert rows(workspace, "select count(*) from stances")[0][0] >= 1
+    assert rows(workspace, "select count(*) from claims where content_gap_start is not null")[0][0] == 1

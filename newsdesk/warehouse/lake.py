@@ -159,9 +159,16 @@ def _ensure_schema_locked(con: duckdb.DuckDBPyConnection) -> None:
             return  # nothing to create: skip a catalog write on every run
         statements = _split(sql("add_columns"))
     else:
-        statements = _split(schema_sql())
+        # A new table in schema.sql (CREATE ... IF NOT EXISTS) leaves an older warehouse's
+        # existing tables as they were: their added columns come after.
+        statements = _split(schema_sql()) + _split(sql("add_columns"))
     for statement in statements:
         _retry(partial(con.execute, statement))
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables and views the warehouse has (an older one may lack a newer table)."""
+    return {table for table, _ in con.execute(sql("catalog_columns"), {"catalog": CATALOG_ALIAS}).fetchall()}
 
 
 def known_sources(con: duckdb.DuckDBPyConnection) -> dict[str, KnownSource]:
