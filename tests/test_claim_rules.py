@@ -281,3 +281,25 @@ def test_a_quotation_before_a_cue_with_its_own_complement_is_not_its_content(nlp
     claims, _ = _run(nlp, '"Should the city build a tram?" The council said the question was clear.')
     claim, _ = _one(claims, "the question was clear")
     assert "tram" not in claim.content
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"We will win the league," Tony Blair said. "We will not," Michael Howard said.',
+        '"We will win the league," Tony Blair said.\n\n"We will not," Michael Howard said.',
+        '"We will win the league," Tony Blair said. "We will not" was the reply from Michael Howard.',
+    ],
+)
+def test_a_quotation_with_its_own_attribution_is_never_glued_to_the_one_before(nlp, text):
+    claims, _ = _run(nlp, text)
+    blair, name = _one(claims, "win the league")
+    assert name == "Tony Blair" and "We will not" not in blair.content and blair.content_gap_start is None
+
+
+@pytest.mark.parametrize(
+    "text", ["Jane Doe defended that the plan was fair.", "Jane Doe mentioned that the plan was fair."]
+)
+def test_a_speech_act_is_a_claim_and_never_also_a_stance(nlp, text):
+    claims, stances = _run(nlp, text)
+    assert [c.content for c, _ in claims] == ["the plan was fair"] and not stances

@@ -55,7 +55,7 @@ SPEECH_CUES = frozenset(
     indicate signal forecast conclude denounce condemn dismiss reject threaten urge caution
     disclose affirm reiterate underline highlight describe ask respond propose recommend question
     demand call label dub brand term criticize criticise praise defend cite announce boast joke
-    counter retort quip""".split()
+    counter retort quip mention""".split()
 )
 # Verbs whose object and its complement are the content: "called the deal a disaster",
 # "asked the crowd to stand", "described the race as a superhighway".
@@ -100,8 +100,8 @@ CUE_VERBS = SPEECH_CUES | EVIDENCE_CUES | HEDGES | PASSIVE_REPORTS | QUOTE_ONLY_
 # wants to build a wall", "she believes the plan will fail"). Their rows go to `stances`.
 STANCE_CUES = frozenset(
     "think believe feel know expect hope fear worry doubt want wish seek plan intend decide aim "
-    "support oppose endorse back favor favour defend consider refuse decline offer welcome "
-    "discuss attack blast slam trash mention".split()
+    "support oppose endorse back favor favour consider refuse decline offer welcome "
+    "discuss attack blast slam trash".split()
 )
 # Stances whose prepositional object is the content: "voted for the bill", "pointed to the jobs figures".
 STANCE_PREPS = {
@@ -515,7 +515,7 @@ def quote_before(ctx: Context, verb: Token) -> Content | None:
         return None
     ctx.used_quotes.add(quote)
     follow = adjacent_quote(text, _clause_end(text, verb), ctx.quotes, forward=True, allow_break=True)
-    if follow is not None and follow not in ctx.used_quotes:
+    if follow is not None and follow not in ctx.used_quotes and not _attributed_after(ctx, follow):
         ctx.used_quotes.add(follow)
         gap = (quote[1], follow[0])
         return (quote[0], follow[1]), "direct", gap
@@ -523,6 +523,20 @@ def quote_before(ctx: Context, verb: Token) -> Content | None:
     if lead < quote[0] - 1 and "\n" not in text[lead : quote[0]] and not inside_any(lead, ctx.quotes):
         return (trim(text, lead, quote[1])[0], quote[1]), None, None
     return quote, None, None
+
+
+def _attributed_after(ctx: Context, quote: Quote) -> bool:
+    """Whether a quotation has its own attribution right after it (`"We will not," Michael
+    Howard said.`, `... was the reply from X`): then it is another statement, not the
+    second half of this one."""
+    closing = ctx.doc.char_span(quote[1], min(len(ctx.text), quote[1] + 1), alignment_mode="expand")
+    if closing is None or not len(closing):
+        return False
+    sentence_end = ctx.sentence(closing[0]).end
+    for token in ctx.doc[closing[-1].i + 1 : sentence_end]:
+        if token.lemma_.lower() in SPEECH_CUES | {"reply"} or token.lower_ in {"from", "by"}:
+            return True
+    return False
 
 
 def that_clause(ctx: Context, verb: Token) -> Content | None:
