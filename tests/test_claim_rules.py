@@ -257,6 +257,9 @@ def test_speakers_resolve_to_the_entity_meant(nlp, text, fragment, speaker):
         ('He said: "One thing.\n\n"Another thing."', ['One thing.\n\n"Another thing.']),
         # a paragraph break lost in the file: a mark before a word reopens, it does not close
         ('He said: "One thing. "Another thing."', ['One thing. "Another thing.']),
+        # British style single curly quotes; an apostrophe inside a word closes nothing
+        ("She said: ‘We don’t accept it.’ Then she left.", ["We don’t accept it."]),
+        ("The players’ union was ‘deeply concerned’.", ["deeply concerned"]),
         # an inch mark is still no quotation
         ('A 12" record sold.\n\nThe shop closed.', []),
     ],
@@ -303,3 +306,9 @@ def test_a_quotation_with_its_own_attribution_is_never_glued_to_the_one_before(n
 def test_a_speech_act_is_a_claim_and_never_also_a_stance(nlp, text):
     claims, stances = _run(nlp, text)
     assert [c.content for c, _ in claims] == ["the plan was fair"] and not stances
+
+
+def test_stances_inside_a_single_quoted_statement_are_the_speakers_words(nlp):
+    claims, stances = _run(nlp, "John Smith said: ‘I believe the plan will fail.’")
+    claim, name = _one(claims, "I believe the plan will fail")
+    assert claim.kind == "direct" and name == "John Smith" and not stances

@@ -31,6 +31,15 @@ def quote_spans(text: str) -> list[Quote]:
                 continue
             i += 2
             continue
+        if ch == "‘":  # British style: ‘single curly quotes’; a ’ inside a word is an apostrophe
+            close = _single_close(text, i + 1, _paragraph_end(text, i))
+            if close != -1 and close > i + 1:
+                spans.append((i + 1, close))
+                i = close + 1
+                continues = False
+                continue
+            i += 1
+            continue
         if ch in OPENING or ch == '"':
             closer = OPENING.get(ch, '"')
             para_end = _paragraph_end(text, i)
@@ -57,6 +66,14 @@ def quote_spans(text: str) -> list[Quote]:
         else:
             i += 1
     return spans
+
+
+def _single_close(text: str, start: int, end: int) -> int:
+    """The ’ that closes a ‘single quotation’: not followed by a letter or digit."""
+    at = text.find("’", start, end)
+    while at != -1 and at + 1 < len(text) and text[at + 1].isalnum():
+        at = text.find("’", at + 1, end)
+    return at
 
 
 def _opens_again(text: str, at: int) -> bool:
