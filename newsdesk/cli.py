@@ -275,11 +275,11 @@ def eval_command(
     for given, what in ((texts, "--texts"), *golds):
         if given is not None and not given.exists():
             _fail(f"{what} {given} does not exist", 2)
-    from newsdesk.flows.evaluate import GoldError, evaluate, gold_files, load_gold
+    from newsdesk.flows.evaluate import GoldError, check_gold, evaluate
 
     try:  # a bad gold file says so in one line, before a Prefect server starts
         for given, _ in golds:
-            gold_files(texts, load_gold(str(given) if given else None))
+            check_gold(texts, str(given) if given else None)
     except GoldError as exc:
         _fail(str(exc), 2)
     settings = _settings(texts, warehouse or Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))

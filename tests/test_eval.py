@@ -43,6 +43,22 @@ def test_eval_scores_whole_rows_on_the_sample(tmp_path):
         ("not json", "not a JSON object"),
         ('{"statements": []}', "needs a string doc_id"),
         ('{"doc_id": "nowhere", "statements": []}', "no article file"),
+        ('{"doc_id": "0*", "statements": []}', "no article file"),  # a name, never a glob pattern
+        (
+            '{"doc_id": "a", "path": "SAMPLE", "statements": []}\n{"doc_id": "a", "path": "SAMPLE", "statements": []}',
+            "appears twice",
+        ),
+        ('{"doc_id": "a", "path": "SAMPLE", "statements": [{"content": [{"start": 5, "end": 2}]}]}', "bad span"),
+        ('{"doc_id": "a", "path": "SAMPLE", "statements": [{"content": [{"start": 0, "end": 10**9}]}]}', "not a JSON"),
+        ('{"doc_id": "a", "path": "SAMPLE", "statements": [{"content": [{"start": -1, "end": 4}]}]}', "bad span"),
+        ('{"doc_id": "a", "path": "SAMPLE", "statements": [{"content": [{"start": 0, "end": 999999}]}]}', "bad span"),
+        ('{"doc_id": "a", "path": "SAMPLE", "statements": [{"content": []}]}', "at least one content span"),
+        (
+            '{"doc_id": "a", "path": "SAMPLE", "statements": [{"speaker": 7, "content": [{"start": 0, "end": 4}]}]}',
+            "speaker",
+        ),
+        (r'{"doc_id": "a", "path": "x\u0000y", "statements": []}', "is not a file inside"),
+        ("[" * 100000 + "]" * 100000, "not a JSON object"),
     ],
 )
 def test_a_bad_gold_file_is_one_line_and_exit_2(tmp_path, line, message):
@@ -50,7 +66,7 @@ def test_a_bad_gold_file_is_one_line_and_exit_2(tmp_path, line, message):
     texts.mkdir()
     shutil.copy(SAMPLE, texts / SAMPLE.name)
     gold = tmp_path / "gold.jsonl"
-    gold.write_text(line + "\n")
+    gold.write_text(line.replace("SAMPLE", SAMPLE.name) + "\n")
     result = newsdesk("eval", "--texts", str(texts), "--statements-gold", str(gold))
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
@@ -82,3 +98,12 @@ def test_the_bbc_gold_holds_offsets_and_names_only():
             assert statement["kind"] in {"direct", "partial", "indirect"}
             assert statement["speaker"] is None or len(statement["speaker"]) <= 80
             assert all(set(span) == {"start", "end"} for span in statement["content"])
+
+
+def test_a_gold_file_that_is_not_a_regular_file_is_refused(tmp_path):
+    import os
+
+    fifo = tmp_path / "gold.fifo"
+    os.mkfifo(fifo)
+    result = newsdesk("eval", "--texts", str(tmp_path), "--statements-gold", str(fifo), timeout=60)
+    assert result.returncode == 2 and "not a regular file" in result.stderr

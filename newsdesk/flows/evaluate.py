@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import shutil
+import stat
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -43,25 +46,72 @@ class GoldError(ValueError):
     """A gold file or record that cannot be scored: said in one line."""
 
 
+MAX_GOLD_BYTES = 256 * 2**20  # a gold file is annotations, never a corpus
+
+
 def load_gold(path: str | None) -> dict[str, dict]:
     if not path:
         return {}
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise GoldError(f"the gold file {path} is not a regular file")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_GOLD_BYTES + 1)
+        if len(data) > MAX_GOLD_BYTES:
+            raise GoldError(f"the gold file {path} is larger than {MAX_GOLD_BYTES // 2**20} MiB")
+        lines = data.decode("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, GoldError):
+            raise
         raise GoldError(f"cannot read the gold file {path}: {exc}") from exc
-    records = {}
+    records: dict[str, dict] = {}
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise GoldError(f"{path}:{number}: not a JSON object: {exc.msg}") from exc
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise GoldError(f"{path}:{number}: not a JSON object") from exc
         if not isinstance(record, dict) or not isinstance(record.get("doc_id"), str):
             raise GoldError(f"{path}:{number}: a gold record needs a string doc_id")
+        if record["doc_id"] in records:
+            raise GoldError(f"{path}:{number}: doc_id {record['doc_id']!r} appears twice")
         records[record["doc_id"]] = record
     return records
+
+
+def check_gold(texts: Path, path: str | None) -> dict[str, dict]:
+    """A gold file's records, each checked against its article: offsets are integers with
+    0 <= start < end <= the article's length; names are strings. Cheap, and run before
+    anything is ingested, so a bad record is one line, not a failure after the run."""
+    gold = load_gold(path)
+    for doc_id, relative in gold_files(texts, gold).items():
+        length = len(decode((texts / relative).read_bytes())[0])
+        problem = _offset_problem(gold[doc_id], length)
+        if problem:
+            raise GoldError(f"{path}: gold document {doc_id!r}: {problem}")
+    return gold
+
+
+def _offset_problem(node: object, length: int) -> str | None:
+    """The first bad span or name anywhere in a record, or None."""
+    if isinstance(node, list):
+        return next((p for p in (_offset_problem(item, length) for item in node) if p), None)
+    if not isinstance(node, dict):
+        return None
+    for start_key, end_key in (("start", "end"), ("speaker_start", "speaker_end"), ("cue_start", "cue_end")):
+        if start_key not in node and end_key not in node:
+            continue
+        start, end = node.get(start_key), node.get(end_key)
+        if start is None and end is None and start_key != "start":
+            continue  # "no speaker phrase in the clause"
+        if type(start) is not int or type(end) is not int or not 0 <= start < end <= length:
+            return f"bad span {start_key}={start!r} {end_key}={end!r} (the article has {length} characters)"
+    if "speaker" in node and node["speaker"] is not None and not isinstance(node["speaker"], str):
+        return f"speaker must be a name or null, not {node['speaker']!r}"
+    if "content" in node and isinstance(node["content"], list) and not node["content"]:
+        return "a statement needs at least one content span"
+    return next((p for p in (_offset_problem(value, length) for value in node.values()) if p), None)
 
 
 def gold_files(texts: Path, gold: dict[str, dict]) -> dict[str, str]:
@@ -72,8 +122,12 @@ def gold_files(texts: Path, gold: dict[str, dict]) -> dict[str, str]:
     files = {}
     for doc_id, record in sorted(gold.items()):
         relative = record.get("path") or _file_for(texts, doc_id)
-        where = (texts / str(relative)).resolve()
-        if not isinstance(relative, str) or not where.is_relative_to(root) or not where.is_file():
+        try:
+            where = (texts / str(relative)).resolve()
+            inside = isinstance(relative, str) and where.is_relative_to(root) and where.is_file()
+        except (OSError, ValueError):  # a NUL in the path, a loop
+            inside = False
+        if not inside:
             raise GoldError(f"gold document {doc_id!r}: {relative!r} is not a file inside {texts}")
         files[doc_id] = where.relative_to(root).as_posix()
     return files
@@ -176,7 +230,8 @@ def _score_attributions(
 
 def _file_for(root: Path, doc_id: str) -> str:
     for suffix in (".txt", ".md"):
-        matches = sorted(root.rglob(f"{doc_id}{suffix}"))
+        # escaped: a doc_id such as "1[0-9][0-9]" or "*" is a name, never a pattern
+        matches = sorted(root.rglob(f"{glob.escape(doc_id)}{suffix}"))
         if matches:
             return matches[0].relative_to(root).as_posix()
     raise GoldError(f"no article file for gold doc_id {doc_id!r} under {root}")
@@ -204,10 +259,11 @@ def evaluate(
 ) -> dict:
     """Ingest the gold documents of `texts` into `warehouse`, then score them against gold."""
     logger = get_run_logger()
+    root = Path(texts)
     gold = {
-        "entities": load_gold(entities_gold),
-        "claims": load_gold(claims_gold),
-        "statements": load_gold(statements_gold),
+        "entities": check_gold(root, entities_gold),
+        "claims": check_gold(root, claims_gold),
+        "statements": check_gold(root, statements_gold),
     }
     with tempfile.TemporaryDirectory(prefix="newsdesk-eval-texts-") as staging:
         files = stage_gold_documents(Path(texts), {k: v for g in gold.values() for k, v in g.items()}, Path(staging))
