@@ -267,7 +267,8 @@ def evaluate(
     }
     with tempfile.TemporaryDirectory(prefix="newsdesk-eval-texts-") as staging:
         files = stage_gold_documents(Path(texts), {k: v for g in gold.values() for k, v in g.items()}, Path(staging))
-        ingest(seeds=staging, warehouse=warehouse, trigger="evaluate")
+        # An older extractor's rows would be scored as if they were today's: extract them again.
+        ingest(seeds=staging, warehouse=warehouse, trigger="evaluate", reextract=True)
         result = score_warehouse(Settings.for_folders(staging, warehouse), gold, files)
     if result["missing"]:
         logger.warning(
