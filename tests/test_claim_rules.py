@@ -125,7 +125,7 @@ def test_according_to_and_a_reporting_noun_and_a_colon_line(nlp):
         "Ann Pryce's claim that the road was unsafe drew criticism.\n"
         "Ann Pryce: We will keep the road closed until it is safe.",
     )
-    assert _one(claims, "the road will reopen")[0].cue == "according to"
+    assert _one(claims, "the road will reopen")[0].cue == "According to"  # as written
     assert _one(claims, "the road was unsafe")[0].cue == "claim"
     assert _one(claims, "keep the road closed")[0].cue == ":"
 
@@ -312,3 +312,13 @@ def test_stances_inside_a_single_quoted_statement_are_the_speakers_words(nlp):
     claims, stances = _run(nlp, "John Smith said: ‘I believe the plan will fail.’")
     claim, name = _one(claims, "I believe the plan will fail")
     assert claim.kind == "direct" and name == "John Smith" and not stances
+
+
+def test_a_team_sheet_is_no_statement_and_according_to_keeps_its_case(nlp):
+    claims, _ = _run(nlp, "Chelsea: Cech, Terry, Lampard, Duff, Drogba.\nAccording to the club, the squad is fit.")
+    assert [c.cue for c, _ in claims] == ["According to"]
+
+
+def test_according_to_nobody_is_no_claim(nlp):
+    claims, _ = _run(nlp, "Prices rose sharply in every region last year, according to the")
+    assert not claims

@@ -324,8 +324,11 @@ def according_to(ctx: Context) -> Iterator[Found]:
         start, end = before if before[1] - before[0] >= after[1] - after[0] else after
         while end > start and text[end - 1] in ".!?":
             end -= 1
+        if source.root.pos_ in {"DET", "PRON", "ADP"}:
+            continue  # "... according to the" at a text's end: nobody named
         if end - start >= 10:
-            yield Found("according_to", "according to", token.idx, (start, end), speaker=source)
+            cue = text[token.idx : end_of(doc[token.i + 1])]  # as written: "According to"
+            yield Found("according_to", cue, token.idx, (start, end), speaker=source)
 
 
 _NAMES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
@@ -347,6 +350,9 @@ def colon_lines(ctx: Context) -> Iterator[Found]:
         speaker = ctx.doc.char_span(s_start, s_start + len(name), alignment_mode="expand")
         if speaker is None or any(t.pos_ in {"VERB", "AUX"} for t in speaker):
             continue  # "Ms Hewitt said: ..." is the speech verb's claim
+        said = ctx.doc.char_span(start, end, alignment_mode="expand")
+        if said is None or not any(t.pos_ in {"VERB", "AUX"} for t in said):
+            continue  # "Chelsea: Cech, Terry, Lampard" is a team sheet, not a statement
         if end - start >= 15:
             yield Found("colon_line", ":", match.end(1), (start, end), speaker=speaker)
 
