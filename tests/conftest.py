@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -18,6 +19,11 @@ for _name in [k for k in os.environ if k.startswith("NEWSDESK_")]:
     os.environ.pop(_name)
 # A developer's own `newsdesk up` must not receive the tests' runs.
 os.environ["NEWSDESK_USE_RUNNING_SERVER"] = "false"
+# Started as a background job (`cmd &` in a script), the suite inherits SIGINT ignored, and
+# so would every child: the Ctrl-C tests would wait on processes deaf to it. A handler
+# (unlike "ignore") is reset to the default in each child, so children hear SIGINT again.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from helpers import SAMPLE  # noqa: E402
 from newsdesk.settings import Settings  # noqa: E402
