@@ -403,15 +403,7 @@ def stance_verbs(ctx: Context) -> Iterator[Found]:
 
 def _stance_prep_object(ctx: Context, verb: Token) -> Content | None:
     """ "voted for [the bill]", "pointed to [the jobs figures]"."""
-    preps = [
-        c
-        for c in verb.children
-        if c.dep_ == "prep" and c.lower_ in STANCE_PREPS.get(verb.lemma_.lower(), ()) and c.i > verb.i
-    ]
-    objects = [g for p in preps[:1] for g in p.children if g.dep_ in {"pobj", "pcomp"}]
-    if not objects:
-        return None
-    return trim(ctx.text, objects[0].left_edge.idx, end_of(preps[0].right_edge)), None, None
+    return _object_of_preposition(ctx, verb, STANCE_PREPS)
 
 
 def _stance_object(ctx: Context, verb: Token) -> Content | None:
@@ -609,11 +601,16 @@ def inserted_cue(ctx: Context, verb: Token) -> Content | None:
 
 def prep_object(ctx: Context, verb: Token) -> Content | None:
     """ "Kasich called for the suspension of the deal." """
+    return _object_of_preposition(ctx, verb, PREP_CUES)
+
+
+def _object_of_preposition(ctx: Context, verb: Token, preps_of: dict[str, set[str]]) -> Content | None:
+    """The object of the first preposition after the verb that `preps_of` lists for its lemma."""
     preps = [
         c
         for c in verb.children
         if c.dep_ == "prep"
-        and c.lower_ in PREP_CUES.get(verb.lemma_.lower(), ())
+        and c.lower_ in preps_of.get(verb.lemma_.lower(), ())
         and c.i > verb.i
         and any(g.dep_ in {"pobj", "pcomp"} for g in c.children)
     ]

@@ -21,24 +21,18 @@ def quote_spans(text: str) -> list[Quote]:
     continues = False  # the last stretch was left open at its paragraph's end
     while i < n:
         ch = text[i]
-        if text.startswith("''", i):  # typewriter style: ''quoted''
+        # Typewriter ''quoted'' and British ‘single curly quotes’ (a ’ inside a word is an
+        # apostrophe): closed within their paragraph, or no quotation at all.
+        width = 2 if text.startswith("''", i) else 1 if ch == "‘" else 0
+        if width:
             para_end = _paragraph_end(text, i)
-            close = text.find("''", i + 2, para_end)
-            if close != -1 and close > i + 2:
-                spans.append((i + 2, close))
-                i = close + 2
+            close = text.find("''", i + 2, para_end) if width == 2 else _single_close(text, i + 1, para_end)
+            if close > i + width:
+                spans.append((i + width, close))
+                i = close + width
                 continues = False
-                continue
-            i += 2
-            continue
-        if ch == "‘":  # British style: ‘single curly quotes’; a ’ inside a word is an apostrophe
-            close = _single_close(text, i + 1, _paragraph_end(text, i))
-            if close != -1 and close > i + 1:
-                spans.append((i + 1, close))
-                i = close + 1
-                continues = False
-                continue
-            i += 1
+            else:
+                i += width
             continue
         if ch in OPENING or ch == '"':
             closer = OPENING.get(ch, '"')
