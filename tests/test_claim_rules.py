@@ -239,6 +239,12 @@ def test_stances_are_kept_apart(nlp, text, cue, content):
             "the PMI fell",
             "Institute of Retail Studies",
         ),
+        # plural reports with no article name nobody, not the organisation named after them
+        (
+            "Reports from the region said that the talks had failed. The Foreign Office declined to comment.",
+            "the talks had failed",
+            None,
+        ),
     ],
 )
 def test_speakers_resolve_to_the_entity_meant(nlp, text, fragment, speaker):
@@ -322,3 +328,18 @@ def test_a_team_sheet_is_no_statement_and_according_to_keeps_its_case(nlp):
 def test_according_to_nobody_is_no_claim(nlp):
     claims, _ = _run(nlp, "Prices rose sharply in every region last year, according to the")
     assert not claims
+
+
+def test_a_survey_speaks_for_its_publisher_named_after_it():
+    """Nothing named before "a survey": its publisher is the first named organisation
+    after it, not the one named most or last, and never an index's initials."""
+    from newsdesk.extraction.entities import Mention, entity_id_for
+    from newsdesk.extraction.speakers import _publisher
+
+    def org(name: str, at: int) -> Mention:
+        return Mention(0, at, at + len(name), name, "ORG", 0, entity_id_for(name, "ORG"), name)
+
+    after = [org("PMI", 50), org("Guild of Buyers", 60), org("Hollis Brothers", 200), org("Bank of England", 300)]
+    assert _publisher([], after) == entity_id_for("Guild of Buyers", "ORG")
+    assert _publisher([org("Bank of England", 5)], after) == entity_id_for("Bank of England", "ORG")
+    assert _publisher([org("PMI", 5)], []) == entity_id_for("PMI", "ORG")

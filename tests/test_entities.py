@@ -367,3 +367,24 @@ def test_a_titled_name_the_model_missed_is_a_person(nlp):
     doc = nlp("A spokesman for Harlow Builders, Dr Ramanathan, said the site would open in May.")
     found = {(m.text, m.label) for m in extract_mentions(doc)}
     assert ("Ramanathan", "PERSON") in found, found
+
+
+@pytest.mark.parametrize(
+    "text, surface, label",
+    [
+        # a known first name and a capitalised word the model left untagged ("May" read as a month)
+        ("The Minister for the Arts, Theresa May, said the plans were late.", "Theresa May", "PERSON"),
+        # a company noun right before a name: what the name is
+        ("The audit was run by consultancy group Varnex for the retailers.", "Varnex", "ORG"),
+        # a company noun in apposition relabels a name the model took for a person
+        ("Brenora, the Danish shipping group, said profits had doubled.", "Brenora", "ORG"),
+    ],
+)
+def test_names_the_model_missed_or_mislabelled(nlp, text, surface, label):
+    found = {(m.text, m.label) for m in extract_mentions(nlp(text))}
+    assert (surface, label) in found, found
+
+
+def test_a_first_name_inside_a_longer_name_is_no_person(nlp):
+    found = {m.text for m in extract_mentions(nlp("The Finance Grace Period ended on Monday."))}
+    assert "Grace Period" not in found, found

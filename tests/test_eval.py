@@ -73,6 +73,23 @@ def test_a_bad_gold_file_is_one_line_and_exit_2(tmp_path, line, message):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_an_attribution_without_content_is_skipped_not_refused(tmp_path):
+    """PolNeAR's gold has attributions with no content span (the published dev file does):
+    the scorer skips them, and the gold check must not refuse the file for them."""
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    shutil.copy(SAMPLE, texts / SAMPLE.name)
+    gold = tmp_path / "gold.jsonl"
+    record = {
+        "doc_id": SAMPLE.stem,
+        "attributions": [{"source": [{"start": 0, "end": 4, "text": "x"}], "cue": [], "content": []}],
+    }
+    gold.write_text(json.dumps(record) + "\n")
+    result = newsdesk("eval", "--texts", str(texts), "--claims-gold", str(gold), timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "content span" not in result.stderr
+
+
 def test_the_bbc_gold_holds_offsets_and_names_only():
     """The corpus licence forbids copying its text: every value is an offset, a name, a
     label or a path."""

@@ -128,6 +128,12 @@ _ROLE_AND_NAME_AFTER = re.compile(
     r" (?:chief executive|chief|boss|chairman|chairwoman|manager|coach|striker|midfielder|defender|goalkeeper"
     r"|winger|owner|spokesman|spokeswoman|executive|president) [A-Z]"
 )
+# "consultancy group Capgemini", "the airline Ryanair": a name right after what it is.
+COMPANY_NOUNS = frozenset(
+    "group firm company bank carrier airline retailer maker giant studio broadcaster consultancy insurer lender "
+    "supermarket publisher developer manufacturer conglomerate operator".split()
+)
+_ORG_NOUN_BEFORE = re.compile(rf"\b(?:{'|'.join(sorted(COMPANY_NOUNS))}) $")
 # " United" right after a town the model tagged alone; not " City Council".
 _CLUB_SUFFIX_AFTER = re.compile(rf" ({'|'.join(sorted(CLUB_SUFFIXES | SPORT_CLUB_SUFFIXES))})\b(?! [A-Z])")
 
@@ -348,7 +354,31 @@ def _model_spans(doc: Doc, text: str, aliases: AliasTable) -> list[_Span]:
             if not surface or not any(ch.isalpha() for ch in surface) or surface.casefold() in aliases.block:
                 continue
             spans.append(_Span(piece_start, piece_end, ent.label_))
-    return spans + _titled_names(text, spans)
+    spans += _titled_names(text, spans)
+    return _appositive_companies(doc, spans)
+
+
+def _appositive_companies(doc: Doc, spans: list[_Span]) -> list[_Span]:
+    """A name with a company noun in apposition is an organisation, whatever the model
+    said: "Parmalat, the Italian food group, said ..." (untagged, so added), "Brenora,
+    the Danish shipping group" (tagged PERSON, so relabelled)."""
+    out = list(spans)
+    for token in doc:
+        if token.pos_ != "PROPN" or not token.text[:1].isupper():
+            continue
+        if not any(c.dep_ == "appos" and c.lemma_.lower() in COMPANY_NOUNS and c.i > token.i for c in token.children):
+            continue
+        first = token
+        while first.i > 0 and doc[first.i - 1].dep_ == "compound" and doc[first.i - 1].pos_ == "PROPN":
+            first = doc[first.i - 1]
+        start, end = first.idx, token.idx + len(token.text)
+        overlapping = [i for i, span in enumerate(out) if span.start < end and start < span.end]
+        if not overlapping:
+            out.append(_Span(start, end, "ORG", fixed=True))
+        for i in overlapping:
+            if out[i].label in MISLABEL_PRONE and out[i].start == start and out[i].end == end:
+                out[i] = replace(out[i], label="ORG", fixed=True)
+    return out
 
 
 # "Dr Vancheshwar", "Mr Learmount": a title and a capitalised word the model left untagged.
@@ -357,14 +387,36 @@ _TITLED_NAME = re.compile(
 )
 
 
+# "Theresa May", "Jane Hutt": a known first name and a capitalised word, both untagged
+# (the model reads "May" as a month). Not inside a longer name: "the Finance Bill Committee".
+_GIVEN_AND_SURNAME = re.compile(r"(?<![\w'’-])([A-Z][a-z]+) ([A-Z][a-z][\w'’-]*)\b(?! [A-Z])")
+_CAPITALISED_WORD_BEFORE = re.compile(r"\b[A-Z][\w'’-]* $")
+
+
+@lru_cache(maxsize=1)
+def first_name_genders() -> dict[str, str]:
+    """Common first names -> the gender a news pronoun usually takes for them (m | f)."""
+    with (files("newsdesk.extraction") / "first_names.csv").open(encoding="utf-8") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        return {row["name"]: row["gender"] for row in rows}
+
+
 def _titled_names(text: str, spans: list[_Span]) -> list[_Span]:
-    """Names after a personal title that no model entity covers: a person the model missed."""
-    found = []
-    for match in _TITLED_NAME.finditer(text):
-        start, end = match.span(1)
-        if not any(span.start < end and start < span.end for span in spans):
-            found.append(_Span(start, end, "PERSON"))
+    """Names the model missed: after a personal title ("Dr Vancheshwar"), or a known
+    first name before a capitalised word; only where no model entity covers them."""
+    given = first_name_genders()
+    found = [
+        _Span(*match.span(1), "PERSON") for match in _TITLED_NAME.finditer(text) if not _covered(spans, *match.span(1))
+    ]
+    for match in _GIVEN_AND_SURNAME.finditer(text):
+        inside_a_name = _CAPITALISED_WORD_BEFORE.search(text, max(0, match.start() - 40), match.start())
+        if match.group(1).lower() in given and not inside_a_name and not _covered(spans + found, *match.span()):
+            found.append(_Span(*match.span(), "PERSON"))
     return found
+
+
+def _covered(spans: list[_Span], start: int, end: int) -> bool:
+    return any(span.start < end and start < span.end for span in spans)
 
 
 def _around_score(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -472,6 +524,12 @@ def _relabel(span: _Span, text: str, orgs: SportsOrgs, context: SportContext) ->
     if _is_club_name(surface, context):
         return replace(span, label="ORG", fixed=True)
     if span.label == "PERSON" and _ROLE_AND_NAME_AFTER.match(text, span.end):
+        return replace(span, label="ORG", fixed=True)
+    if (
+        span.label in MISLABEL_PRONE
+        and span.label != "ORG"
+        and _ORG_NOUN_BEFORE.search(text, max(0, span.start - 20), span.start)
+    ):
         return replace(span, label="ORG", fixed=True)
     if span.label != "PERSON" and len(surface.split()) == 1 and _title_before(text, span.start):
         return replace(span, label="PERSON")  # "Mr | Straw" tagged PRODUCT: a title outside the span names a person

@@ -14,15 +14,12 @@ Resolution of a speaker phrase, in order:
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib.resources import files
 from typing import TYPE_CHECKING
 
-from newsdesk.extraction.entities import Mention
+from newsdesk.extraction.entities import Mention, first_name_genders
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
@@ -51,13 +48,6 @@ _TITLE_BEFORE = re.compile(r"\b(Mr|Mrs|Ms|Miss|Sir|Lord|Lady|Dame)\.?\s+$")
 SALIENT_SENTENCES = 4
 # Documents speak for whoever published them: "the report said", "a survey found".
 DOCUMENT_NOUNS = frozenset("report survey study poll review audit research newspaper paper magazine".split())
-
-
-@lru_cache(maxsize=1)
-def first_name_genders() -> dict[str, str]:
-    with (files("newsdesk.extraction") / "first_names.csv").open(encoding="utf-8") as handle:
-        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
-        return {row["name"]: row["gender"] for row in rows}
 
 
 @dataclass
@@ -223,9 +213,9 @@ def resolve(span: Span, salience: Salience, cue_offset: int, sentence: int, subj
         return (persons or core)[-1].entity_id
     if root.pos_ == "PROPN" and surname_of(root.text, salience):
         return surname_of(root.text, salience)  # "Mr Learmount", untagged: the David Learmount named before
-    if root.pos_ == "PROPN":
-        # A name the model did not tag: the organisation it abbreviates ("The CIPS"), else
-        # nobody, rather than a word beside it.
+    if root.pos_ == "PROPN" or root.text.isupper():
+        # A name the model did not tag: the organisation it abbreviates ("The CIPS", which
+        # may be parsed as a plural noun), else nobody, rather than a word beside it.
         return acronym_of(root.text, salience)
     for child in root.children:
         if child.dep_ == "prep" and child.lower_ in {"for", "of", "at", "from", "in"}:
@@ -236,7 +226,8 @@ def resolve(span: Span, salience: Salience, cue_offset: int, sentence: int, subj
     if len(span) == 1 and (head in PERSON_PRONOUNS or head in GROUP_PRONOUNS):
         return resolve_pronoun(head, salience, cue_offset, sentence, subjects)
     lemma = root.lemma_.lower()
-    if lemma in DOCUMENT_NOUNS or lemma in ORG_NOUNS | PERSON_NOUNS and _definite(span):
+    # "Reports from the country say" names nobody; "a report", "the report" its publisher.
+    if lemma in DOCUMENT_NOUNS and root.tag_ != "NNS" or lemma in ORG_NOUNS | PERSON_NOUNS and _definite(span):
         words = " ".join(t.lower_ for t in span if t.dep_ in {"compound", "amod"} or t.i == root.i)
         return resolve_nominal(lemma, words, salience, cue_offset)
     return None
@@ -328,12 +319,22 @@ def resolve_nominal(head: str, words: str, salience: Salience, cue_offset: int) 
         return _most_named([m for m in before if m.label == "GPE"])
     orgs = [m for m in before if m.label == "ORG"]
     if head in DOCUMENT_NOUNS:
-        # "A survey published on Monday says ...": its publisher may be named later. A
-        # publisher has a name, not the initials of an index or a technology ("PMI", "RFID").
-        orgs = [m for m in orgs or salience.mentions if m.label == "ORG"]
-        named = [m for m in orgs if not m.entity_name.isupper()]
-        orgs = named or orgs
+        return _publisher(orgs, [m for m in salience.mentions if m.label == "ORG" and m.start_char >= cue_offset])
     return _most_named(orgs)
+
+
+def _publisher(before: list[Mention], after: list[Mention]) -> str | None:
+    """Who stands behind "the report" or "a survey": the organisation named most before
+    it, else the first named after it ("..., a survey says. It was carried out by
+    Capgemini"). A publisher has a name, not the initials of an index or a technology
+    ("PMI", "RFID"), unless nothing else is named."""
+    named_before = [m for m in before if not m.entity_name.isupper()]
+    if named_before:
+        return _most_named(named_before)
+    named_after = [m for m in after if not m.entity_name.isupper()]
+    if named_after:
+        return named_after[0].entity_id
+    return _most_named(before or after)
 
 
 def _most_named(mentions: list[Mention]) -> str | None:

@@ -87,10 +87,22 @@ def check_gold(texts: Path, path: str | None) -> dict[str, dict]:
     gold = load_gold(path)
     for doc_id, relative in gold_files(texts, gold).items():
         length = len(decode((texts / relative).read_bytes())[0])
-        problem = _offset_problem(gold[doc_id], length)
+        problem = _offset_problem(gold[doc_id], length) or _statement_problem(gold[doc_id])
         if problem:
             raise GoldError(f"{path}: gold document {doc_id!r}: {problem}")
     return gold
+
+
+def _statement_problem(record: dict) -> str | None:
+    """A statement (our own gold format) says something. PolNeAR's attributions may have
+    no content span; the scorer skips those, so they are not refused."""
+    statements = record.get("statements")
+    if not isinstance(statements, list):
+        return None
+    for statement in statements:
+        if isinstance(statement, dict) and isinstance(statement.get("content"), list) and not statement["content"]:
+            return "a statement needs at least one content span"
+    return None
 
 
 def _offset_problem(node: object, length: int) -> str | None:
@@ -109,8 +121,6 @@ def _offset_problem(node: object, length: int) -> str | None:
             return f"bad span {start_key}={start!r} {end_key}={end!r} (the article has {length} characters)"
     if "speaker" in node and node["speaker"] is not None and not isinstance(node["speaker"], str):
         return f"speaker must be a name or null, not {node['speaker']!r}"
-    if "content" in node and isinstance(node["content"], list) and not node["content"]:
-        return "a statement needs at least one content span"
     return next((p for p in (_offset_problem(value, length) for value in node.values()) if p), None)
 
 
