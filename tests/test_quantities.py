@@ -356,7 +356,8 @@ def test_dates_seasons_names_and_codes_give_no_number(nlp, sentence):
     [
         ("Two 50th Birthday Tribute Concerts were planned.", ("Two", 2.0, "concert")),
         ("Three 40th Jubilee Special Medals were presented.", ("Three", 3.0, "medal")),
-        ("The council bought 300 electric delivery vans.", ("300", 300.0, "van")),
+        # Common-noun compounds stay in the unit (was "van"); adjectives do not.
+        ("The council bought 300 electric delivery vans.", ("300", 300.0, "delivery van")),
         # The hyphened word is part of the number's text.
         ("The treaty created a 12-nation trading bloc.", ("12-nation", 12.0, "nation")),
         ("She and four others were released on bail.", ("four", 4.0, None)),
@@ -535,3 +536,113 @@ def test_a_multiplier_counts_no_times(nlp, sentence, expected):
 )
 def test_one_before_a_name_it_does_not_count_takes_no_unit(nlp, sentence, expected):
     assert rows(nlp, sentence) == expected
+
+
+# --- Race times: on a clock, in parts, or bare in a race; always in seconds ------------------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The Kenyan took the marathon in 2:09:41 last spring.", [("2:09:41", 7781.0, "second")]),
+        ("Her winning time of 4:02.35 was a meeting record.", [("4:02.35", 242.35, "second")]),
+        ("The ultra runner finished in 3hr 12min on Sunday.", [("3hr 12min", 11520.0, "second")]),
+        ("She was timed at 15 minutes 10.52 seconds indoors.", [("15 minutes 10.52 seconds", 910.52, "second")]),
+        ("He crossed the line in two minutes, 3.5 seconds.", [("two minutes, 3.5 seconds", 123.5, "second")]),
+        (
+            "She won in two hours, 21 minutes and 5 seconds.",
+            [("two hours, 21 minutes and 5 seconds", 8465.0, "second")],
+        ),
+        # Two times of one size are two rows, not a sum.
+        ("The pair ran 10.12secs and 10.15secs.", [("10.12secs", 10.12, "second"), ("10.15secs", 10.15, "second")]),
+        # Bare two decimals after "in" or "clocking" in a race: seconds.
+        (
+            "Jones was third in the 60m hurdles, clocking 8.11 in the heats.",
+            [("60m", 60.0, "metre"), ("8.11", 8.11, "second")],
+        ),
+        ("She finished fourth in 51.32 in the 400m final.", [("51.32", 51.32, "second"), ("400m", 400.0, "metre")]),
+        # A long race writes minutes.seconds.
+        ("He completed the 8km cross-country course in 27.45.", [("8km", 8.0, "km"), ("27.45", 1665.0, "second")]),
+        # Not a race: the number stays as it is.
+        ("The index closed at 6.45 in London on Friday.", [("6.45", 6.45, None)]),
+        # A time of day is no quantity.
+        ("The train leaves at 10:30 every morning.", []),
+    ],
+)
+def test_race_times_are_seconds(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+# --- Distances in a race's sentence; a count verb is no sport -------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("She led the race through 1200m but faded on the last lap.", [("1200m", 1200.0, "metre")]),
+        (
+            "He moved down from the 400m to 200m and won in 20.90 secs.",
+            [("400m", 400.0, "metre"), ("200m", 200.0, "metre"), ("20.90 secs", 20.9, "second")],
+        ),
+        ("The site's readers number 100m across the globe.", [("100m", 1e8, None)]),
+        ("Profits fell from 400m to 200m last year.", [("400m", 4e8, None), ("200m", 2e8, None)]),
+    ],
+)
+def test_distances_in_a_race_and_counts_outside_one(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+# --- Compound nouns: the unit keeps the common nouns compounded before the head --------------
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("Ministers set up two task forces on fraud.", [("two", 2.0, "task force")]),
+        ("A 12-strong task force will report in May.", [("12-strong", 12.0, "task force")]),
+        ("The city hired 400 police officers last year.", [("400", 400.0, "police officer")]),
+        ("The troupe's 30-strong cast toured Europe.", [("30-strong", 30.0, "cast")]),
+        # Names and number words are not part of the unit.
+        ("Four Labour councillors resigned.", [("Four", 4.0, "councillor")]),
+        (
+            "She hired one of a dozen trainee pilots.",
+            [("one", 1.0, "trainee pilot"), ("a dozen", 12.0, "trainee pilot")],
+        ),
+    ],
+)
+def test_compound_nouns_stay_in_the_unit(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+# --- More misreadings: entity words before the number, models, vague and participle counts ---
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # A QUANTITY entity's word before the number is no measure.
+        (
+            "Between 2.5 and 3 million tourists visit each year.",
+            [("2.5", 2.5e6, "tourist"), ("3 million", 3e6, "tourist")],
+        ),
+        ("Nearly a quarter of a million voters signed up.", [("a quarter of a million", 250_000.0, "voter")]),
+        ("The airline ordered 40 Airbus 320-200 jets.", [("40", 40.0, "jet")]),
+        ("Flooding hit several hundred homes.", []),
+        ("Judges picked 12 from the 450 submitted.", [("12", 12.0, None), ("450", 450.0, None)]),
+        ("The swimmer in lane four was disqualified.", []),
+    ],
+)
+def test_vague_named_and_misparsed_numbers(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The village has only a one-way road to the coast.",
+        "A half-decent result would have kept him in the squad.",
+        "The shop patented its one-click checkout.",
+    ],
+)
+def test_a_number_word_in_an_adjective_is_no_quantity(nlp, sentence):
+    assert rows(nlp, sentence) == []

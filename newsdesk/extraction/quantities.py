@@ -45,9 +45,24 @@ Decisions:
   singular ("Awards" -> award). Words that stand for a noun said elsewhere ("three
   others", "those", "ones") and multipliers ("three times as many") give no unit, nor
   does a name after a pronoun "one" ("a game one Smith would love").
+- Compound nouns: the unit is the head noun's lemma with the common nouns compounded right
+  before it, as written ("three task forces" -> task force, "400 police officers" -> police
+  officer, "300 electric delivery vans" -> delivery van); adjectives, names ("Three Labour
+  MPs" -> mp) and number words are left out. "a 20-strong task force" counts the noun
+  "strong" is put on: task force.
+- Race times are one row in seconds: on a clock ("2:08:37" -> 7717, "3:49.78" -> 229.78),
+  written in parts, larger units first ("2hr 5min" -> 7500, "14 minutes 32.93 seconds" ->
+  872.93), or bare with two decimals after "in", "of", "clocked" or "(" near race words
+  ("won the 60m in 7.48" -> 7.48); in a sentence on a long race (km, course, cross-country,
+  marathon) a bare "33.22" is minutes.seconds (2002). A time of day ("10:30") gives no row.
+  A glued "m" after "over", "for", "through" or "to" in a race's sentence is metres up to
+  10,000 ("through 1200m"), as is a range of two race distances ("from 400m to 200m").
+- A fraction of a scale is one number ("a quarter of a million" -> 250000); a scale with no
+  number ("several hundred") gives no row. Digits joined by a hyphen right after a name are
+  a model ("Boeing 737-800"): no row. A QUANTITY entity's measure is a word after its number.
 - Rates written out are measures: "8 megabits a second" -> Mbps, "90 miles an hour" -> mph.
-- A count right after "number", "No.", "page", "position", "track", "chapter", "room" or
-  "platform" is a rank or an identifier ("fell to number four", "page 12"): no row.
+- A count right after "number", "No.", "page", "position", "track", "chapter", "room",
+  "platform" or "lane" is a rank or an identifier ("fell to number four", "page 12"): no row.
 - A count with no noun of its own takes the noun of the nearest counted number before it in
   its sentence when the two are coordinated or compared ("5.2 million adults play, while
   14.9 million do not" -> adult; "arrested 20 fans and charged 6" -> fan): the number must
@@ -289,6 +304,7 @@ _MEASURE_NAMES = {
 }
 # Sport: a glued "m" is metres on a race distance ("the 400m hurdles", "a 1500m race")
 # and a glued "K" kilometres before a race word ("a 10K run"); see `sport_distance`.
+_LONGEST_TRACK = 10000  # metres: "through 1200m" in a race; more is a count
 _RACE_DISTANCES = frozenset({50, 60, 100, 110, 200, 300, 400, 800, 1000, 1500, 2000, 3000, 5000, 10000})
 _SPORT_WORDS = frozenset(
     """sprint sprints sprinter sprinters race races racing hurdles hurdle hurdler hurdlers relay relays
@@ -302,8 +318,14 @@ _SPORT_WORDS = frozenset(
 _ATHLETICS_WORDS = frozenset(
     """hurdles hurdler sprint sprinter sprinters relay medal medals medallist olympic olympics athlete athletes
     athletics race races racing champion championships indoor indoors marathon metres freestyle butterfly
-    breaststroke backstroke medley swimmer""".split()
+    breaststroke backstroke medley swimmer clocked clocking heats semi-finals""".split()
 )
+# A bare race time: two decimals after one of these words, in athletics ("clocked 7.48").
+_RACE_TIME = re.compile(r"[1-9]?\d\.\d\d")
+_TIME_WORDS = frozenset({"seconds", "secs", "finals", "heat", "heats", "semi", "pace", "lap", "laps", "cross"})
+_TIME_CUES = frozenset({"in", "of", "clocked", "clocking", "clocks", "ran", "("})
+# Where athletics writes minutes.seconds ("completing the 10km course in 33.22"), not seconds.
+_LONG_RACE_WORDS = frozenset({"km", "marathon", "cross", "cross-country", "course", "5,000m", "10,000m", "10,500m"})
 # Words that make a slash number betting odds ("a 5/1 shot", "8/13 favourite").
 _ODDS_WORDS = frozenset(
     "odds favourite favourites favorite favorites shot shots chance chances bet bets bookmaker bookmakers "
@@ -321,7 +343,7 @@ _MULTIPLIERS = frozenset({"times"})
 # A count right after one of these is a rank or an identifier, not a quantity: "number four",
 # "employee number 31", "No. 10", "page 12", "platform 9".
 _RANK_BEFORE = re.compile(
-    r"(?:\b(?i:number|page|position|track|chapter|room|platform)|\b[Nn]o\.)[\ \t\u00a0\u2009\u202f]*\Z"
+    r"(?:\b(?i:number|page|position|track|chapter|room|platform|lane)|\b[Nn]o\.)[\ \t\u00a0\u2009\u202f]*\Z"
 )
 # Spelled measures a QUANTITY entity or the parse gives as lemmas, to their canonical unit.
 _MEASURE_LEMMAS = {
@@ -349,10 +371,13 @@ _WORD = rf"(?:{_alternatives(_NUMBER_WORDS)}|{_FRACTION}|{_SCALE})\b"
 _ARTICLE = rf"an?{_GAP}+(?={_FRACTION}\b|{_SCALE}\b)"
 # "and" joins only "... and a half" and "hundred and fifty"; "five and six" is two numbers.
 _JOIN = rf"(?:{_GAP}+and(?={_GAP}+(?:an?{_GAP}+)?{_FRACTION}\b)|(?<=hundred){_GAP}+and)?{_GAP}+(?:{_ARTICLE})?"
-_WORD_NUMBER = rf"(?:{_ARTICLE})?{_WORD}(?:{_JOIN}{_WORD})*"
+# "a quarter of a million": a fraction of a scale (read_amount checks the fraction).
+_AFTER_A_FRACTION = "|".join(rf"(?<={word})" for word in _FRACTIONS)
+_OF_A_SCALE = rf"(?:{_AFTER_A_FRACTION}){_SP}+of{_SP}+an?{_SP}+{_SCALE}\b"
+_WORD_NUMBER = rf"(?:{_ARTICLE})?{_WORD}(?:{_JOIN}{_WORD})*(?:{_OF_A_SCALE})?"
 _DIGIT_NUMBER = (
     # A leading zero is a code or a name ("007"); digits before a slash are not read alone ("12/5/2004").
-    r"(?!0\d)(?>\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?!/\d)"
+    r"(?!0\d)(?>\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?![/:]\d)"
     rf"(?:(?:{_alternatives(_GLUED_SCALES)}|{_PENCE})\b)?"  # "5bn", "50p"; "5km" is a measure below
     rf"(?:{_GAP}+and{_GAP}+an?{_GAP}+{_FRACTION}\b)?"
     rf"(?:{_SP}+{_SCALE}\b)*"
@@ -364,8 +389,34 @@ _MEASURE = (
     rf"|{_SP}+(?-i:{_alternatives(_MEASURE_NAMES)}))(?![\w/])"
 )
 _PREFIX = rf"(?-i:{_alternatives(_CURRENCY_SYMBOLS)}|(?:{_alternatives(_CURRENCY_CODES)})\.?){_SP}?"
+# A race time on a clock: "2:08:37" (h:mm:ss) or "3:49.78" (m:ss.hh); "10:30" alone is a time of day.
+_CLOCK = r"[1-9]?\d:[0-5]\d(?::[0-5]\d(?:\.\d+)?|\.\d+)(?![:\d])"
+# A time written in parts, each with its unit: "2hr 5min", "14 minutes 32.93 seconds", "one minute, 47.96secs".
+_TIME_UNITS = {
+    **{w: 3600 for w in ("hours", "hour", "hrs", "hr", "h")},
+    **{w: 60 for w in ("minutes", "minute", "mins", "min")},
+    **{w: 1 for w in ("seconds", "second", "secs", "sec", "s")},
+}
+
+
+def _time_part(size: int) -> str:
+    """A number with a time unit of one size: "2hr", "14 minutes", "47.96secs"."""
+    units = [word for word, seconds in _TIME_UNITS.items() if seconds == size]
+    return rf"(?:\d+(?:\.\d+)?|{_WORD_NUMBER}){_SP}*(?:{_alternatives(units)})\b"
+
+
+_TIME_PART = rf"(?:\d+(?:\.\d+)?|{_WORD_NUMBER}){_SP}*(?:{_alternatives(_TIME_UNITS)})\b"
+_THEN = rf",?{_SP}+(?:and{_SP}+)?"
+# Larger units first, each once: "7.62secs and 7.63secs" are two times.
+_DURATION = (
+    rf"(?:{_time_part(3600)}{_THEN}{_time_part(60)}(?:{_THEN}{_time_part(1)})?"
+    rf"|(?:{_time_part(3600)}|{_time_part(60)}){_THEN}{_time_part(1)})"
+)
 # A letter glued to the amount that is no scale or measure makes it a name: "3G", "4x100m", "2100GMT".
-_AMOUNT = rf"(?:{_SLASH_NUMBER}|(?:{_PREFIX})?(?:{_DIGIT_NUMBER}|{_WORD_NUMBER})(?:{_MEASURE}|{_SP}?%)?)(?![^\W\d_])"
+_AMOUNT = (
+    rf"(?:{_CLOCK}|{_DURATION}|{_SLASH_NUMBER}"
+    rf"|(?:{_PREFIX})?(?:{_DIGIT_NUMBER}|{_WORD_NUMBER})(?:{_MEASURE}|{_SP}?%)?)(?![^\W\d_])"
+)
 _AFTER_A_SCALE = "|".join(rf"(?<={end})" for end in ("illion", r"\dm", r"\dmn", r"\dbn", r"\dtn"))
 _SUFFIX = (
     rf"(?:{_SP}+(?:per{_GAP}?cent|percentage{_GAP}+points?"
@@ -375,7 +426,7 @@ _SUFFIX = (
 )
 _QUANTITY = re.compile(
     rf"""
-    (?<![\w.,])(?<![\w.,]-)(?<!\d/)    # not inside a word or another number ("4-4-2", "Covid-19", "12/5")
+    (?<![\w.,])(?<![\w.,]-)(?<!\d[/:])  # not inside a word or another number ("4-4-2", "Covid-19", "12/5", "10:30")
     (?:(?P<between>between){_SP}+)?
     (?P<low>{_AMOUNT})
     (?:
@@ -389,6 +440,10 @@ _QUANTITY = re.compile(
 )
 _AMOUNT_TOKEN = re.compile(rf"{_alternatives(_CURRENCY_SYMBOLS)}|\d+/\d+|\d+(?:,\d{{3}})*(?:\.\d+)?|\.\d+|[A-Za-z]+|%")
 _MEASURE_TAIL = re.compile(rf"(?:{_MEASURE})\Z")
+_CLOCK_TIME = re.compile(_CLOCK)
+_DURATION_TIME = re.compile(_DURATION, re.IGNORECASE)
+_TIME_PART_UNIT = re.compile(rf"(.+?){_SP}*({_alternatives(_TIME_UNITS)})\Z", re.IGNORECASE)
+_TIME_PART_SPLIT = re.compile(_TIME_PART, re.IGNORECASE)
 _SLASH = re.compile(r"\d+/\d+")
 _SPACES = " \t\u00a0\u2009\u202f"
 _WHITESPACE_RUN = re.compile(r"\s+")
@@ -424,9 +479,37 @@ def read_measure(text: str) -> tuple[str, str | None]:
     return text[: tail.start()], unit
 
 
+def seconds(amount: Fraction) -> Amount:
+    """A race time, in seconds."""
+    return Amount(amount, 1, None, False, False, True, False, "second")
+
+
+def read_time(text: str) -> Amount | None:
+    """A race time on a clock or in parts, in seconds: "2:08:37" -> 7717, "3:49.78" -> 229.78,
+    "14 minutes 32.93 seconds" -> 872.93; None when it is neither."""
+    if _CLOCK_TIME.fullmatch(text):
+        total = Fraction(0)
+        for part in text.split(":"):
+            total = total * 60 + Fraction(part)
+        return seconds(total)
+    if not _DURATION_TIME.fullmatch(text):
+        return None
+    total = Fraction(0)
+    for part in _TIME_PART_SPLIT.findall(text):
+        split = _TIME_PART_UNIT.fullmatch(part)
+        amount = read_amount(split[1]) if split else None
+        if split is None or amount is None:
+            return None
+        total += amount.value * _TIME_UNITS[split[2].lower()]
+    return seconds(total)
+
+
 def read_amount(text: str) -> Amount | None:
     """The value of one amount phrase ("US$5bn", "one and a half million", "8/13",
-    "2Mbps"), or None when its number words do not compose ("one-two")."""
+    "2Mbps", "2:08:37"), or None when its number words do not compose ("one-two")."""
+    time = read_time(text)
+    if time is not None:
+        return time
     if _SLASH.fullmatch(text):
         numerator, denominator = text.split("/")
         return Amount(Fraction(int(numerator), int(denominator)), 1, None, False, False, True, True)
@@ -450,6 +533,10 @@ def read_amount(text: str) -> Amount | None:
         if word == "and":
             joined = True
             continue
+        if word == "of":
+            if last != "fraction":
+                return None  # only "a quarter of a million"
+            continue
         scale = 1
         if token[0].isdigit() or token[0] == ".":
             if last is not None:
@@ -463,6 +550,8 @@ def read_amount(text: str) -> Amount | None:
             current = (current or Fraction(0)) + value if last in {"hundred", "tens"} else Fraction(value)
             last = kind
         elif word == "hundred":
+            if current is None and not article and last is None:
+                return None  # "several hundred": no number said
             current, last = (current if current is not None else Fraction(1)) * 100, "hundred"
         elif word in _SCALE_WORDS or (word in _GLUED_SCALES and last == "digits"):
             if current is None and not article:
@@ -645,6 +734,7 @@ _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
 _LIST_JOINER = re.compile(r"(?:\s*,)?\s+(?:and|or|to)\s+|\s*,\s*")
 _FRACTION_WORD = re.compile(rf"\b{_FRACTION}\b", re.IGNORECASE)
 _NOUNS = frozenset({"NOUN", "PROPN"})
+_PARTICIPLE = re.compile(r"[^e]ed\Z")
 # How a number with no noun of its own stands in its clause: as a noun phrase ("while 14.9
 # million do not", "and charged 6"); after a preposition only when compared ("up from 350").
 _STANDALONE = frozenset({"nsubj", "nsubjpass", "dobj", "attr", "conj", "appos", "pobj"})
@@ -656,6 +746,7 @@ _MONTHS = frozenset(
     Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec""".split()
 )
 # A word hyphened to a count is kept in its text ("a four-nation tour"); these give a period.
+_NUMBER_IDIOM = re.compile(r"(?i:one|(?:a\s+)?half)-(?:way|off|click|sided|liner|hearted|decent|baked)\b")
 _HYPHENED_WORDS = re.compile(r"(?:-[^\W\d_]+)+")
 _PERIODIC = {"hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month", "yearly": "year"}
 
@@ -668,7 +759,8 @@ def canonical(unit: str) -> str:
 def measure_unit(ent: Span) -> str | None:
     """The measure word of a QUANTITY entity: "20 tonnes" -> tonne, "5 kilometres" -> km,
     "500 square feet" -> square ft."""
-    words = [t.lemma_.lower() for t in ent if t.is_alpha and t.lower_ not in _NOT_A_MEASURE]
+    first = next((t.i for t in ent if t.like_num), ent.start)  # "Between 1.1 and 1.5 million": no measure
+    words = [t.lemma_.lower() for t in ent if t.i > first and t.is_alpha and t.lower_ not in _NOT_A_MEASURE]
     if not words:
         return None
     if len(words) > 1 and words[-2] in {"square", "cubic"}:
@@ -695,7 +787,26 @@ def noun_unit(noun: Token) -> str | None:
         return None
     if noun.pos_ == "PROPN":
         return singular(noun.lower_) if noun.tag_ == "NNPS" else noun.lower_
-    return canonical(noun.lemma_.lower())
+    head = canonical(noun.lemma_.lower())
+    return " ".join([*compound_words(noun), head])
+
+
+def compound_words(noun: Token) -> list[str]:
+    """The common nouns compounded right before a counted noun, as written: "task" of "three task
+    forces", "police" of "3,000 police officers"; names ("Three Labour MPs"), numbers ("1.2m homes")
+    and words before a gap are left out."""
+    doc = noun.doc
+    words: list[str] = []
+    i = noun.i - 1
+    while i >= 0 and doc[i].dep_ == "compound" and doc[i].head.i == noun.i:
+        word = doc[i]
+        if word.pos_ != "NOUN" or not word.is_alpha or not word.is_lower or word.lower_ in _NOT_A_MEASURE:
+            break
+        if i > 0 and doc[i - 1].tag_ == "HYPH":
+            break  # "hip-hop acts": half a hyphened word is no modifier
+        words.insert(0, word.lower_)
+        i -= 1
+    return words
 
 
 def counted_noun(span: Span) -> Token | None:
@@ -708,7 +819,9 @@ def counted_noun(span: Span) -> Token | None:
     after = doc[span.end] if span.end < len(doc) else None
     if after is not None and after.tag_ == "HYPH" and not doc[span.end - 1].whitespace_ and span.end + 1 < len(doc):
         joined = doc[span.end + 1]
-        if not after.whitespace_:  # "a five-strong list", "one-off gains": the number counts no noun
+        if not after.whitespace_:  # "one-off gains": the number counts no noun
+            if joined.lower_ == "strong" and joined.head.i > joined.i and joined.head.pos_ == "NOUN":
+                return joined.head  # "a 20-strong task force" counts members of the force
             return joined if joined.pos_ in _NOUNS else None
     heads = [t.head for t in span if t.dep_ in {"nummod", "quantmod"} and t.head.i >= span.end]
     if after is not None and after.pos_ == "NOUN":
@@ -723,7 +836,9 @@ def counted_noun(span: Span) -> Token | None:
         or (_ORDINAL.fullmatch(noun.lower_) and noun.dep_ in {"compound", "amod", "nmod"})
     ):
         noun = noun.head
-    return noun if noun.pos_ in _NOUNS else None
+    if noun.pos_ not in _NOUNS or (_PARTICIPLE.search(noun.lower_) and noun.lemma_ == noun.lower_):
+        return None  # "the 301 submitted": a participle the parser took for a noun
+    return noun
 
 
 def partitive_noun(span: Span) -> Token | None:
@@ -812,6 +927,43 @@ def athletics(span: Span) -> bool:
     return any(t.lower_ in _ATHLETICS_WORDS for t in span.sent)
 
 
+def about_a_race(token: Token) -> bool:
+    """Whether a word puts its sentence in a race: "hurdles", "heats", "400m" (one token or two)."""
+    if token.lower_ in _ATHLETICS_WORDS or token.lower_ in _TIME_WORDS or race_distance(token.text):
+        return True
+    return token.lower_ == "m" and token.i > 0 and race_distance(token.doc[token.i - 1].text + "m")
+
+
+def race_time(written: str, span: Span) -> tuple[float, str] | None:
+    """A bare two-decimal number after "in", "of", "clocked" or "(" in athletics is a race time:
+    seconds ("won the 60m in 7.48", "a season's best of 20.94"), or minutes and seconds where the
+    sentence is about a long race ("completing the 10km course in 33.22" -> 2002 s)."""
+    doc = span.doc
+    if not _RACE_TIME.fullmatch(written) or span.start == 0 or doc[span.start - 1].lower_ not in _TIME_CUES:
+        return None
+    after = next_word(span, span.end_char)
+    if after is not None and after.pos_ in _NOUNS:
+        return None
+    sentence = span.sent
+    context = doc[max(0, sentence.start - 40) : sentence.end]  # the sentence and what leads up to it
+    if not any(about_a_race(t) for t in context):
+        return None
+    whole, hundredths = written.split(".")
+    if any(t.lower_ in _LONG_RACE_WORDS for t in sentence):
+        return (float(int(whole) * 60 + int(hundredths)), "second") if int(hundredths) < 60 else None
+    return float(written), "second"
+
+
+def race_distances(readings: Phrase, text: str) -> bool:
+    """Whether both ends of a range are race distances with a glued "m": "from 400m to 200m"."""
+    return len(readings) == 2 and all(race_distance(text[r.start : r.end]) for r in readings)
+
+
+def in_a_race(span: Span) -> bool:
+    """Whether the number's sentence is about athletics or swimming, or gives race times ("secs")."""
+    return any(t.lower_ in _ATHLETICS_WORDS or t.lower_ in _TIME_WORDS for t in span.sent)
+
+
 def next_word(span: Span, end_char: int) -> Token | None:
     """The token after a number in its sentence; None when punctuation is glued to the number
     ("400m." is one token) or the sentence ends."""
@@ -849,9 +1001,16 @@ def sport_distance(written: str, span: Span, end_char: int) -> tuple[float, str]
     race = race_distance(written) or (
         glued[2] is None and "," in glued[1] and (sport_next or athletics(span)) and not plural_next
     )
-    modified = before is not None and (before.pos_ in {"DET", "ADJ", "PROPN", "NOUN"} or before.tag_ in {"POS", "PRP$"})
-    over = before is not None and before.lower_ in {"over", "for"} and athletics(span)  # "won over 60m"
+    modified = (
+        before is not None
+        and (before.pos_ in {"DET", "ADJ", "PROPN", "NOUN"} or before.tag_ in {"POS", "PRP$"})
+        and before.lower_ not in {"number", "numbers"}  # "net users number 100m": a verb
+    )
+    # "won over 60m", "through 1200m", "stepped down to 200m": a distance in a race's sentence.
+    over = before is not None and before.lower_ in {"over", "for", "through", "to"} and in_a_race(span)
     if race and (sport_next or ((modified or over) and not plural_next)):
+        return number, "metre"
+    if over and glued[2] is None and number <= _LONGEST_TRACK and not noun_next:
         return number, "metre"
     if glued[2] is not None and len(glued[2]) == 2 and not noun_next:
         return number, "metre"
@@ -935,6 +1094,13 @@ def is_score(readings: Phrase, noun: Token | None) -> bool:
     return low.score_like and not (low.value < high.value and counts_plural)
 
 
+def is_a_model(readings: Phrase, span: Span | None) -> bool:
+    """Digits joined by a hyphen right after a name are a model, not a range: "Boeing 737-800"."""
+    if span is None or not readings[0].score_like or span.start == 0:
+        return False
+    return span.doc[span.start - 1].pos_ == "PROPN"
+
+
 def with_entity_words(text: str, end: int, ent: Span) -> int:
     """Where a MONEY or QUANTITY row ends: the entity's words after the number stay in
     its text ("5 kilometres", "10km", "3m francs"), its punctuation does not."""
@@ -954,8 +1120,10 @@ def rows_of(readings: Phrase, text: str, doc: Doc, sentence_idx: int, ent: Span 
     elif span is not None and noun is None and not any(r.fraction for r in readings):
         written_phrase = text[readings[0].start : readings[-1].end]
         noun = None if _FRACTION_WORD.search(written_phrase) else partitive_noun(span)  # "one of the windows"
-    if is_score(readings, noun) or is_a_rank(readings, noun, text):
+    if is_score(readings, noun) or is_a_rank(readings, noun, text) or is_a_model(readings, span):
         return []
+    if _NUMBER_IDIOM.match(text, readings[0].start):
+        return []  # "a one-way link", "a half-decent mark": an adjective, no number
     if span is not None and in_a_name_or_date(readings, span, text):
         return []
     rows = []
@@ -967,7 +1135,9 @@ def rows_of(readings: Phrase, text: str, doc: Doc, sentence_idx: int, ent: Span 
             end = with_entity_words(text, end, ent)
         distance = None
         if unit is None and span is not None and len(readings) == 1:
-            distance = sport_distance(written, span, reading.end)
+            distance = sport_distance(written, span, reading.end) or race_time(written, span)
+        elif unit is None and span is not None and race_distances(readings, text) and in_a_race(span):
+            distance = value / _GLUED_SCALES["m"], "metre"  # "stepped down from 400m to 200m"
         if _SLASH.fullmatch(written):
             unit = odds_unit(span) if span is not None else None  # odds or a fraction: nothing counted
         elif distance is not None:
