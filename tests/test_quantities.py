@@ -119,13 +119,14 @@ def test_percent_and_percentage_points(nlp, sentence, expected):
     "sentence, expected",
     [
         ("He served five-and-a-half years in prison.", ("five-and-a-half", 5.5, "year")),
-        ("About two-thirds of voters agreed.", ("two-thirds", 2 / 3, None)),
-        ("Three-quarters of the staff left.", ("Three-quarters", 0.75, None)),
+        # A fraction of a plural noun counts it, as "one of the X" does (was None).
+        ("About two-thirds of voters agreed.", ("two-thirds", 2 / 3, "voter")),
+        ("Three-quarters of the staff left.", ("Three-quarters", 0.75, None)),  # "staff": no plural noun
         ("The city has one and a half million residents.", ("one and a half million", 1.5e6, "resident")),
         ("Twenty-five people were hurt.", ("Twenty-five", 25.0, "people")),
         ("Half a million people marched.", ("Half a million", 500_000.0, "people")),
         # spaCy calls "a quarter" a DATE here; "a quarter of" marks it as a fraction.
-        ("Nearly a quarter of pupils walk to school.", ("a quarter", 0.25, None)),
+        ("Nearly a quarter of pupils walk to school.", ("a quarter", 0.25, "pupil")),
     ],
 )
 def test_fractions_and_hyphenated_number_words(nlp, sentence, expected):
@@ -646,3 +647,75 @@ def test_vague_named_and_misparsed_numbers(nlp, sentence, expected):
 )
 def test_a_number_word_in_an_adjective_is_no_quantity(nlp, sentence):
     assert rows(nlp, sentence) == []
+
+
+# --- Audit fixes: entry-list headings, "the number of X", asides, plural names, hyphened nouns
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # An event's heading in a team list, in an article about athletics: metres (was 2e8).
+        (
+            "The squad for the indoor championships was named on Monday.\n"
+            "200m: Ann Smith (City Harriers), Joe Bloggs (Town AC).",
+            [("200m", 200.0, "metre")],
+        ),
+        # The same shape with nothing about athletics stays millions.
+        ("The company report was published on Monday.\n200m: the users it now claims.", [("200m", 2e8, None)]),
+    ],
+)
+def test_a_race_distance_heading_an_entry_list_is_metres(nlp, text, expected):
+    assert rows(nlp, text) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The number of new shops in the town fell to 45 from 60.", [("45", 45.0, "shop"), ("60", 60.0, "shop")]),
+        # "a number of X" is "some X": no count of X.
+        ("A number of shops closed this year, while 45 stayed open.", [("45", 45.0, None)]),
+    ],
+)
+def test_bare_counts_take_the_noun_of_the_number_of(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # An aside in brackets between the number and "of the X".
+        (
+            "Almost half (48%) of the members voted for the plan.",
+            [("half", 0.5, "member"), ("48%", 48.0, "percent")],
+        ),
+        ("Only three (or 2%) of the bridges were inspected.", [("three", 3.0, "bridge"), ("2%", 2.0, "percent")]),
+    ],
+)
+def test_a_bracketed_aside_before_of_the_plural_noun(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # The tagger calls these plural names NNP: counted by more than one, they are made singular.
+        ("The chain runs 40 Sunshine Diners across Europe.", [("40", 40.0, "diner")]),
+        ("The group now operates 25 Blue Moon Bakeries.", [("25", 25.0, "bakery")]),
+    ],
+)
+def test_plural_names_are_made_singular(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The director praised his three co-stars.", [("three", 3.0, "co-star")]),
+        ("Fans bought 5,000 T-shirts at the gig.", [("5,000", 5000.0, "t-shirt")]),
+        # A hyphened word before a gap is no part of the head: the compound rule still leaves it out.
+        ("The festival booked 12 hip-hop acts.", [("12", 12.0, "act")]),
+    ],
+)
+def test_a_hyphened_noun_is_kept_whole(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected

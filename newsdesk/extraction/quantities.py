@@ -31,8 +31,10 @@ Decisions:
 - Glued "m" is million ("5m"), as news writes money, except in sport (`sport_distance`):
   metres on a standard race distance before a sport word or no plural noun ("the 400m
   hurdles", "won the women's 800m"), on any comma-grouped distance in a sport context ("the
-  10,500m course"), or with two decimals ("cleared 4.88m"); a glued "K"
-  before a race word is km ("a 10K race" -> 10 km). With a currency it is always million.
+  10,500m course"), with two decimals ("cleared 4.88m"), or on a race distance that heads a
+  line before a colon in an athletics article, an event in a team list ("60m: A Person, B
+  Person"); a glued "K" before a race word is km ("a 10K race" -> 10 km). With a currency it
+  is always million.
 - "N/M" in digits is one number, N/M: betting odds ("8/13" -> 0.615, unit "odds" when a
   betting word is within six tokens, else None). Dates ("12/5/2004"), seasons ("2004/05")
   and names ("24/7", "9/11", "7/7") give nothing; nor does a number with a leading zero
@@ -40,11 +42,16 @@ Decisions:
 - The counted noun is the word hyphened to the number ("a 12-nation bloc"), else the noun
   right after it, else the head of the noun phrase the number is `nummod` of, compounds
   skipped ("Three 50th Anniversary Special Awards" -> award), else the plural noun it is one
-  or some "of" ("one of the back windows" -> window). A count's text keeps the words
-  hyphened to it ("12-nation", "three-monthly" -> month). Plural proper nouns are made
-  singular ("Awards" -> award). Words that stand for a noun said elsewhere ("three
-  others", "those", "ones") and multipliers ("three times as many") give no unit, nor
-  does a name after a pronoun "one" ("a game one Smith would love").
+  or some "of", also past an aside in brackets ("one of the back windows" -> window, "half
+  (55%) of the respondents" -> respondent); a fraction of a plural noun counts it, as one of
+  them does ("two-thirds of voters" -> voter). A count's text keeps the words hyphened to it
+  ("12-nation", "three-monthly" -> month); a noun's hyphened words are part of it ("four
+  co-stars" -> co-star, "e-mails" -> e-mail), but not a number ("a half-point cut"). Plural
+  proper nouns are made singular ("Awards" -> award), also those tagged singular that end in a
+  lower-case "s" when counted by more than one ("100 Hard Rock Cafes" -> cafe; not "DS", nor a
+  person's name). Words that stand for a noun said elsewhere ("three others", "those",
+  "ones") and multipliers ("three times as many") give no unit, nor does a name after a
+  pronoun "one" ("a game one Smith would love").
 - Compound nouns: the unit is the head noun's lemma with the common nouns compounded right
   before it, as written ("three task forces" -> task force, "400 police officers" -> police
   officer, "300 electric delivery vans" -> delivery van); adjectives, names ("Three Labour
@@ -67,7 +74,9 @@ Decisions:
   its sentence when the two are coordinated or compared ("5.2 million adults play, while
   14.9 million do not" -> adult; "arrested 20 fans and charged 6" -> fan): the number must
   stand as a noun phrase (subject, object, conjunct, or after "from/to/than/with") in the
-  same clause or one joined by conj/advcl, and not before a word it may modify.
+  same clause or one joined by conj/advcl, and not before a word it may modify. With no such
+  number, it takes X of "the number of X" in its sentence on the same terms ("the number of
+  films rose to 310 from 287" -> film); "a number of X" means "some X" and gives nothing.
 - A range ("5-10%", "between 5 and 10 million", "$2bn-$3bn", "10 to 15 people",
   "one or two") gives two rows, low then high, each with the shared scale, currency and
   unit. Each row's text is its own number as written: the low row "5", the high row
@@ -91,6 +100,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from newsdesk.extraction.lemmas import lemma_of
 from newsdesk.extraction.spans import SentenceIndex
 
 if TYPE_CHECKING:
@@ -760,7 +770,7 @@ def measure_unit(ent: Span) -> str | None:
     """The measure word of a QUANTITY entity: "20 tonnes" -> tonne, "5 kilometres" -> km,
     "500 square feet" -> square ft."""
     first = next((t.i for t in ent if t.like_num), ent.start)  # "Between 1.1 and 1.5 million": no measure
-    words = [t.lemma_.lower() for t in ent if t.i > first and t.is_alpha and t.lower_ not in _NOT_A_MEASURE]
+    words = [lemma_of(t).lower() for t in ent if t.i > first and t.is_alpha and t.lower_ not in _NOT_A_MEASURE]
     if not words:
         return None
     if len(words) > 1 and words[-2] in {"square", "cubic"}:
@@ -772,23 +782,72 @@ def singular(word: str) -> str:
     """A plural proper noun made singular, which spaCy's lemmatizer leaves as it is ("Awards")."""
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "sses", "xes", "zes")):
+    if word.endswith(("ches", "shes", "sses", "xes")):  # not "zes": "Prizes" -> prize
         return word[:-2]
     if word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
 
 
-def noun_unit(noun: Token) -> str | None:
-    """The unit a counted noun gives: its lemma ("soldiers" -> soldier, "Awards" -> award), or
-    None for a word that stands for a noun said elsewhere ("three others") or a multiplier
-    ("three times as many")."""
-    if noun.lower_ in _NO_UNIT_HEADS or noun.lemma_.lower() in _NO_UNIT_HEADS or noun.lower_ in _MULTIPLIERS:
+def noun_unit(noun: Token, many: bool = True) -> str | None:
+    """The unit a counted noun gives: its lemma ("soldiers" -> soldier, "Awards" -> award), with
+    the words hyphened before it ("co-stars" -> co-star), or None for a word that stands for a noun
+    said elsewhere ("three others") or a multiplier ("three times as many"). `many`: the count is
+    not one, so a name that looks plural is one ("100 Hard Rock Cafes" -> cafe)."""
+    if noun.lower_ in _NO_UNIT_HEADS or lemma_of(noun).lower() in _NO_UNIT_HEADS or noun.lower_ in _MULTIPLIERS:
         return None
+    prefix = "".join(f"{part.lower_}-" for part in hyphened_parts(noun))
     if noun.pos_ == "PROPN":
-        return singular(noun.lower_) if noun.tag_ == "NNPS" else noun.lower_
-    head = canonical(noun.lemma_.lower())
+        plural = noun.tag_ == "NNPS" or (many and looks_plural(noun))
+        return prefix + (singular(noun.lower_) if plural else noun.lower_)
+    head = prefix + canonical(lemma_of(noun).lower())
     return " ".join([*compound_words(noun), head])
+
+
+def looks_plural(name: Token) -> bool:
+    """Whether a name the tagger called singular (NNP) reads as a plural when counted by more than
+    one: a lower-case "s" ends it ("Cafes", "MPs"); not capitals ("DS") nor a person's name."""
+    return name.text.endswith("s") and name.ent_type_ != "PERSON"
+
+
+def glued_hyphen(token: Token) -> bool:
+    """Whether a token is a hyphen inside a word: no space either side ("co-stars", not "2 - 1")."""
+    doc = token.doc
+    return (
+        token.text == "-" and not token.whitespace_ and 0 < token.i < len(doc) - 1 and not doc[token.i - 1].whitespace_
+    )
+
+
+def hyphened_parts(noun: Token) -> list[Token]:
+    """The words hyphened before a noun, which make one word with it: "co" of "co-stars", "e" of
+    "e-mails". A number is no part ("a two-time winner" counts times, "a half-point cut" points),
+    nor is a word after a gap ("hip-hop acts": "hop" is a separate word of the compound)."""
+    doc = noun.doc
+    parts: list[Token] = []
+    i = noun.i
+    while i >= 2 and glued_hyphen(doc[i - 1]) and is_word_part(doc[i - 2]):
+        parts.insert(0, doc[i - 2])
+        i -= 2
+    return parts
+
+
+def is_word_part(token: Token) -> bool:
+    """Whether a token may be part of a hyphened noun: a word that is no number ("two", "half")."""
+    return token.is_alpha and not token.like_num and token.lower_ not in _NOT_A_MEASURE
+
+
+def hyphened_head(noun: Token) -> Token:
+    """The last word of a hyphened noun the parser split up: "stars" of "four co-stars", where
+    "co" is taken for the noun; the unit reads the whole word (`hyphened_parts`)."""
+    doc = noun.doc
+    while (
+        noun.i + 2 < len(doc)
+        and glued_hyphen(doc[noun.i + 1])
+        and doc[noun.i + 2].is_alpha
+        and doc[noun.i + 2].pos_ in _NOUNS
+    ):
+        noun = doc[noun.i + 2]
+    return noun
 
 
 def compound_words(noun: Token) -> list[str]:
@@ -797,7 +856,8 @@ def compound_words(noun: Token) -> list[str]:
     and words before a gap are left out."""
     doc = noun.doc
     words: list[str] = []
-    i = noun.i - 1
+    parts = hyphened_parts(noun)
+    i = (parts[0].i if parts else noun.i) - 1  # before the whole hyphened word ("co-stars")
     while i >= 0 and doc[i].dep_ == "compound" and doc[i].head.i == noun.i:
         word = doc[i]
         if word.pos_ != "NOUN" or not word.is_alpha or not word.is_lower or word.lower_ in _NOT_A_MEASURE:
@@ -825,7 +885,7 @@ def counted_noun(span: Span) -> Token | None:
             return joined if joined.pos_ in _NOUNS else None
     heads = [t.head for t in span if t.dep_ in {"nummod", "quantmod"} and t.head.i >= span.end]
     if after is not None and after.pos_ == "NOUN":
-        noun = after
+        noun = hyphened_head(after)  # "four co-stars": the parser may take "co" for the noun
     elif heads:
         noun = heads[-1]
     else:
@@ -836,26 +896,41 @@ def counted_noun(span: Span) -> Token | None:
         or (_ORDINAL.fullmatch(noun.lower_) and noun.dep_ in {"compound", "amod", "nmod"})
     ):
         noun = noun.head
-    if noun.pos_ not in _NOUNS or (_PARTICIPLE.search(noun.lower_) and noun.lemma_ == noun.lower_):
+    if noun.pos_ not in _NOUNS or (_PARTICIPLE.search(noun.lower_) and lemma_of(noun) == noun.lower_):
         return None  # "the 301 submitted": a participle the parser took for a noun
     return noun
 
 
 def partitive_noun(span: Span) -> Token | None:
-    """The plural noun a number is one or some of: "one of the back windows" -> windows,
-    "one of its senior engineers" -> engineers; not "page 12 of the report" (a nummod,
-    and a singular noun), "one of them", nor a ratio ("one in 10 of the users")."""
+    """The plural noun a number or a fraction is one or some of: "one of the back windows" ->
+    windows, "one of its senior engineers" -> engineers, "two-thirds of voters" -> voters, also
+    past an aside in brackets ("half (55%) of the respondents"); not "page 12 of the report" (a
+    nummod, and a singular noun), "one of them", nor a ratio ("one in 10 of the users")."""
     doc = span.doc
     number = span.root
-    if span.end >= len(doc) or doc[span.end].lower_ != "of" or number.dep_ in {"nummod", "quantmod"}:
+    after = past_brackets(doc, span.end)
+    if after >= len(doc) or doc[after].lower_ != "of" or number.dep_ in {"nummod", "quantmod"}:
         return None
     if span.start > 1 and doc[span.start - 1].lower_ == "in" and doc[span.start - 2].like_num:
         return None
-    of = doc[span.end]
+    of = doc[after]
     if of.head.i != number.i or of.dep_ != "prep":
         return None
     nouns = [t for t in of.children if t.dep_ == "pobj" and t.pos_ in _NOUNS and t.tag_ in {"NNS", "NNPS"}]
     return nouns[0] if nouns else None
+
+
+def past_brackets(doc: Doc, i: int) -> int:
+    """The token after an aside in brackets that starts at i ("half (55%) of them"), else i. The
+    aside must close in the sentence; it is no part of what the number is of."""
+    if i >= len(doc) or doc[i].text != "(":
+        return i
+    for token in doc[i + 1 : doc[i].sent.end]:
+        if token.text == ")":
+            return token.i + 1
+        if token.text == "(":
+            return i  # nested: not one short aside
+    return i
 
 
 def is_a_rank(readings: Phrase, noun: Token | None, text: str) -> bool:
@@ -888,7 +963,7 @@ def pronoun_before_a_name(span: Span, noun: Token) -> bool:
         and verb.i > noun.i
         and verb.dep_ in {"ccomp", "relcl"}
         and verb.head.i < span.start
-        and (verb.head.lemma_ == "be" or (verb.head.pos_ in _NOUNS and verb.head.i == span.start - 1))
+        and (lemma_of(verb.head) == "be" or (verb.head.pos_ in _NOUNS and verb.head.i == span.start - 1))
     )
 
 
@@ -1008,7 +1083,7 @@ def sport_distance(written: str, span: Span, end_char: int) -> tuple[float, str]
     )
     # "won over 60m", "through 1200m", "stepped down to 200m": a distance in a race's sentence.
     over = before is not None and before.lower_ in {"over", "for", "through", "to"} and in_a_race(span)
-    if race and (sport_next or ((modified or over) and not plural_next)):
+    if race and (sport_next or ((modified or over) and not plural_next) or heads_an_entry_list(span, after)):
         return number, "metre"
     if over and glued[2] is None and number <= _LONGEST_TRACK and not noun_next:
         return number, "metre"
@@ -1017,12 +1092,22 @@ def sport_distance(written: str, span: Span, end_char: int) -> tuple[float, str]
     return None
 
 
+def heads_an_entry_list(span: Span, after: Token | None) -> bool:
+    """Whether a number starts a line and a colon follows it, in an article about athletics or
+    swimming: the heading of an event in a team or entry list ("60m: A Person, B Person")."""
+    doc = span.doc
+    if after is None or after.text != ":":
+        return False
+    line_start = span.start == 0 or "\n" in doc[span.start - 1].text_with_ws
+    return line_start and any(t.lower_ in _ATHLETICS_WORDS for t in doc)
+
+
 def odds_unit(span: Span) -> str | None:
     """ "odds" for a slash number near a betting word ("a 5/1 shot", "8/13 favourite")."""
     sentence = span.sent
     start, end = max(sentence.start, span.start - _ODDS_WINDOW), min(sentence.end, span.end + _ODDS_WINDOW)
     near = span.doc[start:end]
-    return "odds" if any(t.lower_ in _ODDS_WORDS or t.lemma_.lower() in _ODDS_WORDS for t in near) else None
+    return "odds" if any(t.lower_ in _ODDS_WORDS or lemma_of(t).lower() in _ODDS_WORDS for t in near) else None
 
 
 def stands_alone(span: Span) -> bool:
@@ -1117,9 +1202,8 @@ def rows_of(readings: Phrase, text: str, doc: Doc, sentence_idx: int, ent: Span 
     noun = counted_noun(span) if span is not None else None
     if span is not None and noun is not None and pronoun_before_a_name(span, noun):
         noun = None  # "a game one Smith would love": "one" is a pronoun
-    elif span is not None and noun is None and not any(r.fraction for r in readings):
-        written_phrase = text[readings[0].start : readings[-1].end]
-        noun = None if _FRACTION_WORD.search(written_phrase) else partitive_noun(span)  # "one of the windows"
+    elif span is not None and noun is None:
+        noun = partitive_noun(span)  # "one of the windows", "half (55%) of the respondents"
     if is_score(readings, noun) or is_a_rank(readings, noun, text) or is_a_model(readings, span):
         return []
     if _NUMBER_IDIOM.match(text, readings[0].start):
@@ -1127,6 +1211,7 @@ def rows_of(readings: Phrase, text: str, doc: Doc, sentence_idx: int, ent: Span 
     if span is not None and in_a_name_or_date(readings, span, text):
         return []
     rows = []
+    many = any(r.value != 1 for r in readings)  # "100 Hard Rock Cafes" are cafes; "one Williams" is a name
     for reading in readings:
         end, unit, value = reading.end, reading.unit, reading.value
         written = text[reading.start : reading.end]
@@ -1146,7 +1231,7 @@ def rows_of(readings: Phrase, text: str, doc: Doc, sentence_idx: int, ent: Span 
             if ent is not None and ent.label_ == "QUANTITY" and (unit is None or reading.named_currency):
                 unit = measure_unit(ent)
             if unit is None and noun is not None and not (ent is not None and ent.label_ == "MONEY"):
-                unit = noun_unit(noun)  # money in a currency we do not know stays without unit
+                unit = noun_unit(noun, many)  # money in a currency we do not know stays without unit
                 from_noun = noun if unit is not None and noun.tag_ in {"NNS", "NNPS"} else None
         hyphened = None
         if reading is readings[-1] and reading.unit is None and distance is None and end == reading.end:
@@ -1195,10 +1280,26 @@ def share_race_distances(rows: list[Row], text: str) -> list[Row]:
     return rows
 
 
+def number_of(sentence: Span) -> Token | None:
+    """The plural noun of "the number of X" in a sentence: what its bare counts count ("the number
+    of films rose to 310 from 287"). "a number of X" means "some X" and names no count."""
+    for token in sentence:
+        if token.lower_ not in {"number", "numbers"} or not any(
+            child.dep_ == "det" and child.lower_ == "the" for child in token.children
+        ):
+            continue
+        for of in token.children:
+            if of.dep_ == "prep" and of.lower_ == "of":
+                nouns = [t for t in of.children if t.dep_ == "pobj" and t.tag_ in {"NNS", "NNPS"}]
+                return nouns[0] if nouns else None
+    return None
+
+
 def share_counted_nouns(rows: list[Row]) -> list[Quantity]:
     """A count with no noun of its own takes the counted noun of the nearest number before it in
     its sentence when the two are coordinated or compared ("5.2 million adults play sport, while
-    14.9 million do not" -> adult)."""
+    14.9 million do not" -> adult); failing that, the noun of "the number of X" in its sentence
+    when it stands in that clause ("the number of films rose to 310 from 287" -> film)."""
     quantities = []
     for i, row in enumerate(rows):
         quantity = row.quantity
@@ -1208,6 +1309,8 @@ def share_counted_nouns(rows: list[Row]) -> list[Quantity]:
             source = next(before, None)
             if source is not None and source.noun is not None and coordinated(row.number, source.noun):
                 quantity = replace(quantity, unit=source.quantity.unit)
+            elif (counted := number_of(row.number.sent)) is not None and coordinated(row.number, counted):
+                quantity = replace(quantity, unit=noun_unit(counted))
         quantities.append(quantity)
     return quantities
 
