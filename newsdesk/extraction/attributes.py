@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 TAG_ATTRIBUTES = "newsdesk_tag_attributes"
 _KEYS = ("LOWER", "TAG", "DEP", "IS_SPACE")  # trigger preference: the most selective first
 _SETTABLE = frozenset({"POS", "MORPH", "LEMMA", "TAG", "DEP"})
+_CACHE_LIMIT = 200_000  # kinds of token remembered: a worker's vocabulary, bounded
 
 Condition = Callable[[Any], bool]
 
@@ -78,6 +79,10 @@ class TagAttributes:
     def __init__(self, patterns: list[dict]) -> None:
         self.triggered: dict[tuple[str, object], list[Rule]] = {}
         self.always: list[Rule] = []
+        # (tag, lower, dep, is_space) -> the rules whose first token that matches: a
+        # single-token rule reads nothing else, so each kind of token is judged once.
+        self._first_token_rules: dict[tuple[int, int, int, bool], tuple[Rule, ...]] = {}
+        self._morph_hashes: dict[str, int] = {}
         for order, pattern in enumerate(patterns):
             if set(pattern["attrs"]) - _SETTABLE:
                 raise Unsupported(f"attributes {sorted(pattern['attrs'])}")
@@ -109,44 +114,55 @@ class TagAttributes:
     def __call__(self, doc: Doc) -> Doc:
         # All matches first, then applied in the ruler's order over the whole doc: a
         # two-token rule ("there" + "is") must land after the tag rules of its second token.
-        hits = [
-            (rule.order, start + rule.index, rule.attrs)
-            for token in doc
-            for rule, start in self._rules_from(token)
-            if self._matches(doc, rule, start)
-        ]
+        hits = []
+        cache = self._first_token_rules
+        for token in doc:
+            key = (token.tag, token.lower, token.dep, token.is_space)
+            rules = cache.get(key)
+            if rules is None:
+                rules = tuple(rule for rule in self._rules_from(token) if self._token_matches(token, rule.tokens[0]))
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                cache[key] = rules
+            for rule in rules:
+                if len(rule.tokens) == 1 or self._rest_matches(doc, rule, token.i):
+                    hits.append((rule.order, token.i + rule.index, rule.attrs))
         hits.sort(key=lambda hit: (hit[0], hit[1]))
+        morphs = self._morph_hashes
         for _, target, attrs in hits:
-            _apply(doc[target], attrs)
+            _apply(doc[target], attrs, morphs, doc)
         return doc
 
-    def _rules_from(self, token: Token) -> list[tuple[Rule, int]]:
+    def _rules_from(self, token: Token) -> list[Rule]:
         """Rules whose first pattern token may be this token."""
-        triggered = self.triggered
-        found = [(rule, token.i) for rule in self.always]
+        found = list(self.always)
         for key in _KEYS:
-            rules = triggered.get((key, _value(token, key)))
-            if rules:
-                found.extend((rule, token.i) for rule in rules)
+            found.extend(self.triggered.get((key, _value(token, key)), ()))
         return found
 
     @staticmethod
-    def _matches(doc: Doc, rule: Rule, start: int) -> bool:
+    def _token_matches(token: Token, tests: tuple[tuple[str, Condition], ...]) -> bool:
+        return all(test(_value(token, key)) for key, test in tests)
+
+    @classmethod
+    def _rest_matches(cls, doc: Doc, rule: Rule, start: int) -> bool:
         if start + len(rule.tokens) > len(doc):
             return False
-        for offset, tests in enumerate(rule.tokens):
-            token = doc[start + offset]
-            if not all(test(_value(token, key)) for key, test in tests):
-                return False
-        return True
+        return all(
+            cls._token_matches(doc[start + offset], rule.tokens[offset]) for offset in range(1, len(rule.tokens))
+        )
 
 
-def _apply(token: Token, attrs: dict[str, str]) -> None:
+def _apply(token: Token, attrs: dict[str, str], morphs: dict[str, int], doc: Doc) -> None:
     for name, value in attrs.items():
         if name == "POS":
             token.pos_ = value
         elif name == "MORPH":
-            token.set_morph(value)  # type: ignore[attr-defined]  # in spaCy, not in its stubs
+            # A morphology string is parsed on every set; its hash is not.
+            morph = morphs.get(value)
+            if morph is None:
+                morph = morphs[value] = doc.vocab.morphology.add(value)
+            token.set_morph(morph)  # type: ignore[attr-defined]  # in spaCy, not in its stubs
         elif name == "LEMMA":
             token.lemma_ = value
         elif name == "TAG":

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from newsdesk.extraction.entities import Mention
 from newsdesk.extraction.lemmas import lemma_of
 from newsdesk.extraction.quotes import Quote, adjacent_quote, inside_any, kind_of, quote_spans, with_closing_mark
-from newsdesk.extraction.spans import SentenceIndex, end_of, trim
+from newsdesk.extraction.spans import SentenceIndex, end_of, tokens_where, trim
 from newsdesk.extraction.speakers import (
     DOCUMENT_NOUNS,
     ORG_NOUNS,
@@ -266,12 +266,16 @@ def _build(ctx: Context, item: Found, salience: Salience, subjects: list[Subject
 
 # --- Finders: cues and their speakers ---
 
+_VERB_OR_AUX = frozenset({"VERB", "AUX"})
+_VERB = frozenset({"VERB"})
+_NOUN = frozenset({"NOUN"})
+
 
 def speech_verbs(ctx: Context) -> Iterator[Found]:
     """ "Anna Berg said that exports fell." / "'We will win,' said the coach." """
-    for verb in ctx.doc:
+    for verb in tokens_where(ctx.doc, "POS", _VERB_OR_AUX):
         lemma = lemma_of(verb).lower()
-        if lemma not in CUE_VERBS or verb.pos_ not in {"VERB", "AUX"} or inside_any(verb.idx, ctx.quotes):
+        if lemma not in CUE_VERBS or inside_any(verb.idx, ctx.quotes):
             continue  # a cue inside a quotation belongs to the quoted speech
         hedged = _hedged(verb, ctx.text)
         if hedged is not None:
@@ -360,8 +364,8 @@ def colon_lines(ctx: Context) -> Iterator[Found]:
 
 def reporting_nouns(ctx: Context) -> Iterator[Found]:
     """ "Donald Trump's claim that the vote was rigged" / "a warning from the Bank that ..." """
-    for noun in ctx.doc:
-        if noun.pos_ != "NOUN" or lemma_of(noun).lower() not in NOUN_CUES or inside_any(noun.idx, ctx.quotes):
+    for noun in tokens_where(ctx.doc, "POS", _NOUN):
+        if lemma_of(noun).lower() not in NOUN_CUES or inside_any(noun.idx, ctx.quotes):
             continue
         holder = next((c for c in noun.children if c.dep_ == "poss"), None)
         if holder is None:
@@ -383,9 +387,9 @@ def reporting_nouns(ctx: Context) -> Iterator[Found]:
 
 def stance_verbs(ctx: Context) -> Iterator[Found]:
     """ "Cruz supports the ban." / "She believes the plan will fail." / "Trump wants to build a wall." """
-    for verb in ctx.doc:
+    for verb in tokens_where(ctx.doc, "POS", _VERB):
         lemma = lemma_of(verb).lower()
-        if lemma not in STANCE_CUES and lemma not in STANCE_PREPS or verb.pos_ != "VERB":
+        if lemma not in STANCE_CUES and lemma not in STANCE_PREPS:
             continue
         if inside_any(verb.idx, ctx.quotes):
             continue

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsdesk.extraction.lemmas import lemma_of
-from newsdesk.extraction.spans import SentenceIndex
+from newsdesk.extraction.spans import SentenceIndex, tokens_where
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -364,12 +364,11 @@ def _appositive_companies(doc: Doc, spans: list[_Span]) -> list[_Span]:
     said: "Parmalat, the Italian food group, said ..." (untagged, so added), "Brenora,
     the Danish shipping group" (tagged PERSON, so relabelled)."""
     out = list(spans)
-    for token in doc:
-        if token.pos_ != "PROPN" or not token.text[:1].isupper():
+    for appositive in tokens_where(doc, "DEP", frozenset({"appos"})):
+        if appositive.head.pos_ != "PROPN" or appositive.i < appositive.head.i:
             continue
-        if not any(
-            c.dep_ == "appos" and lemma_of(c).lower() in COMPANY_NOUNS and c.i > token.i for c in token.children
-        ):
+        token = appositive.head
+        if not token.text[:1].isupper() or lemma_of(appositive).lower() not in COMPANY_NOUNS:
             continue
         first = token
         while first.i > 0 and doc[first.i - 1].dep_ == "compound" and doc[first.i - 1].pos_ == "PROPN":

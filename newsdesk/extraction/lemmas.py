@@ -27,6 +27,7 @@ def defer_lemmas(nlp: Language) -> bool:
     lemmatizer = cast("Lemmatizer", nlp.get_pipe("lemmatizer"))
     if getattr(lemmatizer, "mode", None) != "rule" or getattr(lemmatizer, "overwrite", True):
         return False
+    _index_as_sets(lemmatizer)
     _LEMMATIZERS[id(nlp.vocab)] = lemmatizer
     nlp.disable_pipe("lemmatizer")
     return True
@@ -40,6 +41,15 @@ def lemma_of(token: Token) -> str:
     lemmatizer = _LEMMATIZERS.get(id(token.vocab))
     if lemmatizer is None:
         return token.lower_
-    value = lemmatizer.rule_lemmatize(token)[0]
+    value = lemmatizer.rule_lemmatize(token)[0]  # cached by spaCy per form, POS and morphology
     token.lemma_ = value
     return value
+
+
+def _index_as_sets(lemmatizer: Lemmatizer) -> None:
+    """The rule lemmatizer asks "is this form a known word?" of a list per POS (thousands
+    of words, a linear scan, ~0.2 ms a new word); a set answers the same at once."""
+    table = lemmatizer.lookups.get_table("lemma_index", {})
+    for key, words in list(table.items()):
+        if isinstance(words, list):
+            table[key] = set(words)

@@ -24,6 +24,16 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def tokens_where(doc: Doc, attribute: str, values: frozenset[str]) -> list[Token]:
+    """The tokens whose POS or DEP (`attribute`) is one of `values`, in order. Read from
+    the doc's arrays: a loop over `doc` makes a Python object of every token, which cost
+    more than the rules that look at the few tokens they need."""
+    from spacy.parts_of_speech import IDS
+
+    wanted = {IDS[v] for v in values} if attribute == "POS" else {doc.vocab.strings[v] for v in values}
+    return [doc[i] for i, value in enumerate(doc.to_array(attribute).tolist()) if value in wanted]
+
+
 def end_of(token: Token) -> int:
     """The character offset just past a token."""
     return token.idx + len(token.text)

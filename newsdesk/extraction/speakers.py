@@ -14,6 +14,7 @@ Resolution of a speaker phrase, in order:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from newsdesk.extraction.entities import Mention, first_name_genders
 from newsdesk.extraction.lemmas import lemma_of
+from newsdesk.extraction.spans import tokens_where
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
@@ -171,22 +173,24 @@ def _within(mentions: list[Mention], start: int, end: int) -> list[Mention]:
     return [m for m in mentions if m.start_char >= start and m.end_char <= end]
 
 
+_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
 Subject = tuple[int, int, str, bool]  # (sentence, offset, entity id, main clause?) of a named subject
 
 
 def sentence_subjects(sents: list[Span], salience: Salience) -> list[Subject]:
     """The named subjects of every clause, in text order; an untagged "Mr Ancram" counts
     when the article named a Michael Ancram before."""
+    if not sents:
+        return []
+    starts = [sent.start for sent in sents]
     out = []
-    for number, sent in enumerate(sents):
-        for token in sent:
-            if token.dep_ not in {"nsubj", "nsubjpass"}:
-                continue
-            named = [m.entity_id for m in salience.mentions if m.start_char <= token.idx < m.end_char]
-            if not named and token.pos_ == "PROPN":
-                named = [e for e in (surname_of(token.text, salience),) if e]
-            if named:
-                out.append((number, token.idx, named[0], token.head.i == sent.root.i))
+    for token in tokens_where(sents[0].doc, "DEP", _SUBJECTS):
+        number = bisect.bisect_right(starts, token.i) - 1
+        named = [m.entity_id for m in salience.mentions if m.start_char <= token.idx < m.end_char]
+        if not named and token.pos_ == "PROPN":
+            named = [e for e in (surname_of(token.text, salience),) if e]
+        if named:
+            out.append((number, token.idx, named[0], token.head.i == sents[number].root.i))
     return out
 
 
