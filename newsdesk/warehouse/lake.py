@@ -505,28 +505,101 @@ def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
 
 
 def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
-    """DuckLake upkeep: merge small files, expire old snapshots, delete unreferenced files.
+    """DuckLake upkeep: expire snapshots older than the retention, rewrite files with
+    deleted rows, merge small files, delete the files nothing references any more; then
+    compact a local SQLite catalog.
 
-    Cleanup passes a one-hour grace period (`older_than`), meant for readers still
-    scanning old files and writers whose commit is in flight; it runs under the
-    write lock, so no local writer is mid-commit.
+    The service commits three snapshots per one-file run (start_run, the batch,
+    finish_run), each writing a small Parquet file per table it touches: without the
+    merge a report reads hundreds of files (bench/catalog.py). File deletion passes a
+    one-hour grace period (`older_than`), meant for readers still scanning old files and
+    writers whose commit is in flight; it runs under the write lock, so no local writer
+    is mid-commit.
     """
     now = datetime.now(timezone.utc)
-    grace = now - timedelta(hours=1)
+    grace = _catalog_time(settings, now - timedelta(hours=1))
     expire_before = now - timedelta(days=settings.snapshot_retention_days)
-    before = _scalar(con, sql("live_data_files"))
-    snapshots_before = _scalar(con, sql("snapshot_count"))
+    counts = {"data_files_before": _scalar(con, sql("live_data_files")),
+              "delete_files_before": _scalar(con, sql("live_delete_files")),
+              "snapshots_before": _scalar(con, sql("snapshot_count")),
+              "catalog_bytes_before": _catalog_bytes(settings)}
     with write_lock(settings):
+        _expire_snapshots(con, expire_before)
+        # An edited file deletes a row or two from a merged file; DuckLake's default
+        # threshold (95 % deleted) would leave those files, unmergeable, and their delete
+        # files to pile up night after night. Rewritten first, the merge takes them too.
+        _retry(partial(con.execute, sql("rewrite_data_files"), {"delete_threshold": 0.0}))
         _retry(partial(con.execute, sql("merge_adjacent_files")))
-        _retry(partial(con.execute, sql("expire_snapshots"), {"older_than": expire_before}))
         _retry(partial(con.execute, sql("cleanup_old_files"), {"older_than": grace}))
         _retry(partial(con.execute, sql("delete_orphaned_files"), {"older_than": grace}))
-    return {
-        "data_files_before": before,
-        "data_files_after": _scalar(con, sql("live_data_files")),
-        "snapshots_before": snapshots_before,
-        "snapshots_after": _scalar(con, sql("snapshot_count")),
-    }
+        _compact_catalog(settings)
+    return counts | {"data_files_after": _scalar(con, sql("live_data_files")),
+                     "delete_files_after": _scalar(con, sql("live_delete_files")),
+                     "snapshots_after": _scalar(con, sql("snapshot_count")),
+                     "catalog_bytes_after": _catalog_bytes(settings)}
+
+
+def _expire_snapshots(con: duckdb.DuckDBPyConnection, older_than: datetime) -> None:
+    """Expire the snapshots taken before `older_than`, named by id (see `_catalog_time`)."""
+    versions = [row[0] for row in con.execute(sql("expirable_snapshots"), {"older_than": older_than}).fetchall()]
+    if versions:  # DuckLake refuses an empty list
+        _retry(partial(con.execute, sql("expire_snapshots"), {"versions": versions}))
+
+
+def _sqlite_catalog(settings: Settings) -> Path | None:
+    """The catalog's file when it is SQLite (the default), else None."""
+    if settings.catalog is None:
+        return settings.warehouse_dir / "catalog.sqlite"
+    if settings.catalog.startswith("sqlite:"):
+        return Path(settings.catalog.removeprefix("sqlite:")).expanduser()
+    return None
+
+
+def _catalog_time(settings: Settings, moment: datetime) -> datetime:
+    """`moment` as an `older_than` that takes nothing younger than it.
+
+    In a SQLite catalog DuckLake compares these times as text, and any moment matched
+    its whole UTC day (DuckDB 1.5.5: older_than one hour ago deleted files scheduled a
+    minute ago). The end of the day before `moment` matches only what is older than
+    that day, so older than `moment`: such files wait up to a day longer.
+    """
+    if _sqlite_catalog(settings) is None:
+        return moment
+    day = moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(microseconds=1)
+
+
+def _catalog_bytes(settings: Settings) -> int:
+    """Size of a SQLite catalog with its write-ahead log (0 for another catalog)."""
+    path = _sqlite_catalog(settings)
+    if path is None:
+        return 0
+    files = (path, path.with_name(path.name + "-wal"))
+    return sum(f.stat().st_size for f in files if f.exists())
+
+
+def _compact_catalog(settings: Settings) -> None:
+    """VACUUM a SQLite catalog and empty its WAL: the merge and the expiry delete catalog
+    rows, but SQLite keeps the pages, and the WAL holds every commit since its last
+    full checkpoint. A catalog that stays busy (a long reader) is left as it is, to be
+    compacted on the next upkeep: the data is not at stake."""
+    import sqlite3
+
+    path = _sqlite_catalog(settings)
+    if path is None or not path.exists():
+        return
+    try:
+        db = sqlite3.connect(path, timeout=10)
+    except sqlite3.Error as exc:
+        raise WarehouseError(f"cannot open the catalog {path}: {exc}") from exc
+    try:
+        db.execute("vacuum")
+        db.execute("pragma wal_checkpoint(truncate)")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise WarehouseError(f"cannot compact the catalog {path}: {exc}") from exc
+    finally:
+        db.close()
 
 
 def query(

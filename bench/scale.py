@@ -1,0 +1,169 @@
+"""Cost against corpus size: cold ingest beside bare spaCy on the same synthetic texts.
+
+For each size (synthetic corpora from bench/synth.py; "short:N" is N one-paragraph
+files, where per-file overhead dominates):
+  bare   `spacy.load` + `nlp.pipe` over the same texts, every component on, same
+         batch size and n_process, in a child process (its tree's peak RSS)
+  cold   `newsdesk ingest` into an empty warehouse (temporary Prefect server included)
+  warm   the same command again, nothing changed
+Prints time per file and peak tree RSS against size, cold ÷ bare time (target <= 1.2),
+and writes the JSON and, when matplotlib is installed (the `bench` extra), a PNG plot.
+
+    .venv/bin/python bench/scale.py [--sizes 1000,10000,short:20000] [--json out.json] [--plot out.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ingest import ROOT, TreeRSS, mb, run_cli
+from synth import DEFAULT_CORPUS, write_corpus
+
+from newsdesk.settings import Settings
+
+BARE = """
+import sys, time, spacy
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from newsdesk.extraction.parse import ParseError, parse_article
+
+def texts():
+    for path in sorted(Path({seeds!r}).rglob("*.txt")):
+        try:
+            yield parse_article(path.read_bytes()).text
+        except ParseError:
+            pass
+
+nlp = spacy.load({model!r})
+start = time.perf_counter()
+for _ in nlp.pipe(texts(), batch_size={batch}, n_process={n_process}):
+    pass
+print(time.perf_counter() - start)
+"""
+
+
+def bare(seeds: Path, settings: Settings) -> tuple[float, int]:
+    """Seconds of bare nlp.pipe over the corpus (reading files included, as ingest reads
+    them too), and the child's peak tree RSS."""
+    code = BARE.format(
+        root=str(ROOT),
+        seeds=str(seeds),
+        model=settings.model,
+        batch=settings.nlp_batch_size,
+        n_process=settings.n_process,
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    with TreeRSS(proc.pid) as rss:
+        out, _ = proc.communicate()
+    if proc.returncode != 0:
+        sys.exit("bare nlp.pipe failed")
+    return float(out.strip().splitlines()[-1]), rss.peak
+
+
+def measure(size: str, work: Path, corpus: Path) -> dict:
+    short = size.startswith("short:")
+    files = int(size.split(":")[-1])
+    seeds = work / size.replace(":", "-") / "seeds"
+    write_corpus(seeds, files, one_paragraph=short, corpus=corpus)
+    settings = Settings(seeds=seeds, warehouse=seeds.parent / "warehouse")
+    env = {
+        **os.environ,
+        "NEWSDESK_SEEDS": str(seeds),
+        "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir),
+        "PREFECT_HOME": str(seeds.parent / "prefect"),
+        "NEWSDESK_USE_RUNNING_SERVER": "false",
+    }
+    env.pop("PREFECT_API_URL", None)
+    bare_s, bare_rss = bare(seeds, settings)
+    cold_s, cold_rss, _ = run_cli(["ingest"], env)
+    warm_s, warm_rss, _ = run_cli(["ingest"], env)
+    shutil.rmtree(seeds.parent)
+    return {
+        "size": size,
+        "files": files,
+        "one_paragraph": short,
+        "bare_s": round(bare_s, 2),
+        "cold_s": round(cold_s, 2),
+        "cold_over_bare": round(cold_s / bare_s, 3),
+        "warm_s": round(warm_s, 2),
+        "cold_ms_per_file": round(1000 * cold_s / files, 2),
+        "bare_ms_per_file": round(1000 * bare_s / files, 2),
+        "cold_peak_rss_mb": mb(cold_rss),
+        "bare_peak_rss_mb": mb(bare_rss),
+        "warm_peak_rss_mb": mb(warm_rss),
+    }
+
+
+def plot(rows: list[dict], path: Path) -> bool:
+    """Time per file and peak RSS against corpus size; False when matplotlib is absent."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    articles = [r for r in rows if not r["one_paragraph"]]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    sizes = [r["files"] for r in articles]
+    left.plot(sizes, [r["cold_ms_per_file"] for r in articles], "o-", label="newsdesk ingest (cold)")
+    left.plot(sizes, [r["bare_ms_per_file"] for r in articles], "s--", label="bare nlp.pipe")
+    right.plot(sizes, [r["cold_peak_rss_mb"] for r in articles], "o-", label="newsdesk ingest (cold)")
+    right.plot(sizes, [r["bare_peak_rss_mb"] for r in articles], "s--", label="bare nlp.pipe")
+    for axis, label in ((left, "ms per file"), (right, "peak RSS of the process tree, MB")):
+        axis.set_xscale("log")
+        axis.set_xlabel("files (synthetic BBC-paragraph articles)")
+        axis.set_ylabel(label)
+        axis.set_ylim(bottom=0)
+        axis.grid(True, alpha=0.3)
+        axis.legend()
+    figure.suptitle("newsdesk: cost against corpus size (2 cores)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,short:20000")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--plot", type=Path)
+    args = parser.parse_args()
+    if not args.corpus.is_dir():
+        print(f"corpus {args.corpus} is absent: nothing to measure")
+        return
+    work = Path(tempfile.mkdtemp(prefix="newsdesk-scale-"))
+    rows = []
+    try:
+        for size in args.sizes.split(","):
+            print(f"{size} ...", flush=True)
+            started = time.perf_counter()
+            rows.append(measure(size.strip(), work, args.corpus))
+            print(f"  done in {time.perf_counter() - started:.0f} s: {rows[-1]}", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\n{'size':>12} {'bare ms/file':>13} {'cold ms/file':>13} {'cold/bare':>10} {'warm s':>7} {'RSS MB':>7}")
+    for r in rows:
+        print(
+            f"{r['size']:>12} {r['bare_ms_per_file']:>13} {r['cold_ms_per_file']:>13} {r['cold_over_bare']:>10} "
+            f"{r['warm_s']:>7} {r['cold_peak_rss_mb']:>7}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    if args.plot:
+        print(
+            f"plot: {args.plot}" if plot(rows, args.plot) else "plot: skipped (pip install '.[bench]' for matplotlib)"
+        )
+
+
+if __name__ == "__main__":
+    main()
