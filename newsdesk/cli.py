@@ -502,7 +502,11 @@ def maintain(warehouse: WarehouseOpt = None) -> None:
     _prepare_prefect(settings)
     from newsdesk.flows.maintain import maintain as run_maintain
 
-    counts = run_maintain(warehouse=str(settings.warehouse_dir))
+    _one_line_prefect_logs()
+    try:
+        counts = run_maintain(warehouse=str(settings.warehouse_dir))
+    except (lake.WarehouseError, OSError) as exc:
+        _fail(f"warehouse upkeep failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", 1)
     console.print(f"Warehouse upkeep: {counts}")
 
 

@@ -72,3 +72,14 @@ def test_without_a_lemmatizer_a_lemma_is_the_lower_form():
     blank = spacy.blank("en")
     assert defer_lemmas(blank) is False
     assert [lemma_of(t) for t in blank("Talks Ended")] == ["talks", "ended"]
+
+
+def test_a_pattern_index_counted_from_the_end_is_declined():
+    """spaCy reads index -1 as the match's last token; rather than guess, decline."""
+    import spacy
+
+    blank = spacy.blank("en")
+    ruler = blank.add_pipe("attribute_ruler")
+    ruler.add([[{"LOWER": "a"}, {"LOWER": "b"}]], {"POS": "NOUN"}, index=-1)
+    with pytest.raises(Unsupported):
+        TagAttributes(list(ruler.patterns))

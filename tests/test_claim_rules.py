@@ -239,6 +239,8 @@ def test_stances_are_kept_apart(nlp, text, cue, content):
             "the PMI fell",
             "Institute of Retail Studies",
         ),
+        # a pronoun in capitals is still a pronoun, not initials
+        ("John Smith met reporters. HE SAID THE PLAN WOULD WORK.", "THE PLAN WOULD WORK", "John Smith"),
         # plural reports with no article name nobody, not the organisation named after them
         (
             "Reports from the region said that the talks had failed. The Foreign Office declined to comment.",

@@ -385,6 +385,20 @@ def test_names_the_model_missed_or_mislabelled(nlp, text, surface, label):
     assert (surface, label) in found, found
 
 
+@pytest.mark.parametrize(
+    "text, surface",
+    [
+        # a job that companies share with people does not make a person a company
+        ("Property developer Donald Trump said the tower would rise.", "Donald Trump"),
+        ("John Smith, a software developer, said he was worried.", "John Smith"),
+        ("Sarah Jones, a camera operator, said the crew was safe.", "Sarah Jones"),
+    ],
+)
+def test_people_described_by_their_job_stay_people(nlp, text, surface):
+    found = {(m.text, m.label) for m in extract_mentions(nlp(text))}
+    assert (surface, "PERSON") in found, found
+
+
 def test_a_first_name_inside_a_longer_name_is_no_person(nlp):
     found = {m.text for m in extract_mentions(nlp("The Finance Grace Period ended on Monday."))}
     assert "Grace Period" not in found, found

@@ -53,6 +53,8 @@ def test_eval_scores_whole_rows_on_the_sample(tmp_path):
         ('{"doc_id": "a", "path": "SAMPLE", "statements": [{"content": [{"start": -1, "end": 4}]}]}', "bad span"),
         ('{"doc_id": "a", "path": "SAMPLE", "statements": [{"content": [{"start": 0, "end": 999999}]}]}', "bad span"),
         ('{"doc_id": "a", "path": "SAMPLE", "statements": [{"content": []}]}', "at least one content span"),
+        ('{"doc_id": "a", "path": "SAMPLE", "statements": [{"speaker": "X"}]}', "at least one content span"),
+        ('{"doc_id": "a", "path": "SAMPLE", "statements": {"speaker": "X"}}', "statements must be a list"),
         (
             '{"doc_id": "a", "path": "SAMPLE", "statements": [{"speaker": 7, "content": [{"start": 0, "end": 4}]}]}',
             "speaker",

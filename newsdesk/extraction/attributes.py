@@ -87,6 +87,8 @@ class TagAttributes:
             if set(pattern["attrs"]) - _SETTABLE:
                 raise Unsupported(f"attributes {sorted(pattern['attrs'])}")
             for sequence in pattern["patterns"]:
+                if not 0 <= pattern.get("index", 0) < len(sequence):
+                    raise Unsupported(f"index {pattern.get('index')}")  # spaCy counts a negative one from the end
                 self._add(order, sequence, pattern["attrs"], pattern.get("index", 0))
 
     def _add(self, order: int, sequence: list[dict], attrs: dict[str, str], index: int) -> None:

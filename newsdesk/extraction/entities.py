@@ -130,9 +130,11 @@ _ROLE_AND_NAME_AFTER = re.compile(
     r"|winger|owner|spokesman|spokeswoman|executive|president) [A-Z]"
 )
 # "consultancy group Capgemini", "the airline Ryanair": a name right after what it is.
+# Nouns that name what a company is, never a person's job ("developer", "publisher",
+# "operator" are both: "games developer Peter Molyneux").
 COMPANY_NOUNS = frozenset(
-    "group firm company bank carrier airline retailer maker giant studio broadcaster consultancy insurer lender "
-    "supermarket publisher developer manufacturer conglomerate operator".split()
+    "group firm company bank carrier airline retailer giant studio broadcaster consultancy insurer lender "
+    "supermarket manufacturer conglomerate".split()
 )
 _ORG_NOUN_BEFORE = re.compile(rf"\b(?:{'|'.join(sorted(COMPANY_NOUNS))}) $")
 # " United" right after a town the model tagged alone; not " City Council".
@@ -378,7 +380,8 @@ def _appositive_companies(doc: Doc, spans: list[_Span]) -> list[_Span]:
         if not overlapping:
             out.append(_Span(start, end, "ORG", fixed=True))
         for i in overlapping:
-            if out[i].label in MISLABEL_PRONE and out[i].start == start and out[i].end == end:
+            exact = out[i].start == start and out[i].end == end
+            if exact and out[i].label in MISLABEL_PRONE and not _personal_name(doc.text[start:end]):
                 out[i] = replace(out[i], label="ORG", fixed=True)
     return out
 
@@ -415,6 +418,12 @@ def _titled_names(text: str, spans: list[_Span]) -> list[_Span]:
         if match.group(1).lower() in given and not inside_a_name and not _covered(spans + found, *match.span()):
             found.append(_Span(*match.span(), "PERSON"))
     return found
+
+
+def _personal_name(surface: str) -> bool:
+    """A known first name, or a title, in front: "John Smith", "Mr Molyneux"."""
+    words = surface.split()
+    return len(words) > 1 and (words[0].lower() in first_name_genders() or _ONLY_TITLES.match(words[0]) is not None)
 
 
 def _covered(spans: list[_Span], start: int, end: int) -> bool:
@@ -529,7 +538,8 @@ def _relabel(span: _Span, text: str, orgs: SportsOrgs, context: SportContext) ->
         return replace(span, label="ORG", fixed=True)
     if (
         span.label in MISLABEL_PRONE
-        and span.label != "ORG"
+        and span.label not in {"ORG", "GPE"}
+        and not _personal_name(surface)
         and _ORG_NOUN_BEFORE.search(text, max(0, span.start - 20), span.start)
     ):
         return replace(span, label="ORG", fixed=True)

@@ -218,10 +218,13 @@ def resolve(span: Span, salience: Salience, cue_offset: int, sentence: int, subj
         return (persons or core)[-1].entity_id
     if root.pos_ == "PROPN" and surname_of(root.text, salience):
         return surname_of(root.text, salience)  # "Mr Learmount", untagged: the David Learmount named before
-    if root.pos_ == "PROPN" or root.text.isupper():
-        # A name the model did not tag: the organisation it abbreviates ("The CIPS", which
-        # may be parsed as a plural noun), else nobody, rather than a word beside it.
+    if root.pos_ == "PROPN":
+        # A name the model did not tag: the organisation it abbreviates ("The CIPS"), else
+        # nobody, rather than a word beside it.
         return acronym_of(root.text, salience)
+    acronym = acronym_of(root.text, salience)  # "The CIPS" parsed as a plural noun
+    if acronym is not None:
+        return acronym
     for child in root.children:
         if child.dep_ == "prep" and child.lower_ in {"for", "of", "at", "from", "in"}:
             named = [m for m in _in_subtree(mentions, child) if m.label != "NORP"]

@@ -96,11 +96,16 @@ def check_gold(texts: Path, path: str | None) -> dict[str, dict]:
 def _statement_problem(record: dict) -> str | None:
     """A statement (our own gold format) says something. PolNeAR's attributions may have
     no content span; the scorer skips those, so they are not refused."""
-    statements = record.get("statements")
-    if not isinstance(statements, list):
+    if "statements" not in record:
         return None
+    statements = record["statements"]
+    if not isinstance(statements, list):
+        return "statements must be a list"
     for statement in statements:
-        if isinstance(statement, dict) and isinstance(statement.get("content"), list) and not statement["content"]:
+        if not isinstance(statement, dict):
+            return "a statement must be an object"
+        content = statement.get("content")
+        if not isinstance(content, list) or not content:
             return "a statement needs at least one content span"
     return None
 

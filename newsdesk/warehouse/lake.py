@@ -505,6 +505,14 @@ def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
 
 
 def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
+    """DuckLake upkeep (`_maintain`); a DuckDB failure is a WarehouseError, one line."""
+    try:
+        return _maintain(con, settings)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"upkeep stopped: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+
+
+def _maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
     """DuckLake upkeep: expire snapshots older than the retention, rewrite files with
     deleted rows, merge small files, delete the files nothing references any more; then
     compact a local SQLite catalog.
@@ -532,7 +540,8 @@ def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, in
         _retry(partial(con.execute, sql("merge_adjacent_files")))
         _retry(partial(con.execute, sql("cleanup_old_files"), {"older_than": grace}))
         _retry(partial(con.execute, sql("delete_orphaned_files"), {"older_than": grace}))
-        _compact_catalog(settings)
+    # Outside the lock, and never waiting long: a catalog in use is compacted next time.
+    _compact_catalog(settings)
     return counts | {"data_files_after": _scalar(con, sql("live_data_files")),
                      "delete_files_after": _scalar(con, sql("live_delete_files")),
                      "snapshots_after": _scalar(con, sql("snapshot_count")),
@@ -574,8 +583,13 @@ def _catalog_bytes(settings: Settings) -> int:
     path = _sqlite_catalog(settings)
     if path is None:
         return 0
-    files = (path, path.with_name(path.name + "-wal"))
-    return sum(f.stat().st_size for f in files if f.exists())
+    total = 0
+    for file in (path, path.with_name(path.name + "-wal")):
+        try:
+            total += file.stat().st_size
+        except FileNotFoundError:
+            continue  # the WAL goes when the last connection closes
+    return total
 
 
 def _compact_catalog(settings: Settings) -> None:
@@ -589,7 +603,7 @@ def _compact_catalog(settings: Settings) -> None:
     if path is None or not path.exists():
         return
     try:
-        db = sqlite3.connect(path, timeout=10)
+        db = sqlite3.connect(path, timeout=0.5)
     except sqlite3.Error as exc:
         raise WarehouseError(f"cannot open the catalog {path}: {exc}") from exc
     try:
