@@ -538,7 +538,7 @@ def _relabel(span: _Span, text: str, orgs: SportsOrgs, context: SportContext) ->
         return replace(span, label="ORG", fixed=True)
     if (
         span.label in MISLABEL_PRONE
-        and span.label not in {"ORG", "GPE"}
+        and span.label != "ORG"
         and not _personal_name(surface)
         and _ORG_NOUN_BEFORE.search(text, max(0, span.start - 20), span.start)
     ):
