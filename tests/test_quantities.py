@@ -719,3 +719,40 @@ def test_plural_names_are_made_singular(nlp, sentence, expected):
 )
 def test_a_hyphened_noun_is_kept_whole(nlp, sentence, expected):
     assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # The parser hangs "members" on the names in the aside: the noun after the number wins.
+        ("The jury has seven members - chairwoman Maria Lopez and Tom Green.", [("seven", 7.0, "member")]),
+        (
+            "The review board will have four members - chairman Alan Hughes and Petra Novak.",
+            [("four", 4.0, "member")],
+        ),
+    ],
+)
+def test_the_noun_after_the_number_wins_over_an_aside(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # A fraction of a noun with its own number counts that noun, with the unit its number gets.
+        (
+            "Almost half of 3,000 people questioned said bus fares were too high.",
+            [("half", 0.5, "people"), ("3,000", 3000.0, "people")],
+        ),
+        (
+            "Half of 2 million households use the service.",
+            [("Half", 0.5, "household"), ("2 million", 2e6, "household")],
+        ),
+        (
+            "About two-thirds of the 300 nurses asked said they would leave.",
+            [("two-thirds", 2 / 3, "nurse"), ("300", 300.0, "nurse")],
+        ),
+    ],
+)
+def test_a_fraction_of_a_counted_noun_counts_it(nlp, sentence, expected):
+    assert rows(nlp, sentence) == expected

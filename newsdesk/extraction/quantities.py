@@ -44,7 +44,11 @@ Decisions:
   skipped ("Three 50th Anniversary Special Awards" -> award), else the plural noun it is one
   or some "of", also past an aside in brackets ("one of the back windows" -> window, "half
   (55%) of the respondents" -> respondent); a fraction of a plural noun counts it, as one of
-  them does ("two-thirds of voters" -> voter). A count's text keeps the words hyphened to it
+  them does ("two-thirds of voters" -> voter), also when that noun has a number of its own
+  the parser hung the fraction on: "half of 2,000 people" -> people, the unit "2,000 people"
+  gets. The climb from the noun right after the number to the head it is a compound of stops
+  at punctuation, where an aside begins, and before a person's name: "five members - chair Ann
+  Lee and ..." -> member, never a surname. A count's text keeps the words hyphened to it
   ("12-nation", "three-monthly" -> month); a noun's hyphened words are part of it ("four
   co-stars" -> co-star, "e-mails" -> e-mail), but not a number ("a half-point cut"). Plural
   proper nouns are made singular ("Awards" -> award), also those tagged singular that end in a
@@ -890,15 +894,30 @@ def counted_noun(span: Span) -> Token | None:
         noun = heads[-1]
     else:
         return None
-    # Up to the head noun: over compounds, and over an ordinal the number was hung on ("40th").
-    while noun.head.i > noun.i and (
-        (noun.dep_ == "compound" and noun.pos_ in _NOUNS)
-        or (_ORDINAL.fullmatch(noun.lower_) and noun.dep_ in {"compound", "amod", "nmod"})
-    ):
+    # Up to the head noun: over compounds, and over an ordinal the number was hung on ("40th"),
+    # but not into an aside nor from a common noun onto a person's name (`climbs_to_head`).
+    while noun.head.i > noun.i and climbs_to_head(noun):
         noun = noun.head
     if noun.pos_ not in _NOUNS or (_PARTICIPLE.search(noun.lower_) and lemma_of(noun) == noun.lower_):
         return None  # "the 301 submitted": a participle the parser took for a noun
     return noun
+
+
+def climbs_to_head(noun: Token) -> bool:
+    """Whether the counted noun is rather the word a noun after a number was hung on: over a
+    compound ("three task forces" -> forces) or an ordinal ("three 40th birthdays"). Not past
+    punctuation, as the head is then in an aside ("five members - chair Ann Lee and ..." counts
+    members), nor from a common noun onto a person's name the parser took it to be a compound of."""
+    head = noun.head
+    if not (
+        (noun.dep_ == "compound" and noun.pos_ in _NOUNS)
+        or (_ORDINAL.fullmatch(noun.lower_) and noun.dep_ in {"compound", "amod", "nmod"})
+    ):
+        return False
+    doc = noun.doc
+    if any(t.is_punct and not glued_hyphen(t) for t in doc[noun.i + 1 : head.i]):
+        return False
+    return not (noun.pos_ == "NOUN" and head.pos_ == "PROPN" and head.ent_type_ == "PERSON")
 
 
 def partitive_noun(span: Span) -> Token | None:
@@ -909,15 +928,34 @@ def partitive_noun(span: Span) -> Token | None:
     doc = span.doc
     number = span.root
     after = past_brackets(doc, span.end)
-    if after >= len(doc) or doc[after].lower_ != "of" or number.dep_ in {"nummod", "quantmod"}:
+    if after >= len(doc) or doc[after].lower_ != "of":
         return None
     if span.start > 1 and doc[span.start - 1].lower_ == "in" and doc[span.start - 2].like_num:
         return None
+    if number.dep_ in {"nummod", "quantmod"}:
+        return counted_of_a_count(number, after)
     of = doc[after]
-    if of.head.i != number.i or of.dep_ != "prep":
+    if not span.start <= of.head.i < span.end or of.dep_ != "prep":  # "two-thirds": "of" may hang on "thirds"
         return None
     nouns = [t for t in of.children if t.dep_ == "pobj" and t.pos_ in _NOUNS and t.tag_ in {"NNS", "NNPS"}]
     return nouns[0] if nouns else None
+
+
+def counted_of_a_count(number: Token, of: int) -> Token | None:
+    """The plural noun a number or a fraction is some of when that noun has a number of its own,
+    on which the parser hung the first one: "half of 2,000 people" -> people, as "2,000 people"
+    counts. Not "page 12 of the report": the number is then hung on no number after "of"."""
+    doc = number.doc
+    start = of + 1
+    if start < len(doc) and doc[start].dep_ == "det":
+        start += 1  # "half of the 2,000 people"
+    end = start
+    while end < len(doc) and doc[end].like_num:
+        end += 1  # "2,000", "2 million"
+    if end == start or not start <= number.head.i < end:
+        return None
+    noun = counted_noun(doc[start:end])
+    return noun if noun is not None and noun.tag_ in {"NNS", "NNPS"} else None
 
 
 def past_brackets(doc: Doc, i: int) -> int:
