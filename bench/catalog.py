@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -54,7 +53,7 @@ from newsdesk.warehouse import lake  # noqa: E402
 from newsdesk.warehouse.files import reports, sql  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from ingest import run_cli  # noqa: E402
+from ingest import cli_env, run_cli  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "bbc" / "business"
 CHILD_TABLES = ("mentions", "claims", "quantities", "stances")
@@ -72,14 +71,7 @@ def ingest_seed(corpus: Path, files: int, work: Path) -> Settings:
     for path in sorted(corpus.glob("*.txt"))[:files]:
         shutil.copy(path, seeds / path.name)
     settings = Settings(seeds=seeds, warehouse=work / "seed-warehouse")
-    env = {
-        **os.environ,
-        "NEWSDESK_SEEDS": str(seeds),
-        "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir),
-        "PREFECT_HOME": str(work / "prefect"),
-        "NEWSDESK_USE_RUNNING_SERVER": "false",
-    }
-    env.pop("PREFECT_API_URL", None)
+    env = cli_env(settings, work / "prefect")
     run_cli(["ingest"], env)
     return settings
 

@@ -130,6 +130,20 @@ def baseline(texts: list[str], settings: Settings) -> dict:
     }
 
 
+def cli_env(settings: Settings, prefect_home: Path) -> dict[str, str]:
+    """The environment for `newsdesk` on these seeds and this warehouse, with its own
+    temporary Prefect server (never a server the machine happens to run)."""
+    env = {
+        **os.environ,
+        "NEWSDESK_SEEDS": str(settings.seeds_dir),
+        "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir),
+        "PREFECT_HOME": str(prefect_home),
+        "NEWSDESK_USE_RUNNING_SERVER": "false",
+    }
+    env.pop("PREFECT_API_URL", None)
+    return env
+
+
 def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "newsdesk.cli", *args],
@@ -205,14 +219,7 @@ def main() -> None:
     seeds = work / "seeds"
     shutil.copytree(args.corpus, seeds, ignore=shutil.ignore_patterns("*.jsonl", "*.md", "README*"))
     settings = Settings(seeds=seeds, warehouse=work / "warehouse")
-    env = {
-        **os.environ,
-        "NEWSDESK_SEEDS": str(seeds),
-        "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir),
-        "PREFECT_HOME": str(work / "prefect"),
-        "NEWSDESK_USE_RUNNING_SERVER": "false",
-    }
-    env.pop("PREFECT_API_URL", None)
+    env = cli_env(settings, work / "prefect")
     texts = corpus_texts(seeds)
     result: dict = {"corpus": str(args.corpus), "files": sum(1 for _ in scan(seeds))}
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest import ROOT, TreeRSS, mb, run_cli
+from ingest import ROOT, TreeRSS, cli_env, mb, run_cli
 from synth import DEFAULT_CORPUS, write_corpus
 
 from newsdesk.settings import Settings
@@ -74,14 +73,7 @@ def measure(size: str, work: Path, corpus: Path) -> dict:
     seeds = work / size.replace(":", "-") / "seeds"
     write_corpus(seeds, files, one_paragraph=short, corpus=corpus)
     settings = Settings(seeds=seeds, warehouse=seeds.parent / "warehouse")
-    env = {
-        **os.environ,
-        "NEWSDESK_SEEDS": str(seeds),
-        "NEWSDESK_WAREHOUSE": str(settings.warehouse_dir),
-        "PREFECT_HOME": str(seeds.parent / "prefect"),
-        "NEWSDESK_USE_RUNNING_SERVER": "false",
-    }
-    env.pop("PREFECT_API_URL", None)
+    env = cli_env(settings, seeds.parent / "prefect")
     bare_s, bare_rss = bare(seeds, settings)
     cold_s, cold_rss, _ = run_cli(["ingest"], env)
     warm_s, warm_rss, _ = run_cli(["ingest"], env)
