@@ -83,3 +83,17 @@ def test_a_pattern_index_counted_from_the_end_is_declined():
     ruler.add([[{"LOWER": "a"}, {"LOWER": "b"}]], {"POS": "NOUN"}, index=-1)
     with pytest.raises(Unsupported):
         TagAttributes(list(ruler.patterns))
+
+
+def test_the_pipeline_saves_and_loads_again_with_the_same_output(nlp, tmp_path):
+    """The lemmatizer's word index stays a list on disk (a set would not serialize), and
+    a saved pipeline loads back through load_model to the same attributes and lemmas."""
+    from newsdesk.extraction.nlp import load_model
+
+    nlp.get_pipe("lemmatizer").to_bytes()
+    nlp.to_disk(tmp_path / "model")
+    again = load_model(str(tmp_path / "model"))
+    text = SENTENCES[0]
+    ours = [(t.pos_, str(t.morph), t.dep_, lemma_of(t)) for t in nlp(text)]
+    theirs = [(t.pos_, str(t.morph), t.dep_, lemma_of(t)) for t in again(text)]
+    assert ours == theirs

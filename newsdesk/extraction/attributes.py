@@ -184,6 +184,8 @@ def use_tag_attributes(nlp: Language) -> bool:
 
     if "attribute_ruler" not in nlp.pipe_names:
         return False
+    if isinstance(nlp.get_pipe("attribute_ruler"), TagAttributes):
+        return True  # a pipeline saved by newsdesk, loaded again
     patterns = list(cast("AttributeRuler", nlp.get_pipe("attribute_ruler")).patterns)
     try:
         TagAttributes(patterns)

@@ -22,14 +22,15 @@ _LEMMATIZERS: dict[int, Lemmatizer] = {}  # id(vocab) -> that model's rule lemma
 def defer_lemmas(nlp: Language) -> bool:
     """Take a rule lemmatizer out of the pipeline and keep it for `lemma_of`; False if the
     model has none (or one of another mode), which then stays as it is."""
-    if "lemmatizer" not in nlp.pipe_names:
+    if "lemmatizer" not in nlp.component_names:  # disabled ones too: a pipeline saved by newsdesk
         return False
     lemmatizer = cast("Lemmatizer", nlp.get_pipe("lemmatizer"))
     if getattr(lemmatizer, "mode", None) != "rule" or getattr(lemmatizer, "overwrite", True):
         return False
     _index_as_sets(lemmatizer)
     _LEMMATIZERS[id(nlp.vocab)] = lemmatizer
-    nlp.disable_pipe("lemmatizer")
+    if "lemmatizer" in nlp.pipe_names:
+        nlp.disable_pipe("lemmatizer")
     return True
 
 
@@ -48,8 +49,21 @@ def lemma_of(token: Token) -> str:
 
 def _index_as_sets(lemmatizer: Lemmatizer) -> None:
     """The rule lemmatizer asks "is this form a known word?" of a list per POS (thousands
-    of words, a linear scan, ~0.2 ms a new word); a set answers the same at once."""
+    of words, a linear scan, ~0.2 ms a new word). Each list becomes a _WordList: still a
+    list, so the model saves and pickles as before, answering `in` from a set."""
     table = lemmatizer.lookups.get_table("lemma_index", {})
     for key, words in list(table.items()):
-        if isinstance(words, list):
-            table[key] = set(words)
+        if isinstance(words, list) and not isinstance(words, _WordList):
+            table[key] = _WordList(words)
+
+
+class _WordList(list[str]):
+    """A list (what spaCy saves) whose membership test is a set lookup (what the
+    lemmatizer asks). Never changed after it is made, so the two cannot drift."""
+
+    def __init__(self, words: list[str]) -> None:
+        super().__init__(words)
+        self._members = frozenset(words)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._members
