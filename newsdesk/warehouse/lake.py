@@ -560,7 +560,7 @@ def _sqlite_catalog(settings: Settings) -> Path | None:
     if settings.catalog is None:
         return settings.warehouse_dir / "catalog.sqlite"
     if settings.catalog.startswith("sqlite:"):
-        return Path(settings.catalog.removeprefix("sqlite:")).expanduser()
+        return Path(settings.catalog.removeprefix("sqlite:"))  # as ATTACH reads it: no "~" expansion
     return None
 
 
