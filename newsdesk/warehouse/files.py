@@ -8,7 +8,7 @@ user's reports folder.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -37,7 +37,7 @@ class Report:
         return " ".join(lines)
 
 
-@lru_cache(maxsize=None)
+@cache
 def sql(name: str) -> str:
     """One statement of the warehouse layer, by its file name under sql/."""
     return _read(_PACKAGE / "sql" / f"{name}.sql")
@@ -59,8 +59,7 @@ def checks() -> dict[str, str]:
 def reports(user_folder: Path | None) -> dict[str, Report]:
     """Built-in reports, then the user's `*.sql` in `user_folder`; a user's file
     with a built-in's name replaces it."""
-    found = {_stem(entry): Report(_stem(entry), _read(entry), "built-in")
-             for entry in _sql_files(_PACKAGE / "reports")}
+    found = {_stem(entry): Report(_stem(entry), _read(entry), "built-in") for entry in _sql_files(_PACKAGE / "reports")}
     if user_folder is not None and user_folder.is_dir():
         for path in sorted(user_folder.glob("*.sql")):
             if path.is_file():

@@ -1,11 +1,11 @@
-"""The ONLY module that talks to the warehouse: a DuckLake (SQLite catalog + Parquet).
+"""The ONLY module that talks to the warehouse: a DuckLake (a SQLite or PostgreSQL
+catalog, Parquet in a folder or in S3-compatible object storage).
 
 Every batch is one transaction: a reader sees all of it or none of it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import signal
@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from newsdesk.settings import Settings
+from newsdesk.warehouse import locks
 from newsdesk.warehouse.files import checks, schema_sql, sql
 from newsdesk.warehouse.records import KnownSource
 
@@ -30,12 +31,30 @@ T = TypeVar("T")
 CATALOG_ALIAS = "news"
 READ_ONLY_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 # Storage failures (not bugs): reported as WarehouseError with the cause.
-_STORAGE_ERRORS = ("read-only", "readonly", "no space", "disk is full", "disk full", "permission denied",
-                   "not a directory", "could not write", "failed to write", "i/o error")
+_STORAGE_ERRORS = (
+    "read-only",
+    "readonly",
+    "no space",
+    "disk is full",
+    "disk full",
+    "permission denied",
+    "not a directory",
+    "could not write",
+    "failed to write",
+    "i/o error",
+)
 
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or written; the message says why."""
+
+    exit_code = 2  # bad configuration or storage: fix and run again
+
+
+class WarehouseUnreachable(WarehouseError):
+    """The catalog database or the object store does not answer."""
+
+    exit_code = 3
 
 
 # Query failures, re-exported so the layers above never import DuckDB.
@@ -72,8 +91,8 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
             settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WarehouseError(f"cannot create the warehouse folder {settings.warehouse_dir}: {exc}") from exc
-    elif not exists(settings):
-        raise WarehouseError(f"no warehouse at {settings.warehouse_dir}: run `newsdesk ingest` first")
+    elif settings.catalog_kind == "sqlite" and not exists(settings):
+        raise NoWarehouse(f"no warehouse at {settings.warehouse_dir}: run `newsdesk ingest` first")
     # Creating a new catalog is several statements: two first runs at once would both
     # create it and one fails "database is locked". Writers attach under the write lock.
     with nullcontext() if read_only else write_lock(settings):
@@ -81,27 +100,23 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
 
 
 def _attach(settings: Settings, read_only: bool) -> duckdb.DuckDBPyConnection:
-    import duckdb_extensions
-
     if not read_only and settings.catalog is None:
         _use_wal(settings.warehouse_dir / "catalog.sqlite")
-    # Extensions come from wheels only: never a download at run time, even for a catalog
-    # or data path (postgres:, s3://) whose extension is not installed.
-    con = duckdb.connect(config={"autoinstall_known_extensions": False})
-    for extension in ("ducklake", "sqlite"):
-        duckdb_extensions.import_extension(extension, con=con)
+    con = _session(settings)
     options = "DATA_INLINING_ROW_LIMIT 0" + (", READ_ONLY" if read_only else "")
     if settings.data_path is None:
         # The default data path lives inside the warehouse folder: follow the folder if it moved.
         options += ", OVERRIDE_DATA_PATH true"
     try:
+        if settings.remote_data and not read_only:
+            _check_bucket(con, settings)
         con.execute(
             f"ATTACH 'ducklake:{_quote(settings.catalog_url)}' AS {CATALOG_ALIAS} "
             f"(DATA_PATH '{_quote(settings.lake_data_path)}', {options})"
         )
     except duckdb.Error as exc:
         con.close()
-        raise WarehouseError(f"cannot open the warehouse at {settings.catalog_url}: {exc}") from exc
+        raise _open_error(settings, exc) from None
     con.execute(f"USE {CATALOG_ALIAS}")
     if not read_only:
         try:
@@ -110,6 +125,124 @@ def _attach(settings: Settings, read_only: bool) -> duckdb.DuckDBPyConnection:
             con.close()
             raise WarehouseError(f"cannot write the warehouse at {settings.warehouse_dir}: {exc}") from exc
     return con
+
+
+def _session(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the extensions the catalog and data path need.
+
+    Extensions come from the duckdb-extension-* wheels only: never a download at run
+    time. Object storage credentials reach DuckDB as a secret, never in a URL.
+    """
+    import duckdb_extensions
+
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    needed = ["ducklake", "sqlite"]
+    needed += ["postgres"] if settings.catalog_kind == "postgres" else []
+    needed += ["httpfs"] if settings.remote_data else []
+    for extension in needed:
+        try:
+            duckdb_extensions.import_extension(extension, con=con)  # INSTALL from the wheel's file
+            con.execute(f"LOAD {extension}")
+        except (ImportError, ModuleNotFoundError, duckdb.Error):
+            con.close()
+            raise WarehouseError(
+                f"the {extension} extension is not installed: pip install 'newsdesk[scale]' "
+                f"(needed by NEWSDESK_CATALOG={settings.catalog_kind}:... or an s3:// NEWSDESK_DATA_PATH)"
+            ) from None
+    if settings.remote_data:
+        con.execute(s3_secret_statement(settings))
+    return con
+
+
+def s3_secret_statement(settings: Settings) -> str:
+    """CREATE SECRET for the data path's bucket, from the standard AWS variables.
+
+    DDL takes no bound parameters, so the values are quoted here. A custom endpoint
+    (MinIO, other S3-compatible stores) gets path-style URLs, and plain HTTP when it
+    says http://.
+    """
+    options = {"TYPE": "s3", "SCOPE": "s3://" + settings.lake_data_path.removeprefix("s3://").split("/")[0]}
+    if settings.aws_access_key_id:
+        options["KEY_ID"] = settings.aws_access_key_id
+    if settings.aws_secret_access_key:
+        options["SECRET"] = settings.aws_secret_access_key.get_secret_value()
+    if settings.aws_session_token:
+        options["SESSION_TOKEN"] = settings.aws_session_token.get_secret_value()
+    if settings.aws_region:
+        options["REGION"] = settings.aws_region
+    endpoint = settings.aws_endpoint_url
+    if endpoint:
+        scheme, _, host = endpoint.rstrip("/").rpartition("://")
+        options |= {"ENDPOINT": host, "URL_STYLE": "path", "USE_SSL": "false" if scheme == "http" else "true"}
+    body = ", ".join(
+        f"{key} {value}" if key in ("TYPE", "USE_SSL") else f"{key} '{_quote(value)}'" for key, value in options.items()
+    )
+    return f"CREATE OR REPLACE SECRET newsdesk_lake ({body})"
+
+
+def _check_bucket(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """List one unlikely name under the data path before anything is written: a missing
+    bucket, wrong credentials or a dead endpoint fail here, with nothing half-written."""
+    con.execute("select count(*) from glob(?)", [settings.lake_data_path + ".newsdesk-probe-*"]).fetchall()
+
+
+def _open_error(settings: Settings, exc: duckdb.Error) -> WarehouseError:
+    """One line for a catalog or bucket that cannot be opened: exit 3 when it does not
+    answer, 2 when the configuration is wrong. The catalog string holds no password
+    (settings refuse one), so naming it is safe."""
+    message = " ".join(str(exc).split())
+    lowered = message.lower()
+    where = (
+        settings.catalog_url if settings.catalog_kind == "sqlite" else f"postgres catalog ({_catalog_place(settings)})"
+    )
+    if "creating a new ducklake is explicitly disabled" in lowered:
+        return NoWarehouse(f"no warehouse in the {where} yet: run `newsdesk ingest` first")
+    if "nosuchbucket" in lowered or "bucket does not exist" in lowered:
+        return WarehouseError(f"the bucket of NEWSDESK_DATA_PATH={settings.lake_data_path} does not exist")
+    if any(
+        code in lowered
+        for code in ("http 403", "http 401", "accessdenied", "invalidaccesskeyid", "signaturedoesnotmatch")
+    ):
+        return WarehouseError(
+            f"object storage refused the credentials for {settings.lake_data_path} "
+            "(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)"
+        )
+    if "does not match existing data path" in lowered:
+        return WarehouseError(
+            f"the {where} keeps its data at another path than NEWSDESK_DATA_PATH={settings.lake_data_path}: "
+            "use the path it was created with, or `newsdesk migrate` to move it"
+        )
+    if "password authentication failed" in lowered or "authentication" in lowered or "no password supplied" in lowered:
+        return WarehouseError(f"the {where} refused the login: check the user and PGPASSWORD or ~/.pgpass")
+    if "does not exist" in lowered and settings.catalog_kind == "postgres" and "fatal" in lowered:
+        return WarehouseError(f"the {where} does not exist or the role is unknown: {_libpq_reason(message)}")
+    if any(
+        word in lowered
+        for word in (
+            "unable to connect",
+            "connection refused",
+            "could not connect",
+            "could not translate host",
+            "timeout expired",
+            "could not resolve",
+            "connection error",
+            "http get error",
+        )
+    ):
+        return WarehouseUnreachable(f"cannot reach the {where}: {_libpq_reason(message)}")
+    return WarehouseError(f"cannot open the warehouse at {where}: {message[:400]}")
+
+
+def _catalog_place(settings: Settings) -> str:
+    """dbname/host/port/user of a postgres: catalog, for messages."""
+    fields = dict(re.findall(r"(\w+)\s*=\s*(\S+)", settings.catalog_url.removeprefix("postgres:")))
+    return " ".join(f"{k}={fields[k]}" for k in ("dbname", "host", "port", "user") if k in fields) or "libpq defaults"
+
+
+def _libpq_reason(message: str) -> str:
+    """The part of a connection error after the (quoted) connection string."""
+    tail = message.rsplit('": ', 1)[-1]
+    return tail[:300]
 
 
 def _use_wal(catalog: Path) -> None:
@@ -131,9 +264,22 @@ def _use_wal(catalog: Path) -> None:
         db.close()
 
 
+class NoWarehouse(WarehouseError):
+    """The catalog holds no warehouse yet."""
+
+
 def exists(settings: Settings) -> bool:
-    """Whether there is a warehouse to read (a remote catalog is assumed to exist)."""
-    return settings.catalog is not None or (settings.warehouse_dir / "catalog.sqlite").exists()
+    """Whether there is a warehouse to read. A catalog named in settings is asked:
+    a PostgreSQL database may be there and still hold no warehouse."""
+    if settings.catalog is None:
+        return (settings.warehouse_dir / "catalog.sqlite").exists()
+    if settings.catalog_kind == "sqlite":
+        return Path(settings.catalog_url.removeprefix("sqlite:")).exists()
+    try:
+        _attach(settings, read_only=True).close()
+    except NoWarehouse:
+        return False
+    return True
 
 
 def _quote(value: str) -> str:
@@ -203,23 +349,19 @@ class BatchRows:
 
 @contextmanager
 def write_lock(settings: Settings) -> Iterator[None]:
-    """Serialize writers on one machine: two runs committing the same article at
-    once must not both insert it. A remote catalog relies on DuckLake's conflict
-    detection and the retry in `transaction` instead."""
-    if settings.catalog is not None:
-        yield
-        return
-    lock_file = settings.warehouse_dir / ".write.lock"
-    try:
-        handle = open(lock_file, "a+b")
-    except OSError as exc:
-        raise WarehouseError(f"cannot write the warehouse at {settings.warehouse_dir}: {exc}") from exc
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
+    """Serialize writers: two runs committing the same article at once must not both
+    insert it (see `locks`). A file lock for SQLite, an advisory lock for PostgreSQL."""
+    with _lock_errors():
+        with locks.write_lock(settings):
             yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _lock_errors() -> Iterator[None]:
+    try:
+        yield
+    except locks.LockError as exc:
+        raise (WarehouseUnreachable if exc.unreachable else WarehouseError)(str(exc)) from None
 
 
 def transaction(con: duckdb.DuckDBPyConnection, settings: Settings, work: Callable[[], T]) -> T:
@@ -261,8 +403,9 @@ class Committed:
     retired: list[str]  # article ids no file points at any more
 
 
-def commit_batch(con: duckdb.DuckDBPyConnection, settings: Settings, rows: BatchRows,
-                 fault: str | None = None) -> Committed:
+def commit_batch(
+    con: duckdb.DuckDBPyConnection, settings: Settings, rows: BatchRows, fault: str | None = None
+) -> Committed:
     """Write one batch in one transaction.
 
     `fault` names a point at which to die (tests use it to prove atomicity).
@@ -277,8 +420,15 @@ def commit_batch(con: duckdb.DuckDBPyConnection, settings: Settings, rows: Batch
             _fault(fault, "before_commit")
             return retired
         finally:
-            for view in ("batch_replaced", "batch_articles", "batch_mentions", "batch_claims",
-                         "batch_quantities", "batch_sources", "batch_previous"):
+            for view in (
+                "batch_replaced",
+                "batch_articles",
+                "batch_mentions",
+                "batch_claims",
+                "batch_quantities",
+                "batch_sources",
+                "batch_previous",
+            ):
                 con.unregister(view)
 
     return transaction(con, settings, work)
@@ -372,7 +522,7 @@ def _retry(action: Callable[[], T], attempts: int = 6) -> T:
 
 
 def mark_deleted(con: duckdb.DuckDBPyConnection, settings: Settings, paths: Iterable[str], run_id: str) -> int:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     paths = list(paths)
     if not paths:
         return 0
@@ -399,30 +549,44 @@ def requeue_quarantined(con: duckdb.DuckDBPyConnection, settings: Settings, path
 
 
 @contextmanager
-def recorded_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, flow_run_id: str | None,
-                 trigger: str, files_seen: int, files_pending: int,
-                 counts: Callable[[], dict[str, int]]) -> Iterator[None]:
+def recorded_run(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    flow_run_id: str | None,
+    trigger: str,
+    files_seen: int,
+    files_pending: int,
+    counts: Callable[[], dict[str, int]],
+) -> Iterator[None]:
     """The run's `runs` row: `running` while the body runs, then `completed`, or
     `failed` with the error. The run holds a lock file for its whole life, so a later
     run can tell a dead run's leftover `running` row (closed as `abandoned`) from a
     live one."""
-    with _run_alive_lock(settings, run_id) as lock_path:
+    with _lock_errors(), locks.run_alive_lock(settings, run_id):
         close_abandoned_runs(con, settings)
-        params = {"run_id": run_id, "flow_run_id": flow_run_id, "trigger": trigger,
-                  "started_at": datetime.now(timezone.utc), "files_seen": files_seen, "files_pending": files_pending}
+        params = {
+            "run_id": run_id,
+            "flow_run_id": flow_run_id,
+            "trigger": trigger,
+            "started_at": datetime.now(UTC),
+            "files_seen": files_seen,
+            "files_pending": files_pending,
+        }
         transaction(con, settings, lambda: con.execute(sql("start_run"), params))
         try:
             yield
         except BaseException as exc:
             if _record_failure(con, settings, run_id, counts(), f"{type(exc).__name__}: {exc}"):
-                lock_path.unlink(missing_ok=True)
+                locks.forget_run(settings, run_id)
             raise
         _finish_run(con, settings, run_id, "completed", counts())
-        lock_path.unlink(missing_ok=True)
+        locks.forget_run(settings, run_id)
 
 
-def _record_failure(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, counts: dict[str, int],
-                    error: str) -> bool:
+def _record_failure(
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, counts: dict[str, int], error: str
+) -> bool:
     """Best effort: the warehouse itself may be what failed (a full disk). Then the row
     stays `running` and the lock file stays behind, unlocked once we exit, so the next
     run closes the row as abandoned."""
@@ -433,46 +597,41 @@ def _record_failure(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: 
         return False
 
 
-def _finish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, status: str,
-                counts: dict[str, int], error: str | None = None) -> None:
-    params = {"finished_at": datetime.now(timezone.utc), "status": status, "error": error, "run_id": run_id,
-              "articles_added": counts.get("added", 0), "articles_existing": counts.get("existing", 0),
-              "articles_retired": counts.get("retired", 0), "quarantined": counts.get("quarantined", 0),
-              "deleted": counts.get("deleted", 0)}
+def _finish_run(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    status: str,
+    counts: dict[str, int],
+    error: str | None = None,
+) -> None:
+    params = {
+        "finished_at": datetime.now(UTC),
+        "status": status,
+        "error": error,
+        "run_id": run_id,
+        "articles_added": counts.get("added", 0),
+        "articles_existing": counts.get("existing", 0),
+        "articles_retired": counts.get("retired", 0),
+        "quarantined": counts.get("quarantined", 0),
+        "deleted": counts.get("deleted", 0),
+    }
     transaction(con, settings, lambda: con.execute(sql("finish_run"), params))
-
-
-def _run_lock_path(settings: Settings, run_id: str) -> Path:
-    return settings.warehouse_dir / ".runs" / f"{run_id}.lock"
-
-
-@contextmanager
-def _run_alive_lock(settings: Settings, run_id: str) -> Iterator[Path]:
-    """An exclusive lock held while the run lives; the kernel drops it when the
-    process dies, kill -9 included. The caller removes the file once the run's row
-    is final; a file left behind marks a row a later run must close."""
-    path = _run_lock_path(settings, run_id)
-    try:
-        path.parent.mkdir(exist_ok=True)
-        handle = open(path, "a+b")
-    except OSError as exc:
-        raise WarehouseError(f"cannot write the warehouse at {settings.warehouse_dir}: {exc}") from exc
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield path
 
 
 def close_abandoned_runs(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
     """Mark `running` rows whose process is gone as `abandoned`, with the reason.
 
-    Gone means: its lock file is here and nobody holds it. A row without a lock file
-    here (a run on another host, with a shared catalog) is never touched: it may be live.
+    Gone means nobody holds its run-alive lock (`locks.run_gone`): on a PostgreSQL
+    catalog that holds across hosts; on SQLite a row without a lock file here is never
+    touched: it may be live.
     """
     running = [row[0] for row in con.execute(sql("running_runs")).fetchall()]
-    gone = [run_id for run_id in running if _lock_free(_run_lock_path(settings, run_id))]
+    with _lock_errors():
+        gone = [run_id for run_id in running if locks.run_gone(settings, run_id)]
     if not gone:
         return []
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     reason = "abandoned: its process ended without recording the run (killed, or the warehouse failed)"
 
     def work() -> None:
@@ -481,22 +640,8 @@ def close_abandoned_runs(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
 
     transaction(con, settings, work)
     for run_id in gone:
-        _run_lock_path(settings, run_id).unlink(missing_ok=True)
+        locks.forget_run(settings, run_id)
     return gone
-
-
-def _lock_free(path: Path) -> bool:
-    try:
-        handle = open(path, "rb")
-    except OSError:
-        return False  # no lock file here: not ours to judge
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return True
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
@@ -524,13 +669,15 @@ def _maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, i
     writers whose commit is in flight; it runs under the write lock, so no local writer
     is mid-commit.
     """
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     grace = _catalog_time(settings, now - timedelta(hours=1))
     expire_before = now - timedelta(days=settings.snapshot_retention_days)
-    counts = {"data_files_before": _scalar(con, sql("live_data_files")),
-              "delete_files_before": _scalar(con, sql("live_delete_files")),
-              "snapshots_before": _scalar(con, sql("snapshot_count")),
-              "catalog_bytes_before": _catalog_bytes(settings)}
+    counts = {
+        "data_files_before": _scalar(con, sql("live_data_files")),
+        "delete_files_before": _scalar(con, sql("live_delete_files")),
+        "snapshots_before": _scalar(con, sql("snapshot_count")),
+        "catalog_bytes_before": _catalog_bytes(settings),
+    }
     with write_lock(settings):
         _expire_snapshots(con, expire_before)
         # An edited file deletes a row or two from a merged file; DuckLake's default
@@ -542,10 +689,12 @@ def _maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, i
         _retry(partial(con.execute, sql("delete_orphaned_files"), {"older_than": grace}))
     # Outside the lock, and never waiting long: a catalog in use is compacted next time.
     _compact_catalog(settings)
-    return counts | {"data_files_after": _scalar(con, sql("live_data_files")),
-                     "delete_files_after": _scalar(con, sql("live_delete_files")),
-                     "snapshots_after": _scalar(con, sql("snapshot_count")),
-                     "catalog_bytes_after": _catalog_bytes(settings)}
+    return counts | {
+        "data_files_after": _scalar(con, sql("live_data_files")),
+        "delete_files_after": _scalar(con, sql("live_delete_files")),
+        "snapshots_after": _scalar(con, sql("snapshot_count")),
+        "catalog_bytes_after": _catalog_bytes(settings),
+    }
 
 
 def _expire_snapshots(con: duckdb.DuckDBPyConnection, older_than: datetime) -> None:
@@ -574,7 +723,7 @@ def _catalog_time(settings: Settings, moment: datetime) -> datetime:
     """
     if _sqlite_catalog(settings) is None:
         return moment
-    day = moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return day - timedelta(microseconds=1)
 
 
@@ -641,8 +790,8 @@ def open_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
     """
     con = connect(settings, read_only=True)
     try:
-        if "://" not in settings.lake_data_path:
-            con.execute("set allowed_directories = [?]", [settings.lake_data_path])
+        # Only the lake's own files, local or in its bucket, are readable.
+        con.execute("set allowed_directories = [?]", [settings.lake_data_path])
         con.execute("set memory_limit = ?", [settings.query_memory_limit])
         con.execute("set threads = ?", [settings.query_threads])
         con.execute("set temp_directory = ''")
@@ -655,8 +804,9 @@ def open_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def execute_read_only(con: duckdb.DuckDBPyConnection, statement: str,
-                      params: Sequence[Any] | dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+def execute_read_only(
+    con: duckdb.DuckDBPyConnection, statement: str, params: Sequence[Any] | dict[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
     """Check, then run one statement on a reader; rows are fetched from the result as needed."""
     check_read_only(con, statement)
     return con.execute(statement, params or [])
@@ -693,7 +843,7 @@ def _explained_statement(con: duckdb.DuckDBPyConnection, statement: str) -> str:
     skip = 2 if len(words) > 2 and words[1][0] in ("analyze", "analyse") else 1
     if not words or words[0][0] != "explain" or len(words) <= skip:
         raise ReadOnlyViolation("EXPLAIN is allowed here only as EXPLAIN [ANALYZE] SELECT ...")
-    inner = statement[words[skip][1]:]
+    inner = statement[words[skip][1] :]
     try:
         kinds = [s.type.name for s in con.extract_statements(inner)]
     except duckdb.ParserException:
@@ -757,20 +907,62 @@ def _read_only_table_function(name: str) -> bool:
     """The table functions a query may call: they only read. File readers are here
     because the session's external-access check already confines them to the lake."""
     return name in {
-        "range", "generate_series", "unnest", "repeat", "json_each", "json_tree",
-        "duckdb_columns", "duckdb_constraints", "duckdb_databases", "duckdb_dependencies", "duckdb_functions",
-        "duckdb_indexes", "duckdb_keywords", "duckdb_schemas", "duckdb_settings", "duckdb_tables",
-        "duckdb_types", "duckdb_views", "pragma_table_info", "pragma_version", "pg_timezone_names",
-        "histogram", "histogram_values",
-        "ducklake_snapshots", "ducklake_current_snapshot", "ducklake_last_committed_snapshot",
-        "ducklake_table_info", "ducklake_list_files", "ducklake_options", "ducklake_settings",
-        "ducklake_table_changes", "ducklake_table_insertions", "ducklake_table_deletions",
+        "range",
+        "generate_series",
+        "unnest",
+        "repeat",
+        "json_each",
+        "json_tree",
+        "duckdb_columns",
+        "duckdb_constraints",
+        "duckdb_databases",
+        "duckdb_dependencies",
+        "duckdb_functions",
+        "duckdb_indexes",
+        "duckdb_keywords",
+        "duckdb_schemas",
+        "duckdb_settings",
+        "duckdb_tables",
+        "duckdb_types",
+        "duckdb_views",
+        "pragma_table_info",
+        "pragma_version",
+        "pg_timezone_names",
+        "histogram",
+        "histogram_values",
+        "ducklake_snapshots",
+        "ducklake_current_snapshot",
+        "ducklake_last_committed_snapshot",
+        "ducklake_table_info",
+        "ducklake_list_files",
+        "ducklake_options",
+        "ducklake_settings",
+        "ducklake_table_changes",
+        "ducklake_table_insertions",
+        "ducklake_table_deletions",
         # the same, called on the catalog: `select * from news.snapshots()` (time travel)
-        "snapshots", "current_snapshot", "last_committed_snapshot", "table_info", "list_files",
-        "table_changes", "table_insertions", "table_deletions",
-        "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json", "read_json_auto",
-        "read_ndjson", "read_ndjson_auto", "read_json_objects", "read_text", "read_blob", "glob",
-        "parquet_metadata", "parquet_schema",
+        "snapshots",
+        "current_snapshot",
+        "last_committed_snapshot",
+        "table_info",
+        "list_files",
+        "table_changes",
+        "table_insertions",
+        "table_deletions",
+        "read_csv",
+        "read_csv_auto",
+        "read_parquet",
+        "parquet_scan",
+        "read_json",
+        "read_json_auto",
+        "read_ndjson",
+        "read_ndjson_auto",
+        "read_json_objects",
+        "read_text",
+        "read_blob",
+        "glob",
+        "parquet_metadata",
+        "parquet_schema",
     }
 
 
@@ -790,15 +982,20 @@ def stale_sources(con: duckdb.DuckDBPyConnection, extractor_version: str) -> dic
     return dict(con.execute(sql("stale_sources"), {"extractor_version": extractor_version}).fetchall())
 
 
-def run_highlights(con: duckdb.DuckDBPyConnection, run_id: str, entities: int = 10, claims: int = 50
-                   ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def run_highlights(
+    con: duckdb.DuckDBPyConnection, run_id: str, entities: int = 10, claims: int = 50
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """One run's top entities and claims, for its report artifact."""
     top = con.execute(sql("run_top_entities"), {"run_id": run_id, "limit": entities}).fetchall()
     return top, con.execute(sql("run_claims"), {"run_id": run_id, "limit": claims}).fetchall()
 
 
-def evaluation_rows(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
-                                                             list[tuple[Any, ...]]]:
+def evaluation_rows(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """What scoring reads: (path, article_id, text), mentions and claims of every article."""
-    return (con.execute(sql("eval_articles")).fetchall(), con.execute(sql("eval_mentions")).fetchall(),
-            con.execute(sql("eval_claims")).fetchall())
+    return (
+        con.execute(sql("eval_articles")).fetchall(),
+        con.execute(sql("eval_mentions")).fetchall(),
+        con.execute(sql("eval_claims")).fetchall(),
+    )

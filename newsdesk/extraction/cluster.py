@@ -1,0 +1,66 @@
+"""Extraction batches on an existing Dask cluster (NEWSDESK_DASK_ADDRESS).
+
+`distributed` is used directly rather than as the flow's task runner (prefect-dask's
+DaskTaskRunner): only extraction belongs on the cluster. The flow's other steps hold
+the warehouse connection and its write lock, and must stay in the flow's process.
+Each worker loads the spaCy model once, when it joins (a worker plugin), and keeps
+it in its process (`load_model` caches per process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from newsdesk.extraction.nlp import ModelError
+
+
+class ClusterError(RuntimeError):
+    """The Dask cluster cannot take the work; the message says why."""
+
+    exit_code = 2
+
+
+class ClusterUnreachable(ClusterError):
+    exit_code = 3
+
+
+class DaskBatches:
+    """Submits batch functions to the cluster; its futures answer `.result()` and `.cancel()`."""
+
+    def __init__(self, address: str, model_name: str, connect_seconds: float) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ClusterError("NEWSDESK_DASK_ADDRESS needs the scale extra: pip install 'newsdesk[scale]'") from None
+        try:
+            self.client = Client(address, timeout=connect_seconds, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ClusterUnreachable(f"cannot reach the Dask scheduler at {address}: {_first_line(exc)}") from None
+        try:
+            self.threads = max(1, sum(self.client.nthreads().values()))
+            self._register(model_name)
+        except BaseException:
+            self.close()
+            raise
+
+    def _register(self, model_name: str) -> None:
+        from newsdesk.extraction.dask_plugin import LoadModel
+
+        try:
+            self.client.register_plugin(LoadModel(model_name), name=f"newsdesk-model-{model_name}")
+        except ModelError:
+            raise
+        except Exception as exc:  # a worker could not load the model: its reason, one line
+            raise ClusterError(f"a Dask worker could not load the model {model_name!r}: {_first_line(exc)}") from None
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> Any:
+        return self.client.submit(function, *args, pure=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
