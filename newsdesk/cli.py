@@ -512,6 +512,29 @@ def maintain(warehouse: WarehouseOpt = None) -> None:
 
 
 @app.command()
+def migrate(
+    catalog: Annotated[str, typer.Option("--catalog", help="the new catalog, e.g. postgres:dbname=news host=db")],
+    data_path: Annotated[str, typer.Option("--data-path", help="the new data path, e.g. s3://bucket/prefix/")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Copy the warehouse (every table's rows, not its snapshot history) to another
+    catalog and data path, without re-extracting. The source is only read."""
+    from newsdesk.settings import SettingsError
+    from newsdesk.warehouse import lake
+
+    source = _settings(None, warehouse)
+    try:
+        target = source.with_storage(catalog, data_path)
+    except SettingsError as exc:
+        _fail(str(exc), 2)
+    try:
+        counts = lake.migrate(source, target)
+    except lake.WarehouseError as exc:
+        _fail(f"migrate failed: {exc}", _exit_code(exc))
+    console.print("Migrated, counts checked: " + ", ".join(f"{table} {rows}" for table, rows in counts.items()))
+
+
+@app.command()
 def up(seeds: SeedsOpt = None, warehouse: WarehouseOpt = None) -> None:
     """The whole local stack: a Prefect server (unless one answers), serve and watch. Ctrl-C stops it."""
     from newsdesk.service.stack import run_stack

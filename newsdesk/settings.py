@@ -142,6 +142,13 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             raise SettingsError(_describe(exc)) from None
 
+    def with_storage(self, catalog: str, data_path: str) -> Settings:
+        """These settings with another catalog and data path (checked as the environment's are)."""
+        try:
+            return type(self)(seeds=self.seeds, warehouse=self.warehouse, catalog=catalog, data_path=data_path)
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc)) from None
+
     @cached_property
     def seeds_dir(self) -> Path:
         return self.seeds.expanduser().resolve()

@@ -80,11 +80,12 @@ def _split(script: str) -> list[str]:
     return [statement.query for statement in duckdb.extract_statements(script)]
 
 
-def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(settings: Settings, read_only: bool = False, also: Sequence[Settings] = ()) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached as `news` and selected with USE.
 
     Extensions come from the duckdb-extension-* wheels (no download at run time);
-    DuckDB verifies their signatures on load.
+    DuckDB verifies their signatures on load. `also`: other warehouses this session
+    will attach (`migrate`), whose extensions and secrets it needs too.
     """
     if not read_only:
         try:
@@ -96,13 +97,13 @@ def connect(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConne
     # Creating a new catalog is several statements: two first runs at once would both
     # create it and one fails "database is locked". Writers attach under the write lock.
     with nullcontext() if read_only else write_lock(settings):
-        return _attach(settings, read_only)
+        return _attach(settings, read_only, also)
 
 
-def _attach(settings: Settings, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _attach(settings: Settings, read_only: bool, also: Sequence[Settings] = ()) -> duckdb.DuckDBPyConnection:
     if not read_only and settings.catalog is None:
         _use_wal(settings.warehouse_dir / "catalog.sqlite")
-    con = _session(settings)
+    con = _session(settings, *also)
     options = "DATA_INLINING_ROW_LIMIT 0" + (", READ_ONLY" if read_only else "")
     if settings.data_path is None:
         # The default data path lives inside the warehouse folder: follow the folder if it moved.
@@ -127,7 +128,7 @@ def _attach(settings: Settings, read_only: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _session(settings: Settings) -> duckdb.DuckDBPyConnection:
+def _session(settings: Settings, *others: Settings) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the extensions the catalog and data path need.
 
     Extensions come from the duckdb-extension-* wheels only: never a download at run
@@ -136,9 +137,10 @@ def _session(settings: Settings) -> duckdb.DuckDBPyConnection:
     import duckdb_extensions
 
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    every = (settings, *others)  # `migrate` attaches two warehouses in one session
     needed = ["ducklake", "sqlite"]
-    needed += ["postgres"] if settings.catalog_kind == "postgres" else []
-    needed += ["httpfs"] if settings.remote_data else []
+    needed += ["postgres"] if any(s.catalog_kind == "postgres" for s in every) else []
+    needed += ["httpfs"] if any(s.remote_data for s in every) else []
     for extension in needed:
         try:
             duckdb_extensions.import_extension(extension, con=con)  # INSTALL from the wheel's file
@@ -149,12 +151,13 @@ def _session(settings: Settings) -> duckdb.DuckDBPyConnection:
                 f"the {extension} extension is not installed: pip install 'newsdesk[scale]' "
                 f"(needed by NEWSDESK_CATALOG={settings.catalog_kind}:... or an s3:// NEWSDESK_DATA_PATH)"
             ) from None
-    if settings.remote_data:
-        con.execute(s3_secret_statement(settings))
+    for number, each in enumerate(every):
+        if each.remote_data:
+            con.execute(s3_secret_statement(each, f"newsdesk_lake_{number}"))
     return con
 
 
-def s3_secret_statement(settings: Settings) -> str:
+def s3_secret_statement(settings: Settings, name: str = "newsdesk_lake_0") -> str:
     """CREATE SECRET for the data path's bucket, from the standard AWS variables.
 
     DDL takes no bound parameters, so the values are quoted here. A custom endpoint
@@ -177,7 +180,7 @@ def s3_secret_statement(settings: Settings) -> str:
     body = ", ".join(
         f"{key} {value}" if key in ("TYPE", "USE_SSL") else f"{key} '{_quote(value)}'" for key, value in options.items()
     )
-    return f"CREATE OR REPLACE SECRET newsdesk_lake ({body})"
+    return f"CREATE OR REPLACE SECRET {name} ({body})"
 
 
 def _check_bucket(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -192,9 +195,7 @@ def _open_error(settings: Settings, exc: duckdb.Error) -> WarehouseError:
     (settings refuse one), so naming it is safe."""
     message = " ".join(str(exc).split())
     lowered = message.lower()
-    where = (
-        settings.catalog_url if settings.catalog_kind == "sqlite" else f"postgres catalog ({_catalog_place(settings)})"
-    )
+    where = _where(settings)
     if "creating a new ducklake is explicitly disabled" in lowered:
         return NoWarehouse(f"no warehouse in the {where} yet: run `newsdesk ingest` first")
     if "nosuchbucket" in lowered or "bucket does not exist" in lowered:
@@ -310,6 +311,66 @@ def _ensure_schema_locked(con: duckdb.DuckDBPyConnection) -> None:
         statements = _split(schema_sql()) + _split(sql("add_columns"))
     for statement in statements:
         _retry(partial(con.execute, statement))
+
+
+# What `migrate` copies, parents first; `entities` is a view over mentions.
+MIGRATED_TABLES = ("sources", "articles", "mentions", "claims", "quantities", "stances", "runs")
+MIGRATION_SOURCE = "migration_source"
+
+
+def migrate(source: Settings, target: Settings) -> dict[str, int]:
+    """Copy every row of the source warehouse into an empty target warehouse (another
+    catalog and data path) in one transaction, snapshot history aside.
+
+    The source is attached READ_ONLY: it is never written. Row counts of every table
+    must agree before the copy commits; otherwise nothing of it is visible.
+    """
+    if not exists(source):
+        raise NoWarehouse(f"no warehouse to migrate at {_where(source)}")
+    if source.catalog_url == target.catalog_url:
+        raise WarehouseError("the target catalog is the source catalog: name another NEWSDESK catalog to migrate to")
+    con = connect(target, also=[source])
+    try:
+        _attach_source(con, source)
+        counts = {table: _scalar(con, f"select count(*) from {MIGRATION_SOURCE}.{table}") for table in MIGRATED_TABLES}
+        return transaction(con, target, lambda: _copy_rows(con, counts))
+    finally:
+        con.close()
+
+
+def _attach_source(con: duckdb.DuckDBPyConnection, source: Settings) -> None:
+    options = "READ_ONLY" + (", OVERRIDE_DATA_PATH true" if source.data_path is None else "")
+    try:
+        con.execute(
+            f"ATTACH 'ducklake:{_quote(source.catalog_url)}' AS {MIGRATION_SOURCE} "
+            f"(DATA_PATH '{_quote(source.lake_data_path)}', {options})"
+        )
+    except duckdb.Error as exc:
+        raise _open_error(source, exc) from None
+
+
+def _copy_rows(con: duckdb.DuckDBPyConnection, expected: dict[str, int]) -> dict[str, int]:
+    """Inside the target's transaction: refuse a target with rows, copy, compare counts."""
+    present = {table: _scalar(con, f"select count(*) from {CATALOG_ALIAS}.{table}") for table in MIGRATED_TABLES}
+    if any(present.values()):
+        held = ", ".join(f"{table} {rows}" for table, rows in present.items() if rows)
+        raise WarehouseError(f"the target warehouse is not empty ({held}): migrate only into a new one")
+    for table in MIGRATED_TABLES:
+        # by column name: the source may be an older warehouse with fewer added columns
+        params = {"catalog": MIGRATION_SOURCE, "table": table}
+        columns = [row[0] for row in con.execute(sql("table_columns"), params).fetchall()]
+        listed = ", ".join(f'"{column}"' for column in columns)
+        con.execute(f"insert into {CATALOG_ALIAS}.{table} ({listed}) select {listed} from {MIGRATION_SOURCE}.{table}")
+    copied = {table: _scalar(con, f"select count(*) from {CATALOG_ALIAS}.{table}") for table in MIGRATED_TABLES}
+    if copied != expected:
+        raise WarehouseError(f"row counts differ after the copy (source {expected}, target {copied}): nothing kept")
+    return copied
+
+
+def _where(settings: Settings) -> str:
+    return (
+        settings.catalog_url if settings.catalog_kind == "sqlite" else f"postgres catalog ({_catalog_place(settings)})"
+    )
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
