@@ -190,7 +190,7 @@ def make_variant(source: Path, target: Path, variant: str) -> dict:
 # --- timing ---------------------------------------------------------------------------
 
 
-def wait_for_quiet(limit: float = 1.5, patience: float = 240) -> float:
+def wait_for_quiet(limit: float = 1.5, patience: float = 60) -> float:
     """Wait (up to `patience` s) for the 1-minute load average to fall below `limit`."""
     deadline = time.monotonic() + patience
     load = os.getloadavg()[0]
@@ -271,17 +271,17 @@ def time_in_process(warehouse: Path, lookup_id: str, repeat: int, proposed: Path
     return out
 
 
-def measure(warehouse: Path, lookup_id: str, repeat: int, proposed: Path | None, work: Path) -> dict:
+def measure(warehouse: Path, lookup_id: str, repeat: int, proposed: Path | None, work: Path, patience: float) -> dict:
     settings = Settings(seeds=warehouse.parent / "seeds", warehouse=warehouse)
     env = cli_env(settings, work / "prefect")
-    result: dict = {"load_before": wait_for_quiet()}
+    result: dict = {"load_before": wait_for_quiet(patience=patience)}
     child = [sys.executable, __file__, "--in-process", str(warehouse), "--lookup-id", lookup_id]
     child += ["--repeat", str(repeat)] + (["--proposed", str(proposed)] if proposed else [])
     proc = subprocess.run(child, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.exit(f"in-process timing failed:\n{proc.stderr[-3000:]}")
     result["in_process"] = json.loads(proc.stdout)
-    result["load_between"] = wait_for_quiet()
+    result["load_between"] = wait_for_quiet(patience=patience)
     result["cli"] = {name: time_cli(args, env, repeat) for name, (args, _, _) in queries(lookup_id).items()}
     result["load_after"] = round(os.getloadavg()[0], 2)
     return result
@@ -372,6 +372,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--proposed", type=Path, help="folder of NAME.sql rewrites to time and compare")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--quiet-wait", type=float, default=60, help="seconds to wait for a 1-min load < 1.5")
     parser.add_argument("--work", type=Path, help="work folder (default: a new temporary one, deleted at the end)")
     parser.add_argument("--keep", action="store_true", help="keep the warehouses")
     parser.add_argument("--in-process", type=Path, help=argparse.SUPPRESS)
@@ -423,7 +424,7 @@ def main() -> None:
                     "build_seconds": round(build, 2),
                     "data_files": files,
                     "lookup_id": lookup_id,
-                    **measure(target, lookup_id, args.repeat, args.proposed, work),
+                    **measure(target, lookup_id, args.repeat, args.proposed, work, args.quiet_wait),
                 }
                 if not args.keep:
                     shutil.rmtree(target)

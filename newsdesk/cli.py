@@ -74,6 +74,7 @@ def ingest(
     fault: Annotated[str | None, typer.Option(hidden=True, help="fault-injection point (tests)")] = None,
 ) -> None:
     """Ingest everything new or changed in seeds/."""
+    from newsdesk.extraction.cluster import ClusterError
     from newsdesk.extraction.nlp import ModelError, check_model_installed
     from newsdesk.pipeline.pending import files_to_read, pending_work
     from newsdesk.warehouse.lake import WarehouseError
@@ -89,7 +90,8 @@ def ingest(
             console.print(f"Nothing to do: {plan.unchanged} files unchanged.")
             return
         check_model_installed(settings.model)
-    except (ModelError, WarehouseError) as exc:
+        _check_services(settings)
+    except (ModelError, WarehouseError, ClusterError) as exc:
         _fail(str(exc), _exit_code(exc))
     from newsdesk.extraction.pool import discard_prestarted
 
@@ -109,6 +111,19 @@ def ingest(
     )
     if counts["quarantined"]:
         console.print("See `newsdesk quarantine` for the reasons.")
+
+
+def _check_services(settings: Settings) -> None:
+    """Object storage, a PostgreSQL catalog and a Dask scheduler answer, before Prefect
+    starts: a wrong setting is one line and nothing is written."""
+    from newsdesk.warehouse.lake import check_storage
+
+    if settings.catalog_kind == "postgres" or settings.remote_data:
+        check_storage(settings)
+    if settings.dask_address:
+        from newsdesk.extraction.cluster import check_cluster
+
+        check_cluster(settings.dask_address, settings.dask_connect_seconds)
 
 
 def _head_start(settings: Settings, pending: Sequence[FileStat], reextract: bool) -> None:

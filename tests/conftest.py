@@ -15,7 +15,8 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="newsdesk-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("PREFECT_API_URL", None)
-for _name in [k for k in os.environ if k.startswith("NEWSDESK_")]:
+# Nor a developer's own settings, cloud credentials or database logins.
+for _name in [k for k in os.environ if k.startswith(("NEWSDESK_", "AWS_", "PG"))]:
     os.environ.pop(_name)
 # A developer's own `newsdesk up` must not receive the tests' runs.
 os.environ["NEWSDESK_USE_RUNNING_SERVER"] = "false"
@@ -64,3 +65,52 @@ def workspace(tmp_path: Path) -> Settings:
     seeds.mkdir()
     shutil.copy(SAMPLE, seeds / SAMPLE.name)
     return Settings(seeds=seeds, warehouse=tmp_path / "warehouse", n_process=1)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (skips, saying why, where it cannot start)."""
+    from services import Unavailable, postgres_server
+
+    try:
+        server = postgres_server()
+        found = server.__enter__()
+    except Unavailable as exc:
+        pytest.skip(f"PostgreSQL cannot start here: {exc}")
+    yield found
+    server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def s3():
+    from services import s3_server
+
+    with s3_server() as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def dask():
+    from services import dask_cluster
+
+    with dask_cluster(2) as found:
+        yield found
+
+
+@pytest.fixture
+def remote_env(postgres, s3, monkeypatch) -> dict[str, str]:
+    """A new warehouse on PostgreSQL + S3: the environment that selects it, also set in
+    this process (Settings() and the CLI subprocesses read it)."""
+    import uuid
+
+    from services import BUCKET, PASSWORD
+
+    env = {
+        "NEWSDESK_CATALOG": postgres.catalog(postgres.new_database()),
+        "NEWSDESK_DATA_PATH": f"s3://{BUCKET}/{uuid.uuid4().hex[:12]}/",
+        "PGPASSWORD": PASSWORD,
+        **s3.env(),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env

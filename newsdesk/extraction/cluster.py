@@ -25,10 +25,15 @@ class ClusterUnreachable(ClusterError):
     exit_code = 3
 
 
+def check_cluster(address: str, connect_seconds: float) -> None:
+    """The scheduler answers (before a run starts anything)."""
+    DaskBatches(address, None, connect_seconds).close()
+
+
 class DaskBatches:
     """Submits batch functions to the cluster; its futures answer `.result()` and `.cancel()`."""
 
-    def __init__(self, address: str, model_name: str, connect_seconds: float) -> None:
+    def __init__(self, address: str, model_name: str | None, connect_seconds: float) -> None:
         try:
             from distributed import Client
         except ImportError:
@@ -39,7 +44,8 @@ class DaskBatches:
             raise ClusterUnreachable(f"cannot reach the Dask scheduler at {address}: {_first_line(exc)}") from None
         try:
             self.threads = max(1, sum(self.client.nthreads().values()))
-            self._register(model_name)
+            if model_name is not None:
+                self._register(model_name)
         except BaseException:
             self.close()
             raise

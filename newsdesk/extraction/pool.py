@@ -217,8 +217,7 @@ class Extractor:
     def close(self) -> None:
         if isinstance(self._pool, ProcessPoolExecutor):
             self._pool.shutdown(wait=True, cancel_futures=True)
-        elif self._pool is not None:
-            self._pool.close()
+        # a Dask cluster's client belongs to whoever connected it
 
     def __enter__(self) -> Extractor:
         return self

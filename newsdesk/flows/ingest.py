@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -27,6 +29,9 @@ from newsdesk.pipeline.sources import KnownSource, Plan, printable, relative_ins
 from newsdesk.pipeline.summary import RunSummary, run_markdown
 from newsdesk.settings import Settings
 from newsdesk.warehouse import lake
+
+if TYPE_CHECKING:
+    from newsdesk.extraction.cluster import DaskBatches
 
 ProgressCallback = Callable[[int, int], None]
 _progress_listeners: list[ProgressCallback] = []
@@ -88,19 +93,32 @@ def ingest(
         logger.info(
             "%d files seen, %d pending, %d deleted", summary.files_seen, summary.files_pending, len(pending.deleted)
         )
-        with lake.recorded_run(
-            con,
-            settings,
-            run_id,
-            str(flow_run.id) if flow_run.id else None,
-            trigger,
-            summary.files_seen,
-            summary.files_pending,
-            summary.counts,
+        # A Dask scheduler that does not answer fails the run here, before its row is written.
+        cluster = (
+            connect_cluster(settings.dask_address, settings.model, settings.dask_connect_seconds)
+            if (pending.pending)
+            else None
+        )
+        if cluster is not None:
+            logger.info(
+                "extraction on the Dask cluster at %s (%d worker threads)", settings.dask_address, cluster.threads
+            )
+        with (
+            closing_cluster(cluster),
+            lake.recorded_run(
+                con,
+                settings,
+                run_id,
+                str(flow_run.id) if flow_run.id else None,
+                trigger,
+                summary.files_seen,
+                summary.files_pending,
+                summary.counts,
+            ),
         ):
             summary.deleted = lake.mark_deleted(con, settings, pending.deleted, run_id)
             if pending.pending:
-                _ingest_pending(con, settings, pending, known, summary, fault, logger, reextract)
+                _ingest_pending(con, settings, pending, known, summary, fault, logger, reextract, cluster)
             summary.check_failures = _check(con, run_id, logger) if summary.added else {}
         try:
             _publish(con, summary)
@@ -110,6 +128,15 @@ def ingest(
         con.close()
     logger.info("run %s: %s", run_id, summary.counts())
     return summary.counts()
+
+
+@contextmanager
+def closing_cluster(cluster: DaskBatches | None) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if cluster is not None:
+            cluster.close()
 
 
 def _check(con, run_id: str, logger) -> dict[str, int]:
@@ -157,6 +184,7 @@ def _ingest_pending(
     fault: str | None,
     logger,
     reextract: bool = False,
+    cluster: DaskBatches | None = None,
 ) -> None:
     known_articles = extracted_articles(con, reextract)
     total, done = len(pending.pending), 0
@@ -192,9 +220,6 @@ def _ingest_pending(
     # quote(): otherwise Prefect walks every element of every task argument
     # looking for futures; on the BBC corpus that walk was 65% of the main
     # process's CPU (py-spy), competing with the spaCy workers for 2 cores.
-    cluster = connect_cluster(settings.dask_address, settings.model, settings.dask_connect_seconds)
-    if cluster is not None:
-        logger.info("extraction on the Dask cluster at %s (%d worker threads)", settings.dask_address, cluster.threads)
     with Extractor(settings.model, workers, settings.nlp_batch_size, cluster) as extractor:
         workers = extractor.parallelism
         for batch in batches:

@@ -183,6 +183,22 @@ def s3_secret_statement(settings: Settings, name: str = "newsdesk_lake_0") -> st
     return f"CREATE OR REPLACE SECRET {name} ({body})"
 
 
+def check_storage(settings: Settings) -> None:
+    """Before a run starts anything: the extensions load, the bucket answers to the
+    credentials and the catalog database to its login. Writes nothing."""
+    con = _session(settings)
+    try:
+        if settings.remote_data:
+            _check_bucket(con, settings)
+    except duckdb.Error as exc:
+        raise _open_error(settings, exc) from None
+    finally:
+        con.close()
+    if settings.catalog_kind == "postgres":
+        with _lock_errors():
+            locks.check_login(settings)
+
+
 def _check_bucket(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """List one unlikely name under the data path before anything is written: a missing
     bucket, wrong credentials or a dead endpoint fail here, with nothing half-written."""

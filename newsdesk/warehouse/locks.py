@@ -107,6 +107,13 @@ def forget_run(settings: Settings, run_id: str) -> None:
         _run_lock_path(settings, run_id).unlink(missing_ok=True)
 
 
+def check_login(settings: Settings) -> None:
+    """The catalog database answers and takes our login (PostgreSQL catalogs)."""
+    if settings.catalog_kind == "postgres":
+        with _postgres_session(settings):
+            pass
+
+
 def _run_lock_path(settings: Settings, run_id: str) -> Path:
     return settings.warehouse_dir / ".runs" / f"{run_id}.lock"
 
