@@ -363,6 +363,43 @@ def markdown(result: dict) -> str:
     return "\n".join(out)
 
 
+def build(args: argparse.Namespace, work: Path, sizes: list[int], variants: list[str]) -> dict:
+    """Ingest the base, then for each size scale up and make each variant's copy
+    (work/w-SIZE-VARIANT). What was built is kept in work/build.json."""
+    seeds, built = work / "seeds", work / "warehouse"
+    settings = Settings(seeds=seeds, warehouse=built)
+    result: dict = {"corpus": str(args.corpus), "duckdb": __import__("duckdb").__version__}
+    result["base_files"] = pick_base_files(args.corpus, args.base_files, seeds)
+    print(f"base: newsdesk ingest of {result['base_files']} files ...", flush=True)
+    seconds, _, _ = run_cli(["ingest"], cli_env(settings, work / "prefect"))
+    con = lake.open_reader(settings)
+    result["base"] = {"ingest_seconds": round(seconds, 2), "rows": table_counts(con)}
+    con.close()
+    print(f"  {seconds:.1f} s, rows {result['base']['rows']}", flush=True)
+    result["built"] = {}
+    for size in sizes:
+        print(f"scale to {size:,} articles ...", flush=True)
+        scaled = scale_doubling(settings, size)
+        print(f"  {scaled['seconds']} s in {scaled['steps']} doublings, rows {scaled.get('rows')}", flush=True)
+        lookup_id = lookup_id_of(settings)
+        for variant in variants:
+            target = work / f"w-{size}-{variant}"
+            made = make_variant(built, target, variant)
+            files = data_files(Settings(seeds=seeds, warehouse=target))
+            print(f"  {variant}: made in {made['seconds']} s, {files['total_live']} data files", flush=True)
+            result["built"].setdefault(str(size), {})[variant] = {
+                "path": str(target),
+                "scale": scaled,
+                "variant": made,
+                "build_seconds": round(scaled["seconds"] + made["seconds"], 2),
+                "data_files": files,
+                "lookup_id": lookup_id,
+            }
+    shutil.rmtree(built)
+    (work / "build.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -374,7 +411,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--quiet-wait", type=float, default=60, help="seconds to wait for a 1-min load < 1.5")
     parser.add_argument("--work", type=Path, help="work folder (default: a new temporary one, deleted at the end)")
-    parser.add_argument("--keep", action="store_true", help="keep the warehouses")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder and its warehouses")
+    parser.add_argument("--measure-only", action="store_true", help="time the warehouses --work already holds")
     parser.add_argument("--in-process", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--lookup-id", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -388,46 +426,24 @@ def main() -> None:
     variants = [v for v in args.variants.split(",") if v]
     if not set(variants) <= set(VARIANTS) or not variants:
         sys.exit(f"--variants takes some of {','.join(VARIANTS)}")
+    if args.measure_only and not (args.work and (args.work / "build.json").exists()):
+        sys.exit("--measure-only needs --work with a build.json from an earlier --keep run")
     work = args.work or Path(tempfile.mkdtemp(prefix="newsdesk-queries-"))
     work.mkdir(parents=True, exist_ok=True)
-    seeds, built = work / "seeds", work / "warehouse"
-    settings = Settings(seeds=seeds, warehouse=built)
-    result: dict = {"corpus": str(args.corpus), "sizes": sizes, "variants": variants, "repeat": args.repeat}
-    result["duckdb"] = __import__("duckdb").__version__
     try:
-        result["base_files"] = pick_base_files(args.corpus, args.base_files, seeds)
-        print(f"base: newsdesk ingest of {result['base_files']} files ...", flush=True)
-        seconds, _, _ = run_cli(["ingest"], cli_env(settings, work / "prefect"))
-        con = lake.open_reader(settings)
-        result["base"] = {"ingest_seconds": round(seconds, 2), "rows": table_counts(con)}
-        con.close()
-        print(f"  {seconds:.1f} s, rows {result['base']['rows']}", flush=True)
-        result["runs"] = {}
+        if args.measure_only:
+            result = json.loads((work / "build.json").read_text())
+        else:
+            result = build(args, work, sizes, variants)
+        result |= {"sizes": sizes, "variants": variants, "repeat": args.repeat, "runs": {}}
         for size in sizes:
-            print(f"scale to {size:,} articles ...", flush=True)
-            scaled = scale_doubling(settings, size)
-            print(f"  {scaled['seconds']} s in {scaled['steps']} doublings, rows {scaled.get('rows')}", flush=True)
-            lookup_id = lookup_id_of(settings)
-            runs = result["runs"][str(size)] = {}
             for variant in variants:
-                target = work / f"w-{variant}"
-                made = make_variant(built, target, variant)
-                build = scaled["seconds"] + made["seconds"]
-                files = data_files(Settings(seeds=seeds, warehouse=target))
-                print(
-                    f"  {variant}: made in {made['seconds']} s, {files['total_live']} data files; timing ...",
-                    flush=True,
+                built = result["built"][str(size)][variant]
+                print(f"timing {size:,} {variant} ...", flush=True)
+                measured = measure(
+                    Path(built["path"]), built["lookup_id"], args.repeat, args.proposed, work, args.quiet_wait
                 )
-                runs[variant] = {
-                    "scale": scaled,
-                    "variant": made,
-                    "build_seconds": round(build, 2),
-                    "data_files": files,
-                    "lookup_id": lookup_id,
-                    **measure(target, lookup_id, args.repeat, args.proposed, work, args.quiet_wait),
-                }
-                if not args.keep:
-                    shutil.rmtree(target)
+                result["runs"].setdefault(str(size), {})[variant] = built | measured
                 if args.json:
                     args.json.write_text(json.dumps(result, indent=2))
         table = markdown(result)
@@ -436,7 +452,7 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps(result, indent=2))
     finally:
-        if not args.keep and args.work is None:
+        if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
 

@@ -18,10 +18,19 @@ from newsdesk.settings import Settings
 FILES = 9  # the sample + 8 variants, committed in batches of 2
 
 
+@pytest.fixture(params=["sqlite"])
+def catalog(request) -> str:
+    """The catalog the guarantees are checked on: SQLite + local files, or (parametrized
+    indirectly) PostgreSQL + S3, which sets the environment that selects it."""
+    if request.param == "postgres":
+        request.getfixturevalue("remote_env")
+    return request.param
+
+
 @pytest.fixture
-def many(workspace) -> Settings:
+def many(catalog, workspace) -> Settings:
     write_variants(workspace.seeds_dir, FILES - 1)
-    return workspace
+    return Settings(seeds=workspace.seeds_dir, warehouse=workspace.warehouse_dir, n_process=1)
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +84,15 @@ def assert_whole_batches(settings: Settings) -> None:
     assert articles % 2 == 0 or articles == FILES  # batches of two, or all of them
 
 
+KILL_POINTS = ["after_articles@3", "after_mentions@3", "after_claims@2", "after_sources@3", "before_commit@2"]
+
+
 @pytest.mark.parametrize(
-    "point", ["after_articles@3", "after_mentions@3", "after_claims@2", "after_sources@3", "before_commit@2"]
+    "catalog,point",
+    [("sqlite", point) for point in KILL_POINTS] + [("postgres", "after_mentions@3"), ("postgres", "before_commit@2")],
+    indirect=["catalog"],
 )
-def test_killed_mid_commit_leaves_no_partial_batch(many, prefect_server, clean_counts, point):
+def test_killed_mid_commit_leaves_no_partial_batch(many, prefect_server, clean_counts, catalog, point):
     crashed = ingest_cli(many, prefect_server, "--fault", point)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
     assert_whole_batches(many)
@@ -93,7 +107,8 @@ def test_killed_mid_commit_leaves_no_partial_batch(many, prefect_server, clean_c
     assert "abandoned" in statuses[0][1]
 
 
-def test_two_runs_at_once(many, prefect_server, clean_counts):
+@pytest.mark.parametrize("catalog", ["sqlite", "postgres"], indirect=True)
+def test_two_runs_at_once(many, prefect_server, clean_counts, catalog):
     env = {"PREFECT_API_URL": prefect_server, "NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_N_PROCESS": "1"}
     command = ingest_argv(many)
     first = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
