@@ -20,6 +20,7 @@ Full-text search does not exist in newsdesk: nothing to time for it.
 
     .venv/bin/python bench/queries.py [--sizes 100000,1000000] [--repeat 5] [--json out.json]
         [--variants plain,merged,sorted] [--proposed /tmp/proposed_reports]
+        [--work DIR --keep]   (then --work DIR --measure-only times them again, no rebuild)
 
 --proposed DIR times each NAME.sql there in-process beside the built-in NAME and checks
 that it returns the same rows. Nothing of the corpus is printed: only counts and ids.
@@ -413,6 +414,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="work folder (default: a new temporary one, deleted at the end)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and its warehouses")
     parser.add_argument("--measure-only", action="store_true", help="time the warehouses --work already holds")
+    parser.add_argument("--build-only", action="store_true", help="with --work and --keep: build, time nothing")
     parser.add_argument("--in-process", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--lookup-id", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -435,6 +437,8 @@ def main() -> None:
             result = json.loads((work / "build.json").read_text())
         else:
             result = build(args, work, sizes, variants)
+            if args.build_only:
+                return
         result |= {"sizes": sizes, "variants": variants, "repeat": args.repeat, "runs": {}}
         for size in sizes:
             for variant in variants:
@@ -452,8 +456,11 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps(result, indent=2))
     finally:
-        if not args.keep:
+        if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)
+        elif not args.keep:  # a folder the user named: take out only the warehouses
+            for warehouse in work.glob("w-*"):
+                shutil.rmtree(warehouse, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ class Stack:
     def stop_server(self) -> None:
         stop_group(self.server)
 
-    def start_services(self) -> None:
+    def start_services(self, serves: int = 1) -> None:
         env = {
             **os.environ,
             "PREFECT_API_URL": self.api,
@@ -48,8 +48,8 @@ class Stack:
             "NEWSDESK_WAREHOUSE": str(self.settings.warehouse_dir),
             "NEWSDESK_N_PROCESS": "1",
         }
-        for command in ("serve", "watch"):
-            log = open(self.root / f"{command}.log", "w")
+        for command, log_name in [("serve", f"serve{i or ''}") for i in range(serves)] + [("watch", "watch")]:
+            log = open(self.root / f"{log_name}.log", "w")
             self.children.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "newsdesk.cli", command],
@@ -149,6 +149,46 @@ def test_fifty_files_at_once_make_a_few_runs_and_no_duplicates(stack):
     ) == [(0,)]
     runs = [r for r in stack.ingest_runs() if "trigger:event" in r["tags"]]
     assert 1 <= len(runs) <= 5, [r["name"] for r in runs]
+
+
+def test_two_serve_processes_run_every_flow_run_exactly_once(tmp_path):
+    """Several hosts' `newsdesk serve` on one Prefect server: a burst of events makes
+    flow runs that each execute once (Prefect refuses a second claim of a run)."""
+    stack = Stack(tmp_path)
+    stack.start_server()
+    try:
+        stack.start_services(serves=2)
+        staging = stack.root / "staging"
+        staging.mkdir()
+        write_variants(staging, 12)
+        for number, path in enumerate(sorted(staging.iterdir())):
+            os.replace(path, stack.settings.seeds_dir / path.name)
+            if number % 3 == 2:
+                time.sleep(1.5)  # a new event every few files: a burst of separate runs
+        stack.wait_for_articles(12)
+        def event_runs() -> list[dict]:  # the cron's future runs stay SCHEDULED: not these
+            return [r for r in stack.ingest_runs() if r["parameters"].get("trigger") == "event"]
+
+        deadline = time.monotonic() + 60
+        while any(r["state_type"] != "COMPLETED" for r in event_runs()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        runs = event_runs()
+        assert len(runs) >= 2 and all(r["state_type"] == "COMPLETED" for r in runs), [
+            (r["name"], r["state_type"]) for r in runs
+        ]
+        for run in runs:  # each run entered RUNNING once: one executor took it
+            states = httpx.get(f"{stack.api}/flow_run_states/", params={"flow_run_id": run["id"]}).json()
+            assert [st["type"] for st in states].count("RUNNING") == 1, states
+        recorded = rows(stack.settings, "select flow_run_id, count(*) from runs group by 1")
+        # every event run recorded once (a cron sweep that came due meanwhile may be there too)
+        assert {r["id"] for r in runs} <= {flow_run_id for flow_run_id, _ in recorded}
+        assert {flow_run_id for flow_run_id, _ in recorded} <= {r["id"] for r in stack.ingest_runs()}
+        assert all(count == 1 for _, count in recorded)
+        assert table_counts(stack.settings)["articles"] == 12
+        served = [(stack.root / f"serve{i or ''}.log").read_text().count("running ") for i in range(2)]
+        assert sum(served) == len(recorded), served
+    finally:
+        stack.stop()
 
 
 def test_file_dropped_while_the_server_is_down_is_still_ingested(stack):
