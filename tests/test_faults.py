@@ -89,7 +89,7 @@ KILL_POINTS = ["after_articles@3", "after_mentions@3", "after_claims@2", "after_
 
 @pytest.mark.parametrize(
     "catalog,point",
-    [("sqlite", point) for point in KILL_POINTS] + [("postgres", "after_mentions@3"), ("postgres", "before_commit@2")],
+    [("sqlite", point) for point in KILL_POINTS] + [("postgres", "after_mentions@3")],
     indirect=["catalog"],
 )
 def test_killed_mid_commit_leaves_no_partial_batch(many, prefect_server, clean_counts, catalog, point):

@@ -189,6 +189,8 @@ def test_bad_configuration_is_one_line_with_its_exit_code(tmp_path, postgres, s3
                            "NEWSDESK_DASK_CONNECT_SECONDS": "2"})  # fmt: skip
     assert nodask.returncode == 3 and "cannot reach the Dask scheduler" in _one_line(nodask)
     # the catalog keeps its data elsewhere than the data path named
-    assert newsdesk("ingest", "--seeds", str(seeds), *warehouse).returncode == 0
+    from newsdesk.warehouse import lake
+
+    lake.connect(Settings(seeds=seeds, warehouse=tmp_path / "warehouse")).close()  # creates the warehouse
     moved = newsdesk("sql", "select 1", *warehouse, env={"NEWSDESK_DATA_PATH": "s3://newsdesk-test/other/"})
     assert moved.returncode == 2 and "another path" in _one_line(moved)

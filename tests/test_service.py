@@ -166,6 +166,7 @@ def test_two_serve_processes_run_every_flow_run_exactly_once(tmp_path):
             if number % 3 == 2:
                 time.sleep(1.5)  # a new event every few files: a burst of separate runs
         stack.wait_for_articles(12)
+
         def event_runs() -> list[dict]:  # the cron's future runs stay SCHEDULED: not these
             return [r for r in stack.ingest_runs() if r["parameters"].get("trigger") == "event"]
 
