@@ -1,5 +1,6 @@
 """deploy/: the Dockerfile and the .dockerignore it is built with, docker-compose.yml,
-prefect.yaml, and `newsdesk serve`, which describes the same deployments.
+docker-compose.scale.yml (the scale-out stack, data only), prefect.yaml, and
+`newsdesk serve`, which describes the same deployments.
 
 No Docker engine runs on the development machines and no base image can be pulled,
 so the files are checked as data. What can run outside a container runs for real:
@@ -811,3 +812,341 @@ def test_worker_script_deploys_from_the_image_workdir_then_is_healthy_and_stops_
     finally:
         stop_group(proc)
         httpx.patch(f"{prefect_server}/work_pools/{pool}", json={"is_paused": False})
+
+
+# ---------------------------------------------------------------- docker-compose.scale.yml
+
+# The variables the scale-out file reads from the environment (or --env-file), and a
+# stand-in value for each: compose substitutes them before anything runs.
+SCALE_VARIABLES = {
+    "POSTGRES_PASSWORD": "dummy-postgres-password",
+    "MINIO_ROOT_USER": "dummy-minio-user",
+    "MINIO_ROOT_PASSWORD": "dummy-minio-password",
+}
+COMPOSE_VARIABLE = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|ACCESS_KEY", re.IGNORECASE)
+NEWSDESK_IMAGE_SERVICES = ("dask-scheduler", "dask-worker", "serve", "watch")
+
+
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's ${VAR}, ${VAR:?message} and ${VAR:-default}, as `docker compose` substitutes them."""
+    return COMPOSE_VARIABLE.sub(lambda m: variables[m.group(1)], value)
+
+
+def environment_of(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.partition("=")[::2] for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def strings_in(node, path: str = "") -> list[tuple[str, str]]:
+    """(where, value) for every string (keys included) in a loaded YAML document."""
+    if isinstance(node, dict):
+        return [item for key, value in node.items() for item in [(path, str(key)), *strings_in(value, f"{path}/{key}")]]
+    if isinstance(node, list):
+        return [item for i, value in enumerate(node) for item in strings_in(value, f"{path}/{i}")]
+    return [(path, node)] if isinstance(node, str) else []
+
+
+def one_shot_services(compose: dict) -> set[str]:
+    """Services others wait for to exit 0: run once, not kept running."""
+    return {
+        name
+        for service in compose["services"].values()
+        for name, dep in (service.get("depends_on") or {}).items()
+        if isinstance(service.get("depends_on"), dict) and dep.get("condition") == "service_completed_successfully"
+    }
+
+
+def condition(service: dict, on: str) -> str | None:
+    depends = service.get("depends_on") or {}
+    if isinstance(depends, list):
+        return "service_started" if on in depends else None
+    return depends[on].get("condition", "service_started") if on in depends else None
+
+
+@pytest.fixture(scope="module")
+def scale_text() -> str:
+    return (DEPLOY / "docker-compose.scale.yml").read_text()
+
+
+@pytest.fixture(scope="module")
+def scale(scale_text) -> dict:
+    return yaml.safe_load(scale_text)
+
+
+def test_scale_compose_runs_every_service_and_scales_serve_and_the_dask_workers(scale):
+    services = scale["services"]
+    assert set(services) == {
+        "postgres",
+        "minio",
+        "minio-setup",
+        "prefect-server",
+        "dask-scheduler",
+        "dask-worker",
+        "serve",
+        "watch",
+    }
+    assert services["postgres"]["image"].split(":")[:2] == ["postgres", "15"]
+    assert services["minio"]["image"].partition(":")[0] == "minio/minio"
+    assert services["minio-setup"]["image"].partition(":")[0] == "minio/mc"
+    assert services["prefect-server"]["command"][:5] == ["prefect", "server", "start", "--host", "0.0.0.0"]
+    assert services["dask-scheduler"]["command"][:2] == ["dask", "scheduler"]
+    assert services["dask-scheduler"]["command"][services["dask-scheduler"]["command"].index("--port") + 1] == "8786"
+    worker = services["dask-worker"]["command"]
+    assert worker[:3] == ["dask", "worker", "tcp://dask-scheduler:8786"]
+    assert worker[worker.index("--nthreads") + 1] == "1"
+    assert services["serve"]["command"] == ["newsdesk", "serve"]
+    assert services["watch"]["command"] == ["newsdesk", "watch"]
+
+    # --scale starts N of these: nothing may be fixed per container.
+    for name in ("serve", "dask-worker"):
+        service = services[name]
+        assert "container_name" not in service and "hostname" not in service, f"{name}: a fixed name cannot scale"
+        for port in service.get("ports", []):
+            published = port.get("published") if isinstance(port, dict) else (str(port).count(":") > 0)
+            assert not published, f"{name}: a host port ({port}) is taken by the first replica only"
+        assert (service.get("deploy") or {}).get("replicas") is None and "scale" not in service
+    # The watcher is one: a second would announce every file twice.
+    assert services["watch"]["deploy"]["replicas"] == 1
+    assert services["watch"].get("scale", 1) == 1
+
+
+def test_scale_compose_uses_the_deploy_image_with_the_scale_extra(scale, docker, tmp_path):
+    services = scale["services"]
+    builders = [name for name, service in services.items() if "build" in service]
+    assert len(builders) == 1, f"build the newsdesk image once, not in {builders}"
+    build = services[builders[0]]["build"]
+    assert (DEPLOY / build["context"]).resolve() == PROJECT_ROOT
+    assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == (DEPLOY / "Dockerfile").resolve()
+    image = services[builders[0]]["image"]
+    assert {services[name]["image"] for name in NEWSDESK_IMAGE_SERVICES} == {image}
+    for name in NEWSDESK_IMAGE_SERVICES:
+        assert "user" not in services[name], f"{name}: runs as the image's unprivileged user"
+        assert "entrypoint" not in services[name]
+    extras = str(build["args"]["EXTRAS"]).replace(",", " ").split()
+    assert "scale" in extras
+
+    # The Dockerfile takes EXTRAS before its dependency layer, and the layer's own
+    # requirement list then holds the scale extra, every one pinned by constraints.txt.
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    deps_at, deps_args = pip_installs(docker)[0]
+    assert any(ins.keyword == "ARG" and ins.args.split("=")[0] == "EXTRAS" for ins in docker[:deps_at])
+    [writer] = [words for words in shell_commands(docker[deps_at].args) if "tomllib" in " ".join(words)]
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    result = subprocess.run(
+        [sys.executable, "-c", writer[2]],
+        cwd=tmp_path,
+        env={**os.environ, "EXTRAS": str(build["args"]["EXTRAS"])},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    scale_extra = project["project"]["optional-dependencies"]["scale"]
+    assert result.stdout.splitlines() == (
+        project["build-system"]["requires"] + project["project"]["dependencies"] + scale_extra
+    )
+    pins = {
+        canonicalize_name(name): version.strip()
+        for name, _, version in (
+            line.partition("==")
+            for line in (PROJECT_ROOT / "constraints.txt").read_text().splitlines()
+            if "==" in line and not line.startswith("#")
+        )
+    }
+    for dependency in scale_extra:
+        req = Requirement(dependency)
+        for name in [req.name] + [f"{req.name}-{extra}" for extra in req.extras]:  # psycopg[binary]: psycopg-binary
+            assert canonicalize_name(name) in pins, f"{name} is not pinned in constraints.txt"
+        assert req.specifier.contains(pins[canonicalize_name(req.name)], prereleases=True)
+    # The extensions the scale extra brings are loaded at build time too.
+    assert "'postgres', 'httpfs'" in docker[deps_at].args
+
+    # Mounted only where the image keeps data (code stays the image's).
+    volumes = [path for _, path in volumes_of(docker)]
+    for name in NEWSDESK_IMAGE_SERVICES:
+        for volume in services[name].get("volumes", []):
+            assert volume.split(":")[1] in volumes, f"{name} mounts {volume}, not a data volume of the image"
+
+
+def test_scale_prefect_server_keeps_its_database_in_postgres(scale, monkeypatch):
+    from urllib.parse import urlsplit
+
+    services = scale["services"]
+    server = services["prefect-server"]
+    url = environment_of(server)["PREFECT_API_DATABASE_CONNECTION_URL"]
+    parts = urlsplit(url)
+    assert parts.scheme == "postgresql+asyncpg"
+    assert (parts.hostname, parts.port, parts.username) == ("postgres", 5432, "postgres")
+    assert COMPOSE_VARIABLE.fullmatch(url.split("//")[1].split("@")[0].partition(":")[2]).group(1) == (
+        "POSTGRES_PASSWORD"
+    )
+    assert parts.path.lstrip("/") == environment_of(services["postgres"])["POSTGRES_DB"]
+    assert condition(server, "postgres") == "service_healthy"
+    assert "PREFECT_HOME" not in environment_of(server) or server.get("volumes")
+
+    # Prefect reads it as its database setting.
+    from prefect.settings import Settings as PrefectSettings
+
+    monkeypatch.setenv("PREFECT_API_DATABASE_CONNECTION_URL", interpolate(url, SCALE_VARIABLES))
+    prefect_url = PrefectSettings().server.database.connection_url
+    assert prefect_url is not None and prefect_url.get_secret_value() == interpolate(url, SCALE_VARIABLES)
+
+    port = server["command"][server["command"].index("--port") + 1]
+    assert f"http://localhost:{port}/api/health" in server["healthcheck"]["test"][-1]
+    for name in ("serve", "watch"):
+        assert environment_of(services[name])["PREFECT_API_URL"] == f"http://prefect-server:{port}/api"
+
+
+def test_scale_serve_and_watch_share_the_newsdesk_environment(scale, scale_text):
+    services = scale["services"]
+    base = scale["x-newsdesk-env"]
+    # Written once (a YAML anchor), used by both.
+    assert re.search(r"^x-newsdesk-env: &(\S+)\n", scale_text, re.MULTILINE)
+    anchor = re.search(r"^x-newsdesk-env: &(\S+)\n", scale_text, re.MULTILINE).group(1)
+    assert scale_text.count(f"*{anchor}") == 2
+    for name in ("serve", "watch"):
+        env = environment_of(services[name])
+        assert {k: v for k, v in env.items() if k in base} == {k: str(v) for k, v in base.items()}, name
+        assert env["NEWSDESK_CATALOG"].startswith("postgres:")
+        assert not re.search(r"password\s*=", env["NEWSDESK_CATALOG"], re.IGNORECASE)
+        assert env["NEWSDESK_DATA_PATH"].startswith("s3://")
+        assert env["NEWSDESK_DASK_ADDRESS"] == "tcp://dask-scheduler:8786"
+        assert env["AWS_ENDPOINT_URL"] == "http://minio:9000"
+        assert env["PGPASSWORD"] == "${POSTGRES_PASSWORD}"
+        assert env["AWS_ACCESS_KEY_ID"] == "${MINIO_ROOT_USER}"
+        assert env["AWS_SECRET_ACCESS_KEY"] == "${MINIO_ROOT_PASSWORD}"
+        # seeds/: the same folder for every replica and the watcher.
+        assert "../seeds:/app/seeds" in services[name]["volumes"]
+    catalog = dict(word.partition("=")[::2] for word in base["NEWSDESK_CATALOG"].removeprefix("postgres:").split())
+    assert (catalog["host"], catalog["port"], catalog["user"]) == ("postgres", "5432", "postgres")
+    # The bucket the data path names is the one minio-setup creates.
+    bucket = base["NEWSDESK_DATA_PATH"].removeprefix("s3://").split("/")[0]
+    setup = services["minio-setup"]
+    assert setup["command"][:2] == ["mb", "--ignore-existing"]
+    alias, _, created = setup["command"][-1].partition("/")
+    assert created == bucket
+    assert environment_of(setup)[f"MC_HOST_{alias}"].endswith("@minio:9000")
+    # The watcher's healthcheck reads its ready file, on a tmpfs.
+    ready = environment_of(services["watch"])["NEWSDESK_WATCH_READY_FILE"]
+    assert any(under(ready, path) for path in services["watch"]["tmpfs"])
+
+
+def test_scale_settings_accept_the_newsdesk_environment(scale, monkeypatch, tmp_path):
+    from newsdesk.warehouse.lake import s3_secret_statement
+
+    for key in os.environ:
+        if key.startswith("NEWSDESK_") or key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)  # no .env or local settings in the way
+    for name in ("serve", "watch"):
+        env = {
+            key: interpolate(value, SCALE_VARIABLES) for key, value in environment_of(scale["services"][name]).items()
+        }
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        settings = Settings()
+        assert settings.catalog_kind == "postgres"
+        assert settings.remote_data is True
+        assert settings.lake_data_path == env["NEWSDESK_DATA_PATH"]
+        assert settings.dask_address == "tcp://dask-scheduler:8786"
+        assert settings.aws_access_key_id == SCALE_VARIABLES["MINIO_ROOT_USER"]
+        assert settings.aws_secret_access_key.get_secret_value() == SCALE_VARIABLES["MINIO_ROOT_PASSWORD"]
+        # MinIO: path-style URLs over plain HTTP, to the service name.
+        secret = s3_secret_statement(settings)
+        assert "ENDPOINT 'minio:9000'" in secret and "URL_STYLE 'path'" in secret and "USE_SSL false" in secret
+
+
+def test_scale_compose_holds_no_secret(scale, scale_text):
+    # Every value of a secret is a ${VAR} reference, and the variables it uses are the
+    # known ones, each required (${VAR:?...}) somewhere so compose stops without it.
+    for name, service in scale["services"].items():
+        for key, value in environment_of(service).items():
+            if SECRET_NAME.search(key):
+                assert COMPOSE_VARIABLE.fullmatch(value), f"{name}: {key} is not a ${{VAR}} reference"
+    for where, value in strings_in(scale):
+        for match in re.finditer(r"://([^/@\s]*)@", value):  # user:password@ in a URL
+            password = match.group(1).partition(":")[2]
+            assert COMPOSE_VARIABLE.fullmatch(password), f"{where}: the password in {value} is not a ${{VAR}}"
+        assert not re.search(r"password\s*=", value, re.IGNORECASE), f"{where}: {value}"
+    used = {m.group(1) for m in COMPOSE_VARIABLE.finditer(scale_text)}
+    assert used == set(SCALE_VARIABLES)
+    for variable in used:
+        assert re.search(r"\$\{" + variable + r":\?[^}]+\}", scale_text), f"${{{variable}}} is never required"
+    # Nor are secrets read from a file in the repository: only the git-ignored deploy/.env.
+    assert not any("env_file" in service for service in scale["services"].values())
+    assert ".env" in (DEPLOY / ".gitignore").read_text().split()
+
+
+def test_scale_services_have_healthchecks_restart_policies_and_known_dependencies(scale):
+    services = scale["services"]
+    one_shot = one_shot_services(scale)
+    assert one_shot == {"minio-setup"}
+    for name, service in services.items():
+        command = service.get("command", ["the image's own"])  # postgres: its entrypoint execs postgres
+        assert isinstance(command, list), f"{name}: give the command as a list"
+        assert command[0] not in SHELLS, f"{name}: no shell between Docker's signal and the process"
+        for dep, spec in (service.get("depends_on") or {}).items():
+            assert dep in services, f"{name} depends on {dep}, no such service"
+            assert dep != name
+            wanted = "service_completed_successfully" if dep in one_shot else "service_healthy"
+            assert spec["condition"] == wanted, f"{name} -> {dep}: {spec['condition']}"
+        if name in one_shot:
+            assert service.get("restart", "no") == "no", f"{name}: a one-shot job is not restarted"
+            continue
+        check = service.get("healthcheck")
+        assert check and not check.get("disable"), f"{name}: no healthcheck"
+        assert isinstance(check["test"], list) and check["test"][0] == "CMD", f"{name}: {check['test']}"
+        restart = service.get("restart", "no")
+        assert restart in ("always", "unless-stopped") or restart.startswith("on-failure"), f"{name}: restart {restart}"
+        assert seconds(str(service.get("stop_grace_period", "0s"))) >= 5, f"{name}: no stop_grace_period"
+    # No cycle: compose could start nothing.
+    order: list[str] = []
+    while len(order) < len(services):
+        ready = [n for n in services if n not in order and set(services[n].get("depends_on") or {}) <= set(order)]
+        assert ready, f"a depends_on cycle among {sorted(set(services) - set(order))}"
+        order += ready
+
+    # What each waits for: its database, its bucket, its scheduler, its server.
+    for name in ("serve",):
+        assert condition(services[name], "minio-setup") == "service_completed_successfully"
+        assert condition(services[name], "postgres") == "service_healthy"
+        assert condition(services[name], "dask-scheduler") == "service_healthy"
+    assert condition(services["minio-setup"], "minio") == "service_healthy"
+    assert condition(services["dask-worker"], "dask-scheduler") == "service_healthy"
+    # The first event finds the ingest deployment and its trigger registered.
+    assert condition(services["watch"], "serve") == "service_healthy"
+    ingest = next(s for s in deployment_specs(Settings()) if s.name == "ingest")
+    assert f"/deployments/name/{ingest.flow_name}/{ingest.name}'" in services["serve"]["healthcheck"]["test"][-1]
+    # Each Dask process answers on the dashboard port its command sets.
+    for name in ("dask-scheduler", "dask-worker"):
+        command = services[name]["command"]
+        port = command[command.index("--dashboard-address") + 1].rpartition(":")[2]
+        assert f"http://127.0.0.1:{port}/health" in services[name]["healthcheck"]["test"][-1]
+    assert services["postgres"]["healthcheck"]["test"][1] == "pg_isready"
+    assert services["minio"]["healthcheck"]["test"][1:] == ["mc", "ready", "local"]
+    for name in ("serve", "dask-scheduler", "dask-worker"):
+        assert services[name].get("stop_signal", "SIGTERM") in ("SIGINT", "SIGTERM")  # both stop them cleanly
+    assert services["watch"]["stop_signal"] in ("SIGINT", "SIGTERM")
+
+
+def test_scale_postgres_init_creates_the_catalog_database(scale):
+    postgres = scale["services"]["postgres"]
+    assert COMPOSE_VARIABLE.fullmatch(environment_of(postgres)["POSTGRES_PASSWORD"])
+    [mount] = [v for v in postgres["volumes"] if "/docker-entrypoint-initdb.d/" in v]
+    source, target, *mode = mount.split(":")
+    assert target.endswith(".sql") and mode == ["ro"]
+    script = (DEPLOY / source).resolve()
+    assert script.parent == DEPLOY and script.is_file()
+    sql = "\n".join(line.split("--")[0] for line in script.read_text().splitlines())
+    statements = [" ".join(s.split()) for s in sql.split(";") if s.strip()]
+    catalog = scale["x-newsdesk-env"]["NEWSDESK_CATALOG"]
+    dbname = re.search(r"dbname=(\S+)", catalog).group(1)
+    assert any(re.fullmatch(rf"create database \"?{dbname}\"?", s, re.IGNORECASE) for s in statements), statements
+    assert not any("password" in s.lower() for s in statements)
+    # The other database, the Prefect server's, is the one the image itself creates.
+    assert environment_of(postgres)["POSTGRES_DB"] != dbname
