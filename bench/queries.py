@@ -322,7 +322,7 @@ def markdown(result: dict) -> str:
             header += [f"CLI {sizes[-1]}/{sizes[0]}", f"in-process {sizes[-1]}/{sizes[0]}"]
         out.append("| " + " | ".join(header) + " |")
         out.append("|" + "---|" * len(header))
-        names = list(result["runs"][sizes[0]][variant]["in_process"])
+        names = list(dict.fromkeys(n for size in sizes for n in result["runs"][size][variant]["in_process"]))
         for name in names:
             row = [name]
             for size in sizes:
@@ -340,7 +340,8 @@ def markdown(result: dict) -> str:
         header = ["query"] + [f"{v} {int(s):,}" for s in sizes for v in result["variants"]]
         out.append("| " + " | ".join(header) + " |")
         out.append("|" + "---|" * len(header))
-        for name in result["runs"][sizes[0]][result["variants"][0]]["in_process"]:
+        first = result["variants"][0]
+        for name in dict.fromkeys(n for size in sizes for n in result["runs"][size][first]["in_process"]):
             row = [name]
             for size in sizes:
                 plain = result["runs"][size][result["variants"][0]]["in_process"].get(name, {}).get("median")

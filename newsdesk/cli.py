@@ -85,12 +85,12 @@ def ingest(
     if settings.warehouse_dir.exists() and not settings.warehouse_dir.is_dir():
         _fail(f"the warehouse path {settings.warehouse_dir} is not a folder", 2)
     try:
+        _check_services(settings)  # storage first: the plan reads the warehouse
         plan = pending_work(settings, path, reextract)
         if plan is not None and not plan.has_work:
             console.print(f"Nothing to do: {plan.unchanged} files unchanged.")
             return
         check_model_installed(settings.model)
-        _check_services(settings)
     except (ModelError, WarehouseError, ClusterError) as exc:
         _fail(str(exc), _exit_code(exc))
     from newsdesk.extraction.pool import discard_prestarted
@@ -120,7 +120,7 @@ def _check_services(settings: Settings) -> None:
 
     if settings.catalog_kind == "postgres" or settings.remote_data:
         check_storage(settings)
-    if settings.dask_address:
+    if settings.dask_address:  # checked even when nothing turns out to be pending: a wrong address is a wrong setting
         from newsdesk.extraction.cluster import check_cluster
 
         check_cluster(settings.dask_address, settings.dask_connect_seconds)

@@ -7,6 +7,7 @@ import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -103,8 +104,11 @@ class Settings(BaseSettings):
     def _catalog_without_password(cls, value: str | None) -> str | None:
         # The catalog string shows up in log lines and errors: a password belongs in
         # PGPASSWORD or ~/.pgpass (libpq reads both), never in it.
-        if value is not None and re.search(r"(^|[\s:;/@?&])password\s*=", value, re.IGNORECASE):
+        decoded = unquote(value or "")  # libpq decodes %77 in URIs, so a check must too
+        if value is not None and ("password" in decoded.lower() or re.search(r"://[^/@\s]*:[^/@\s]*@", decoded)):
             raise ValueError("must not hold a password: set PGPASSWORD or use ~/.pgpass")
+        if value is not None and value.startswith("postgres:") and "://" in decoded:
+            raise ValueError("should be postgres: with key=value fields (dbname=... host=... port=... user=...)")
         if value is not None and not value.startswith(("sqlite:", "postgres:")):
             raise ValueError("should be sqlite:PATH or postgres:dbname=... host=... port=... user=...")
         return value
@@ -118,6 +122,13 @@ class Settings(BaseSettings):
         if scheme and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?", value or ""):
             raise ValueError("should be s3://bucket/prefix/ with a valid bucket name")
         return value if value is None or not scheme or value.endswith("/") else value + "/"
+
+    @field_validator("aws_endpoint_url")
+    @classmethod
+    def _endpoint_with_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+/?", value):
+            raise ValueError("should be http://host:port or https://host:port")
+        return value
 
     @field_validator("dask_address")
     @classmethod
@@ -201,7 +212,7 @@ def _describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         name = ENV_PREFIX + "_".join(str(part) for part in error["loc"]).upper()
-        if "catalog" in error["loc"] or "aws" in name.lower():
+        if {"catalog", "data_path"} & set(map(str, error["loc"])) or "aws" in name.lower():
             parts.append(f"invalid setting {name}: {error['msg']}")  # may hold a secret: never echoed
             continue
         got = repr(error.get("input"))

@@ -113,6 +113,19 @@ def test_every_reader_works_on_postgres_and_s3(tmp_path, remote_env, prefect_ser
     assert outside.returncode != 0 and "Traceback" not in outside.stderr
     assert newsdesk("sql", "copy claims to 's3://newsdesk-test/x.parquet'").returncode == 2
     assert not any("secret" in str(row).lower() for row in rows(settings, "select * from runs"))
+    # nothing that shows the credentials, the catalog database or paths out of the prefix
+    for hostile in [
+        "select current_setting('s3_secret_access_key')",
+        "select * from duckdb_settings()",
+        "select * from duckdb_secrets()",
+        "select * from read_parquet('" + settings.lake_data_path + "../elsewhere/x.parquet')",
+        "select * from '" + settings.lake_data_path + "../../other-bucket/x.parquet'",
+        "select rolname from __ducklake_metadata_news.pg_catalog.pg_authid",
+        "select * from __ducklake_metadata_news.ducklake_snapshot",
+    ]:
+        refused = newsdesk("sql", hostile, "--warehouse", str(settings.warehouse_dir))
+        assert refused.returncode != 0 and remote_env["AWS_SECRET_ACCESS_KEY"] not in refused.stdout + refused.stderr
+        assert refused.stderr.startswith(("refused:", "query failed:")), (hostile, refused.stderr)
 
 
 def _tree_digest(folder: Path) -> str:
@@ -150,6 +163,13 @@ def test_migrate_sqlite_to_postgres_and_s3(tmp_path, postgres, s3, prefect_serve
                      "--data-path", data_path, env=env)  # fmt: skip
     assert again.returncode == 2 and "not empty" in again.stderr
     assert table_counts(target) == counts
+    # a target whose data path overlaps the source's or already holds files is refused
+    fresh = postgres.catalog(postgres.new_database())
+    for overlapping in (str(source.warehouse_dir / "lake"), str(source.warehouse_dir / "lake" / "in"), data_path):
+        refused = newsdesk("migrate", "--warehouse", str(source.warehouse_dir), "--catalog", fresh,
+                           "--data-path", overlapping, env=env)  # fmt: skip
+        assert refused.returncode == 2, (overlapping, refused.stderr)
+    assert _tree_digest(source.warehouse_dir) == untouched
 
 
 def _one_line(result) -> str:
@@ -172,6 +192,9 @@ def test_bad_configuration_is_one_line_with_its_exit_code(tmp_path, postgres, s3
     dead = remote_env["NEWSDESK_CATALOG"].replace(f"port={postgres.port}", f"port={free_port()}")
     unreachable = newsdesk("sql", "select 1", *warehouse, env={"NEWSDESK_CATALOG": dead})
     assert unreachable.returncode == 3 and "cannot reach" in _one_line(unreachable)
+    # a malformed catalog string is a configuration error, not an unreachable server
+    malformed = newsdesk("sql", "select 1", *warehouse, env={"NEWSDESK_CATALOG": dead + " foo=bar"})
+    assert malformed.returncode == 2 and "not a valid" in _one_line(malformed)
     # a password in the catalog string is refused, and not echoed
     leaky = newsdesk("sql", "select 1", *warehouse, env={"NEWSDESK_CATALOG": dead + " password=hunter2"})
     assert leaky.returncode == 2 and "hunter2" not in leaky.stderr + leaky.stdout

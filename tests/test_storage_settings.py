@@ -17,6 +17,9 @@ from newsdesk.warehouse.lake import s3_secret_statement
         "postgres:host=db;password=hunter2",
         "mysql:news",
         "postgresql://u:hunter2@db/news",
+        "postgres:postgresql://u:hunter2@db/news",
+        "postgres:dbname='postgresql://u:hunter2@db/news'",
+        "postgres:postgresql://db/news?pass%77ord=hunter2",
     ],
 )
 def test_a_catalog_with_a_password_or_of_an_unknown_kind_is_refused_without_echoing_it(monkeypatch, catalog):
@@ -68,6 +71,13 @@ def test_a_quote_in_a_secret_cannot_end_the_statement(monkeypatch):
 
     statement = s3_secret_statement(Settings(data_path="s3://bucket/lake/"))
     assert len(duckdb.extract_statements(statement)) == 1 and "SECRET 'a''b'" in statement
+
+
+@pytest.mark.parametrize("endpoint", ["127.0.0.1:9000", "ftp://host/", "http://"])
+def test_an_endpoint_without_http_or_https_is_refused(monkeypatch, endpoint):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    with pytest.raises(SettingsError, match="AWS_ENDPOINT_URL"):
+        Settings.for_folders()
 
 
 @pytest.mark.parametrize("address", ["localhost:8786", "http://scheduler:8786", "tcp://"])

@@ -38,6 +38,7 @@ class DaskBatches:
             from distributed import Client
         except ImportError:
             raise ClusterError("NEWSDESK_DASK_ADDRESS needs the scale extra: pip install 'newsdesk[scale]'") from None
+        self.address = address
         try:
             self.client = Client(address, timeout=connect_seconds, set_as_default=False)
         except (OSError, TimeoutError) as exc:
@@ -53,18 +54,47 @@ class DaskBatches:
     def _register(self, model_name: str) -> None:
         from newsdesk.extraction.dask_plugin import LoadModel
 
+        name = f"newsdesk-model-{model_name}"
         try:
-            self.client.register_plugin(LoadModel(model_name), name=f"newsdesk-model-{model_name}")
-        except ModelError:
-            raise
+            self.client.register_plugin(LoadModel(model_name), name=name)
         except Exception as exc:  # a worker could not load the model: its reason, one line
+            # The scheduler keeps a plugin it failed to set up and would skip it next time.
+            try:
+                self.client.unregister_worker_plugin(name)
+            except Exception:  # noqa: BLE001 - the registration's error is the one to report
+                pass
+            if isinstance(exc, ModelError):
+                raise
             raise ClusterError(f"a Dask worker could not load the model {model_name!r}: {_first_line(exc)}") from None
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Any:
-        return self.client.submit(function, *args, pure=False)
+        return _Result(self.client.submit(function, *args, pure=False), self.address)
 
     def close(self) -> None:
         self.client.close()
+
+
+class _Result:
+    """A Dask future whose `result()` turns a lost cluster into ClusterUnreachable (one
+    line, exit 3) rather than distributed's own errors; the batch is not committed."""
+
+    def __init__(self, future: Any, address: str) -> None:
+        self.future, self.address = future, address
+
+    def result(self) -> Any:
+        from distributed.comm.core import CommClosedError
+
+        try:
+            return self.future.result()
+        except (CommClosedError, OSError, TimeoutError) as exc:
+            raise ClusterUnreachable(f"lost the Dask scheduler at {self.address}: {_first_line(exc)}") from None
+        except Exception as exc:
+            if type(exc).__name__ in ("FutureCancelledError", "CancelledError"):
+                raise ClusterUnreachable(f"lost the Dask scheduler at {self.address}: {_first_line(exc)}") from None
+            raise
+
+    def cancel(self) -> Any:
+        return self.future.cancel()
 
 
 def _first_line(exc: BaseException) -> str:

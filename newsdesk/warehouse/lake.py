@@ -112,7 +112,7 @@ def _attach(settings: Settings, read_only: bool, also: Sequence[Settings] = ()) 
         if settings.remote_data and not read_only:
             _check_bucket(con, settings)
         con.execute(
-            f"ATTACH 'ducklake:{_quote(settings.catalog_url)}' AS {CATALOG_ALIAS} "
+            f"ATTACH 'ducklake:{_quote(_with_timeout(settings.catalog_url))}' AS {CATALOG_ALIAS} "
             f"(DATA_PATH '{_quote(settings.lake_data_path)}', {options})"
         )
     except duckdb.Error as exc:
@@ -126,6 +126,14 @@ def _attach(settings: Settings, read_only: bool, also: Sequence[Settings] = ()) 
             con.close()
             raise WarehouseError(f"cannot write the warehouse at {settings.warehouse_dir}: {exc}") from exc
     return con
+
+
+def _with_timeout(catalog: str) -> str:
+    """A PostgreSQL catalog string that gives up on a host that never answers (libpq
+    otherwise waits forever); a timeout the user set wins."""
+    if catalog.startswith("postgres:") and "connect_timeout" not in catalog:
+        return f"{catalog} connect_timeout={locks.CONNECT_TIMEOUT_SECONDS}"
+    return catalog
 
 
 def _session(settings: Settings, *others: Settings) -> duckdb.DuckDBPyConnection:
@@ -151,6 +159,11 @@ def _session(settings: Settings, *others: Settings) -> duckdb.DuckDBPyConnection
                 f"the {extension} extension is not installed: pip install 'newsdesk[scale]' "
                 f"(needed by NEWSDESK_CATALOG={settings.catalog_kind}:... or an s3:// NEWSDESK_DATA_PATH)"
             ) from None
+    if "httpfs" in needed:
+        # httpfs copies the AWS_* variables into its global s3_* settings as it loads, where
+        # any query could read them; the credentials reach DuckDB as a scoped secret instead.
+        for setting in ("s3_access_key_id", "s3_secret_access_key", "s3_session_token"):
+            con.execute(f"set {setting} = ''")
     for number, each in enumerate(every):
         if each.remote_data:
             con.execute(s3_secret_statement(each, f"newsdesk_lake_{number}"))
@@ -231,6 +244,8 @@ def _open_error(settings: Settings, exc: duckdb.Error) -> WarehouseError:
         )
     if "password authentication failed" in lowered or "authentication" in lowered or "no password supplied" in lowered:
         return WarehouseError(f"the {where} refused the login: check the user and PGPASSWORD or ~/.pgpass")
+    if any(word in lowered for word in ("invalid connection option", 'missing "="', "invalid integer value")):
+        return WarehouseError(f"NEWSDESK_CATALOG is not a valid PostgreSQL connection string: {_libpq_reason(message)}")
     if "does not exist" in lowered and settings.catalog_kind == "postgres" and "fatal" in lowered:
         return WarehouseError(f"the {where} does not exist or the role is unknown: {_libpq_reason(message)}")
     if any(
@@ -345,8 +360,15 @@ def migrate(source: Settings, target: Settings) -> dict[str, int]:
         raise NoWarehouse(f"no warehouse to migrate at {_where(source)}")
     if source.catalog_url == target.catalog_url:
         raise WarehouseError("the target catalog is the source catalog: name another NEWSDESK catalog to migrate to")
+    if _overlap(source.lake_data_path, target.lake_data_path):
+        # each warehouse's upkeep would delete the other's files as orphans
+        raise WarehouseError(
+            "the target data path overlaps the source's: give the new warehouse a data path of its own"
+        )
     con = connect(target, also=[source])
     try:
+        if _holds_files(con, target):
+            raise WarehouseError(f"the target data path {target.lake_data_path} already holds files: name an empty one")
         _attach_source(con, source)
         counts = {table: _scalar(con, f"select count(*) from {MIGRATION_SOURCE}.{table}") for table in MIGRATED_TABLES}
         return transaction(con, target, lambda: _copy_rows(con, counts))
@@ -354,11 +376,25 @@ def migrate(source: Settings, target: Settings) -> dict[str, int]:
         con.close()
 
 
+def _overlap(first: str, second: str) -> bool:
+    """Whether one data path lies inside the other (or they are the same)."""
+    a, b = (path if "://" in path else str(Path(path).resolve()) + "/" for path in (first, second))
+    a, b = a.rstrip("/") + "/", b.rstrip("/") + "/"
+    return a.startswith(b) or b.startswith(a)
+
+
+def _holds_files(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
+    """Whether the data path has any file that the target's catalog does not know."""
+    known = _scalar(con, sql("live_data_files"))
+    found = con.execute("select count(*) from glob(?)", [settings.lake_data_path + "**"]).fetchone()
+    return known == 0 and bool(found and found[0])
+
+
 def _attach_source(con: duckdb.DuckDBPyConnection, source: Settings) -> None:
     options = "READ_ONLY" + (", OVERRIDE_DATA_PATH true" if source.data_path is None else "")
     try:
         con.execute(
-            f"ATTACH 'ducklake:{_quote(source.catalog_url)}' AS {MIGRATION_SOURCE} "
+            f"ATTACH 'ducklake:{_quote(_with_timeout(source.catalog_url))}' AS {MIGRATION_SOURCE} "
             f"(DATA_PATH '{_quote(source.lake_data_path)}', {options})"
         )
     except duckdb.Error as exc:
@@ -951,6 +987,30 @@ def _check_functions(con: duckdb.DuckDBPyConnection, select: str) -> None:
     refused += sorted(name for name in functions if _side_effect_function(name))
     if refused:
         raise ReadOnlyViolation(f"function {refused[0]}() is not allowed on the read-only path")
+    _check_names(parsed)
+
+
+# A path step up: DuckDB resolves it in an s3:// URL after the allowed-directories check.
+_PARENT_STEP = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
+
+
+def _check_names(tree: Any) -> None:
+    """Refuse, anywhere in the parse tree, a string or table name with a `..` path step
+    (it would lead out of the lake's prefix, even into another bucket), and the catalog
+    database DuckLake attaches beside the lake (on PostgreSQL, that database's own tables)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in ("catalog_name", "schema_name"):
+                if str(node.get(key) or "").lower().startswith("__ducklake_metadata"):
+                    raise ReadOnlyViolation("the catalog's own database is not readable on the read-only path")
+            for key in ("table_name", "value"):
+                if isinstance(node.get(key), str) and _PARENT_STEP.search(node[key]):
+                    raise ReadOnlyViolation("a path with a '..' step is not allowed on the read-only path")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _function_names(tree: Any) -> tuple[set[str], set[str]]:
@@ -977,7 +1037,8 @@ def _side_effect_function(name: str) -> bool:
     """The functions DuckDB flags has_side_effects, less those that only make a value
     (random numbers, ids, sleep, error). A fixed list, as reading DuckDB's flags costs
     30 ms a query; tests/test_query_safety.py fails when DuckDB flags a new one."""
-    return name in {"write_log", "nextval", "currval", "setseed"}
+    # current_setting: settings may hold what the session must not show (s3_* keys)
+    return name in {"write_log", "nextval", "currval", "setseed", "current_setting"}
 
 
 def _read_only_table_function(name: str) -> bool:
@@ -998,7 +1059,6 @@ def _read_only_table_function(name: str) -> bool:
         "duckdb_indexes",
         "duckdb_keywords",
         "duckdb_schemas",
-        "duckdb_settings",
         "duckdb_tables",
         "duckdb_types",
         "duckdb_views",

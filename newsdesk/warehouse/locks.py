@@ -144,8 +144,10 @@ def _postgres_session(settings: Settings) -> Iterator[Any]:
     except ImportError:
         raise LockError("a postgres: catalog needs the scale extra: pip install 'newsdesk[scale]'") from None
     conninfo = settings.catalog_url.removeprefix("postgres:")
+    if "connect_timeout" not in conninfo:  # theirs wins; else a dead host fails in seconds
+        conninfo += f" connect_timeout={CONNECT_TIMEOUT_SECONDS}"
     try:
-        session = psycopg.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        session = psycopg.connect(conninfo, autocommit=True)
     except psycopg.Error as exc:
         raise LockError(
             f"cannot reach the catalog database ({describe_postgres_error(exc)})",
@@ -156,8 +158,23 @@ def _postgres_session(settings: Settings) -> Iterator[Any]:
 
 
 def _auth_failure(message: str) -> bool:
+    """A login or configuration mistake (exit 2), not a server that does not answer (3)."""
     lowered = message.lower()
-    return any(word in lowered for word in ("password", "authentication", "role", "does not exist", "permission"))
+    return any(
+        word in lowered
+        for word in (
+            "password",
+            "authentication",
+            "role",
+            "does not exist",
+            "permission",
+            "invalid connection option",
+            'missing "="',
+            "invalid integer value",
+            "invalid value",
+            "syntax",
+        )
+    )
 
 
 def describe_postgres_error(exc: BaseException) -> str:
