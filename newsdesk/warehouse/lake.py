@@ -16,15 +16,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import pyarrow as pa
 
 from newsdesk.settings import Settings
 from newsdesk.warehouse import locks
 from newsdesk.warehouse.files import checks, schema_sql, sql
 from newsdesk.warehouse.records import KnownSource
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 T = TypeVar("T")
 
@@ -572,6 +574,8 @@ def _delete_batch_articles(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -> Committed:
+    import pyarrow as pa  # writers only: a reader (`newsdesk sql`) starts 0.2 s sooner without it
+
     con.register("batch_replaced", _table([{"article_id": a} for a in rows.replaced_ids], ["article_id"]))
     existing = 0
     if rows.articles:
@@ -603,6 +607,8 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
 
 
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> pa.Table:
+    import pyarrow as pa
+
     if rows:
         return pa.Table.from_pylist(rows)
     return pa.table({c: pa.array([], pa.string()) for c in columns})

@@ -1,6 +1,12 @@
 -- What did one speaker claim? newsdesk report claims_by_speaker --param speaker="Mark Rutte"
 with speakers as (
-    select entity_id, name from entities
+    -- the entities view's name (mode of entity_name over mentions with an article), computed
+    -- only for entities that speak somewhere, not for every entity with its aliases and counts
+    select m.entity_id, mode(m.entity_name) as name
+    from mentions as m
+    join articles as a using (article_id)
+    where m.entity_id in (select speaker_entity_id from claims)
+    group by m.entity_id
 ),
 final as (
     select coalesce(s.name, c.speaker) as speaker, c.cue, c.kind, c.content, a.title as article
