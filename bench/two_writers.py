@@ -27,7 +27,7 @@ from bench.ingest import DEFAULT_CORPUS  # noqa: E402
 from bench.scaleout import env_for, remote_env, slice_corpus  # noqa: E402
 from helpers import free_port, start_prefect_server, stop_group  # noqa: E402
 from newsdesk.settings import Settings  # noqa: E402
-from services import dask_cluster, postgres_server, s3_server  # noqa: E402
+from services import dask_cluster, extraction_tasks, postgres_server, s3_server  # noqa: E402
 
 TABLES = ("sources", "articles", "mentions", "claims", "quantities", "stances")
 
@@ -55,17 +55,6 @@ def counts(env: dict[str, str]) -> dict[str, int]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-
-
-def extraction_tasks(address: str) -> int:
-    from distributed import Client
-
-    def count(dask_scheduler) -> int:
-        prefix = dask_scheduler.task_prefixes.get("extract_texts")
-        return 0 if prefix is None else sum(prefix.state_counts.values())
-
-    with Client(address, timeout=30) as client:
-        return client.run_on_scheduler(count)
 
 
 def ingest(env: dict[str, str]) -> subprocess.Popen:

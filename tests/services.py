@@ -171,6 +171,18 @@ class Dask:
     address: str
 
 
+def extraction_tasks(address: str) -> int:
+    """How many extraction tasks the Dask scheduler has recorded (its task-prefix counts outlive the tasks)."""
+    from distributed import Client
+
+    def count(dask_scheduler) -> int:
+        prefix = dask_scheduler.task_prefixes.get("extract_texts")
+        return 0 if prefix is None else sum(prefix.state_counts.values())
+
+    with Client(address, timeout=30) as client:
+        return client.run_on_scheduler(count)
+
+
 @contextmanager
 def dask_cluster(workers: int = 2) -> Iterator[Dask]:
     """A real cluster: `dask scheduler` and `dask worker` with `workers` processes, one thread each."""

@@ -14,6 +14,7 @@ import pytest
 
 from helpers import SAMPLE, ingest_argv, newsdesk, rows, table_counts, write_variants
 from newsdesk.settings import Settings
+from services import extraction_tasks
 
 FILES = 12  # the sample + 11 variants
 
@@ -46,25 +47,13 @@ def _prefix(settings: Settings) -> str:
     return settings.lake_data_path.removeprefix("s3://").split("/", 1)[1]
 
 
-def _extraction_tasks(address: str) -> int:
-    """How many extraction tasks the Dask scheduler has run (its task-prefix counts survive the tasks)."""
-    from distributed import Client
-
-    def count(dask_scheduler) -> int:
-        prefix = dask_scheduler.task_prefixes.get("extract_texts")
-        return 0 if prefix is None else sum(prefix.state_counts.values())
-
-    with Client(address, timeout=30) as client:
-        return client.run_on_scheduler(count)
-
-
 def test_two_writers_on_postgres_s3_and_dask_match_a_sqlite_run(
     tmp_path, remote_env, s3, dask, prefect_server, sqlite_counts
 ):
     seeds = _seed(tmp_path)
     settings = Settings(seeds=seeds, warehouse=tmp_path / "warehouse")
     assert settings.catalog_kind == "postgres" and settings.remote_data
-    before = _extraction_tasks(dask.address)
+    before = extraction_tasks(dask.address)
     env = {**os.environ, "PREFECT_API_URL": prefect_server, "NEWSDESK_DASK_ADDRESS": dask.address,
            "NEWSDESK_BATCH_SIZE": "3"}  # fmt: skip
     command = ingest_argv(settings)
@@ -84,7 +73,7 @@ def test_two_writers_on_postgres_s3_and_dask_match_a_sqlite_run(
     assert any(key.endswith(".parquet") for key in objects)
     assert _local_parquet(settings) == []
     # the scheduler ran the extraction: at least one task per batch of each run that extracted
-    assert _extraction_tasks(dask.address) - before >= FILES // 3
+    assert extraction_tasks(dask.address) - before >= FILES // 3
     # no secret in what the runs printed
     printed = b"".join(out + err for out, err in outputs).decode()
     assert remote_env["AWS_SECRET_ACCESS_KEY"] not in printed and remote_env["PGPASSWORD"] not in printed
