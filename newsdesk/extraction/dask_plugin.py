@@ -10,6 +10,7 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from newsdesk.extraction.matmul import single_blas_thread
 from newsdesk.extraction.nlp import load_model
 
 
@@ -23,4 +24,5 @@ class LoadModel(WorkerPlugin):
         self.model_name = model_name
 
     def setup(self, worker: Any) -> None:
+        single_blas_thread()  # the cluster's workers and threads are the parallelism
         load_model(self.model_name)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from newsdesk.extraction.claims import Claim, extract_attributions
 from newsdesk.extraction.entities import Mention, extract_mentions
+from newsdesk.extraction.matmul import single_blas_thread
 from newsdesk.extraction.nlp import load_model, model_label, pipe
 from newsdesk.extraction.quantities import Quantity, extract_quantities
 from newsdesk.extraction.spans import SentenceIndex
@@ -149,13 +150,18 @@ def discard_prestarted() -> None:
     _prestarted.clear()
 
 
+def _start_worker(parent_pid: int) -> None:
+    die_with_parent(parent_pid)
+    single_blas_thread()  # the pool's processes are the parallelism
+
+
 def _spawn_pool(n_process: int) -> ProcessPoolExecutor:
     # spawn, not fork: the parent runs Prefect's threads and event loop.
     # Workers end with this process, even when it is killed with kill -9.
     return ProcessPoolExecutor(
         max_workers=n_process,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=die_with_parent,
+        initializer=_start_worker,
         initargs=(os.getpid(),),
     )
 
