@@ -34,6 +34,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -255,20 +257,9 @@ def main() -> None:
     print("4/5 one changed file ...", flush=True)
     files = sorted(seeds.rglob("*.txt"))
     result["changed"] = {"cli": changed_via_cli(files[0], settings, env, work)}
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {**env, "NEWSDESK_SERVER_PORT": str(port), "NEWSDESK_USE_RUNNING_SERVER": "true"}
-    server = start_group(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env,
-        work / "server.log",
-    )
-    try:
-        wait_until(lambda: api_healthy(api), 120, "the Prefect server did not start")
+    with prefect_server(env, work) as (env, api):
         result["changed"]["cli_server"] = changed_via_cli(files[1], settings, env, work)
         result["changed"]["service"] = changed_via_service(files[2:8], settings, env, api, work)
-    finally:
-        stop_group(server)
 
     print(f"5/5 reports at {args.scale_articles:,} articles ...", flush=True)
     scaled = scale_up(settings, args.scale_articles)
@@ -398,6 +389,24 @@ def ingest_run_since(api: str, since: datetime) -> dict:
             return runs[0]
         time.sleep(0.1)
     sys.exit("no completed flow run after the edit")
+
+
+@contextmanager
+def prefect_server(env: dict[str, str], work: Path) -> Iterator[tuple[dict[str, str], str]]:
+    """A Prefect server on a free port for the block: the environment that uses it, and its API."""
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {**env, "NEWSDESK_SERVER_PORT": str(port), "NEWSDESK_USE_RUNNING_SERVER": "true"}
+    server = start_group(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env,
+        work / "server.log",
+    )
+    try:
+        wait_until(lambda: api_healthy(api), 120, "the Prefect server did not start")
+        yield env, api
+    finally:
+        stop_group(server)
 
 
 def start_group(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

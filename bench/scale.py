@@ -6,10 +6,13 @@ files, where per-file overhead dominates):
          batch size and n_process, in a child process (its tree's peak RSS)
   cold   `newsdesk ingest` into an empty warehouse (temporary Prefect server included)
   warm   the same command again, nothing changed
+  changed (--changed) one edited file among all of them through the running stack
+         (`newsdesk up`: watch -> event -> serve), landing to its row visible,
+         median of 5 edits, beside that file's own extraction time
 Prints time per file and peak tree RSS against size, cold ÷ bare time (target <= 1.2),
 and writes the JSON and, when matplotlib is installed (the `bench` extra), a PNG plot.
 
-    .venv/bin/python bench/scale.py [--sizes 1000,10000,short:20000] [--json out.json] [--plot out.png]
+    .venv/bin/python bench/scale.py [--sizes 1000,10000,short:20000] [--changed] [--json out.json] [--plot out.png]
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest import ROOT, TreeRSS, cli_env, mb, run_cli
+from ingest import ROOT, TreeRSS, changed_via_service, cli_env, mb, prefect_server, run_cli
 from synth import DEFAULT_CORPUS, write_corpus
 
 from newsdesk.settings import Settings
@@ -67,7 +70,7 @@ def bare(seeds: Path, settings: Settings) -> tuple[float, int]:
     return float(out.strip().splitlines()[-1]), rss.peak
 
 
-def measure(size: str, work: Path, corpus: Path) -> dict:
+def measure(size: str, work: Path, corpus: Path, changed: bool = False) -> dict:
     short = size.startswith("short:")
     files = int(size.split(":")[-1])
     seeds = work / size.replace(":", "-") / "seeds"
@@ -77,6 +80,10 @@ def measure(size: str, work: Path, corpus: Path) -> dict:
     bare_s, bare_rss = bare(seeds, settings)
     cold_s, cold_rss, _ = run_cli(["ingest"], env)
     warm_s, warm_rss, _ = run_cli(["ingest"], env)
+    service = None
+    if changed:
+        with prefect_server(env, seeds.parent) as (served, api):
+            service = changed_via_service(sorted(seeds.rglob("*.txt"))[:6], settings, served, api, seeds.parent)
     shutil.rmtree(seeds.parent)
     return {
         "size": size,
@@ -91,6 +98,7 @@ def measure(size: str, work: Path, corpus: Path) -> dict:
         "cold_peak_rss_mb": mb(cold_rss),
         "bare_peak_rss_mb": mb(bare_rss),
         "warm_peak_rss_mb": mb(warm_rss),
+        "changed_via_service": service,
     }
 
 
@@ -129,6 +137,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--plot", type=Path)
+    parser.add_argument("--changed", action="store_true", help="one changed file through the running stack, per size")
     args = parser.parse_args()
     if not args.corpus.is_dir():
         print(f"corpus {args.corpus} is absent: nothing to measure")
@@ -139,7 +148,7 @@ def main() -> None:
         for size in args.sizes.split(","):
             print(f"{size} ...", flush=True)
             started = time.perf_counter()
-            rows.append(measure(size.strip(), work, args.corpus))
+            rows.append(measure(size.strip(), work, args.corpus, args.changed))
             print(f"  done in {time.perf_counter() - started:.0f} s: {rows[-1]}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -149,6 +158,14 @@ def main() -> None:
             f"{r['size']:>12} {r['bare_ms_per_file']:>13} {r['cold_ms_per_file']:>13} {r['cold_over_bare']:>10} "
             f"{r['warm_s']:>7} {r['cold_peak_rss_mb']:>7}"
         )
+    for r in rows:
+        if r["changed_via_service"]:
+            service = r["changed_via_service"]
+            print(
+                f"{r['size']}: one changed file through the running stack {service['seconds']} s median of "
+                f"{service['edits']} edits (max {service['max_s']} s; own extraction {service['own_extraction_s']} s, "
+                f"watcher settle {service['settle_s']} s, flow run {service['flow_run_s']} s)"
+            )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     if args.plot:
