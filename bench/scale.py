@@ -111,20 +111,23 @@ def plot(rows: list[dict], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    articles = [r for r in rows if not r["one_paragraph"]]
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    sizes = [r["files"] for r in articles]
-    left.plot(sizes, [r["cold_ms_per_file"] for r in articles], "o-", label="newsdesk ingest (cold)")
-    left.plot(sizes, [r["bare_ms_per_file"] for r in articles], "s--", label="bare nlp.pipe")
-    right.plot(sizes, [r["cold_peak_rss_mb"] for r in articles], "o-", label="newsdesk ingest (cold)")
-    right.plot(sizes, [r["bare_peak_rss_mb"] for r in articles], "s--", label="bare nlp.pipe")
+    for short, shape in ((False, "article-sized files"), (True, "one-paragraph files")):
+        series = [r for r in rows if r["one_paragraph"] is short]
+        if not series:
+            continue
+        sizes = [r["files"] for r in series]
+        left.plot(sizes, [r["cold_ms_per_file"] for r in series], "o-", label=f"newsdesk ingest (cold), {shape}")
+        left.plot(sizes, [r["bare_ms_per_file"] for r in series], "s--", label=f"bare nlp.pipe, {shape}")
+        right.plot(sizes, [r["cold_peak_rss_mb"] for r in series], "o-", label=f"newsdesk ingest (cold), {shape}")
+        right.plot(sizes, [r["bare_peak_rss_mb"] for r in series], "s--", label=f"bare nlp.pipe, {shape}")
     for axis, label in ((left, "ms per file"), (right, "peak RSS of the process tree, MB")):
         axis.set_xscale("log")
-        axis.set_xlabel("files (synthetic BBC-paragraph articles)")
+        axis.set_xlabel("files (synthetic, from BBC paragraphs)")
         axis.set_ylabel(label)
         axis.set_ylim(bottom=0)
         axis.grid(True, alpha=0.3)
-        axis.legend()
+        axis.legend(fontsize=7)
     figure.suptitle("newsdesk: cost against corpus size (2 cores)")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
