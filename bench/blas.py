@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -20,12 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ingest import DEFAULT_CORPUS, spread  # noqa: E402
+
 from newsdesk.extraction.matmul import MatmulOps, single_blas_thread  # noqa: E402
 from newsdesk.extraction.parse import ParseError, parse_article  # noqa: E402
 from newsdesk.settings import Settings  # noqa: E402
-
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "bbc"
-SPREAD = {"min": min, "median": statistics.median, "max": max}
 
 
 def texts(corpus: Path, count: int) -> list[str]:
@@ -106,11 +104,7 @@ def main() -> None:
     result = {
         "articles": len(corpus),
         "seconds": {name: [round(s, 2) for s in values] for name, values in seconds.items()},
-        "speedup": {
-            "min": round(min(ratios), 3),
-            "median": round(statistics.median(ratios), 3),
-            "max": round(max(ratios), 3),
-        },
+        "speedup": spread(ratios),
         "articles_differing": differing,
         "gemm_20000x288x864_ms": gemm_ms(),
     }

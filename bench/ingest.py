@@ -241,7 +241,7 @@ def main() -> None:
         }
         ratios.append(round(result["cold"]["words_per_s"] / result["baseline"]["words_per_s"], 3))
     result["cold_vs_baseline"] = statistics.median(ratios)
-    result["cold_vs_baseline_runs"] = {"min": min(ratios), "median": statistics.median(ratios), "max": max(ratios)}
+    result["cold_vs_baseline_runs"] = spread(ratios)
     if args.quick:
         print(json.dumps(result, indent=2))
         print(f"\ncold ingest / bare nlp.pipe throughput: {_spread(ratios)}")
@@ -290,10 +290,16 @@ def main() -> None:
         args.json.write_text(json.dumps(result, indent=2))
 
 
+def spread(values: list[float]) -> dict[str, float]:
+    """The min / median / max of a figure measured several times: what every bench reports."""
+    return {"min": round(min(values), 3), "median": round(statistics.median(values), 3), "max": round(max(values), 3)}
+
+
 def _spread(ratios: list[float]) -> str:
     if len(ratios) == 1:
         return f"{ratios[0]:.2f}"
-    return f"median {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f}, {len(ratios)} pairs)"
+    figures = spread(ratios)
+    return f"median {figures['median']:.2f} (min {figures['min']:.2f}, max {figures['max']:.2f}, {len(ratios)} pairs)"
 
 
 def edit(path: Path, note: str, aside: Path) -> bytes:

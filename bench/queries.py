@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import DEFAULT_CORPUS, cli_env, run_cli  # noqa: E402
+from ingest import DEFAULT_CORPUS, cli_env, run_cli, spread  # noqa: E402
 
 from newsdesk.settings import Settings  # noqa: E402
 from newsdesk.warehouse import lake  # noqa: E402
@@ -201,13 +200,8 @@ def wait_for_quiet(limit: float = 1.5, patience: float = 60) -> float:
     return round(load, 2)
 
 
-def spread(values: list[float]) -> dict:
-    return {
-        "min": round(min(values), 3),
-        "median": round(statistics.median(values), 3),
-        "max": round(max(values), 3),
-        "runs": [round(v, 3) for v in values],
-    }
+def spread_with_runs(values: list[float]) -> dict:
+    return {**spread(values), "runs": [round(v, 3) for v in values]}
 
 
 def queries(lookup_id: str) -> dict[str, tuple[list[str], str, dict | None]]:
@@ -232,9 +226,9 @@ def time_cli(args: list[str], env: dict[str, str], repeat: int) -> dict:
         )
         times.append(time.perf_counter() - start)
         if proc.returncode != 0:
-            return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1][:300], **spread(times)}
+            return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1][:300], **spread_with_runs(times)}
         lines = proc.stdout.count("\n")
-    return {**spread(times), "csv_lines": lines}
+    return {**spread_with_runs(times), "csv_lines": lines}
 
 
 def time_in_process(warehouse: Path, lookup_id: str, repeat: int, proposed: Path | None) -> dict:
@@ -261,7 +255,7 @@ def time_in_process(warehouse: Path, lookup_id: str, repeat: int, proposed: Path
             except lake.QueryError as exc:
                 out[name] = {"error": str(exc).splitlines()[0][:300]}
                 continue
-            out[name] = {"first": round(first, 3), **spread(times), "rows": len(rows)}
+            out[name] = {"first": round(first, 3), **spread_with_runs(times), "rows": len(rows)}
             rows_of[name] = rows
             base = name.removesuffix(" (proposed)")
             if base != name and base in rows_of:

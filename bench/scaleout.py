@@ -22,7 +22,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the servers the tests start: one way to start them
 
-from bench.ingest import DEFAULT_CORPUS, run_cli  # noqa: E402
+from bench.ingest import DEFAULT_CORPUS, run_cli, spread  # noqa: E402
 from helpers import free_port, start_prefect_server, stop_group  # noqa: E402
 from newsdesk.settings import Settings  # noqa: E402
 from services import BUCKET, PASSWORD, dask_cluster, postgres_server, s3_server  # noqa: E402
@@ -109,10 +108,6 @@ def commits_per_second(env: dict[str, str], writers: int, seconds: float) -> flo
     for proc in procs:
         proc.join(60)
     return round(total / seconds, 2)
-
-
-def spread(values: list[float]) -> dict[str, float]:
-    return {"min": round(min(values), 3), "median": round(statistics.median(values), 3), "max": round(max(values), 3)}
 
 
 def main() -> None:
