@@ -12,7 +12,9 @@ files, where per-file overhead dominates):
 Prints time per file and peak tree RSS against size, cold ÷ bare time (target <= 1.2),
 and writes the JSON and, when matplotlib is installed (the `bench` extra), a PNG plot.
 
-    .venv/bin/python bench/scale.py [--sizes 1000,10000,short:20000] [--changed] [--json out.json] [--plot out.png]
+    .venv/bin/python bench/scale.py [--sizes 1000,10000,short:20000] [--changed] [--no-bare]
+        [--json out.json] [--plot out.png]
+    .venv/bin/python bench/scale.py --plot-from a.json b.json --plot out.png   (no run: one plot of earlier runs)
 """
 
 from __future__ import annotations
@@ -70,14 +72,14 @@ def bare(seeds: Path, settings: Settings) -> tuple[float, int]:
     return float(out.strip().splitlines()[-1]), rss.peak
 
 
-def measure(size: str, work: Path, corpus: Path, changed: bool = False) -> dict:
+def measure(size: str, work: Path, corpus: Path, changed: bool = False, with_bare: bool = True) -> dict:
     short = size.startswith("short:")
     files = int(size.split(":")[-1])
     seeds = work / size.replace(":", "-") / "seeds"
     write_corpus(seeds, files, one_paragraph=short, corpus=corpus)
     settings = Settings(seeds=seeds, warehouse=seeds.parent / "warehouse")
     env = cli_env(settings, seeds.parent / "prefect")
-    bare_s, bare_rss = bare(seeds, settings)
+    bare_s, bare_rss = bare(seeds, settings) if with_bare else (None, None)
     cold_s, cold_rss, _ = run_cli(["ingest"], env)
     warm_s, warm_rss, _ = run_cli(["ingest"], env)
     service = None
@@ -89,14 +91,14 @@ def measure(size: str, work: Path, corpus: Path, changed: bool = False) -> dict:
         "size": size,
         "files": files,
         "one_paragraph": short,
-        "bare_s": round(bare_s, 2),
+        "bare_s": round(bare_s, 2) if bare_s else None,
         "cold_s": round(cold_s, 2),
-        "cold_over_bare": round(cold_s / bare_s, 3),
+        "cold_over_bare": round(cold_s / bare_s, 3) if bare_s else None,
         "warm_s": round(warm_s, 2),
         "cold_ms_per_file": round(1000 * cold_s / files, 2),
-        "bare_ms_per_file": round(1000 * bare_s / files, 2),
+        "bare_ms_per_file": round(1000 * bare_s / files, 2) if bare_s else None,
         "cold_peak_rss_mb": mb(cold_rss),
-        "bare_peak_rss_mb": mb(bare_rss),
+        "bare_peak_rss_mb": mb(bare_rss) if bare_rss else None,
         "warm_peak_rss_mb": mb(warm_rss),
         "changed_via_service": service,
     }
@@ -118,9 +120,11 @@ def plot(rows: list[dict], path: Path) -> bool:
             continue
         sizes = [r["files"] for r in series]
         left.plot(sizes, [r["cold_ms_per_file"] for r in series], "o-", label=f"newsdesk ingest (cold), {shape}")
-        left.plot(sizes, [r["bare_ms_per_file"] for r in series], "s--", label=f"bare nlp.pipe, {shape}")
         right.plot(sizes, [r["cold_peak_rss_mb"] for r in series], "o-", label=f"newsdesk ingest (cold), {shape}")
-        right.plot(sizes, [r["bare_peak_rss_mb"] for r in series], "s--", label=f"bare nlp.pipe, {shape}")
+        baselined = [r for r in series if r["bare_s"]]
+        bare_sizes = [r["files"] for r in baselined]
+        left.plot(bare_sizes, [r["bare_ms_per_file"] for r in baselined], "s--", label=f"bare nlp.pipe, {shape}")
+        right.plot(bare_sizes, [r["bare_peak_rss_mb"] for r in baselined], "s--", label=f"bare nlp.pipe, {shape}")
     for axis, label in ((left, "ms per file"), (right, "peak RSS of the process tree, MB")):
         axis.set_xscale("log")
         axis.set_xlabel("files (synthetic, from BBC paragraphs)")
@@ -140,8 +144,15 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--plot", type=Path)
+    parser.add_argument("--no-bare", action="store_true", help="skip bare spaCy: cold and warm without their baseline")
     parser.add_argument("--changed", action="store_true", help="one changed file through the running stack, per size")
+    parser.add_argument("--plot-from", type=Path, nargs="+", help="no run: plot the rows of earlier --json files")
     args = parser.parse_args()
+    if args.plot_from:
+        saved = [row for path in args.plot_from for row in json.loads(path.read_text())]
+        drawn = args.plot is not None and plot(sorted(saved, key=lambda r: r["files"]), args.plot)
+        print(f"plot: {args.plot}" if drawn else "plot: nothing drawn (needs --plot and matplotlib)")
+        return
     if not args.corpus.is_dir():
         print(f"corpus {args.corpus} is absent: nothing to measure")
         return
@@ -151,7 +162,7 @@ def main() -> None:
         for size in args.sizes.split(","):
             print(f"{size} ...", flush=True)
             started = time.perf_counter()
-            rows.append(measure(size.strip(), work, args.corpus, args.changed))
+            rows.append(measure(size.strip(), work, args.corpus, args.changed, not args.no_bare))
             print(f"  done in {time.perf_counter() - started:.0f} s: {rows[-1]}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
