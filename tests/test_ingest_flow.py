@@ -148,8 +148,8 @@ def test_reextract_redoes_only_rows_from_an_older_extractor(workspace):
     assert rows(workspace, "select count(distinct extractor_version) from mentions") == [(1,)]
 
 
-@pytest.mark.parametrize("merge_every", [0, 3])
-def test_a_long_run_merges_its_small_files_as_it_goes(workspace, monkeypatch, merge_every):
+@pytest.mark.parametrize(("merge_every", "live_files"), [(0, 7), (4, 4), (3, 2)])
+def test_a_long_run_merges_its_small_files_as_it_goes(workspace, monkeypatch, merge_every, live_files):
     """One commit a file: without merging, every commit leaves a file per table it writes."""
     from helpers import write_variants
     from newsdesk.settings import Settings
@@ -172,6 +172,23 @@ def test_a_long_run_merges_its_small_files_as_it_goes(workspace, monkeypatch, me
         assert con.execute(sql("live_data_files")).fetchone()[0] > 0
     finally:
         con.close()
-    # merged after commits 3 and 6: one file for those six, and the seventh's own
-    assert live == (7 if merge_every == 0 else 2)
+    # every 4: one file for commits 1-4, then 5, 6 and 7 alone; every 3: one for 1-6, then 7
+    assert live == live_files
     assert rows(workspace, "select count(*), count(distinct article_id) from articles") == [(7, 7)]
+
+
+def test_a_failed_merge_is_a_warning_and_the_run_goes_on(workspace, monkeypatch, caplog):
+    from helpers import write_variants
+    from newsdesk.warehouse import lake
+
+    def broken(con, settings):
+        raise lake.WarehouseError("the warehouse's small files were not merged: disk full")
+
+    monkeypatch.setattr(lake, "merge_small_files", broken)
+    write_variants(workspace.seeds_dir, 3)
+    monkeypatch.setenv("NEWSDESK_BATCH_SIZE", "1")
+    monkeypatch.setenv("NEWSDESK_MERGE_EVERY_COMMITS", "2")
+    counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
+    assert counts["added"] == 4
+    assert rows(workspace, "select status, articles_added from runs") == [("completed", 4)]
+    assert "were not merged: disk full; the run goes on" in caplog.text

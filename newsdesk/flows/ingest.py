@@ -205,9 +205,6 @@ def _ingest_pending(
             if rows.sources
             else lake.Committed(0, 0, [])
         )
-        commits += 1
-        if settings.merge_every_commits and commits % settings.merge_every_commits == 0:
-            lake.merge_small_files(con, settings)  # keeps each commit's reads from growing with the run
         summary.added += committed.added
         summary.existing += sum(1 for o in prepared.outcomes if o.article and not o.needs_extraction)
         summary.replaced += committed.replaced
@@ -221,6 +218,9 @@ def _ingest_pending(
         done += len(batch)
         for listener in _progress_listeners:
             listener(done, total)
+        commits += 1 if rows.sources else 0
+        if settings.merge_every_commits and rows.sources and commits % settings.merge_every_commits == 0:
+            _merge_small_files(con, settings, logger)
 
     # quote(): otherwise Prefect walks every element of every task argument
     # looking for futures; on the BBC corpus that walk was 65% of the main
@@ -239,6 +239,15 @@ def _ingest_pending(
             commit_oldest()
     for path, error in summary.failures:
         logger.warning("quarantined %s: %s", printable(path), printable(error))
+
+
+def _merge_small_files(con, settings: Settings, logger) -> None:
+    """Keep each commit's reads from growing with the run. Only an optimisation: the
+    batches are committed, so a failed merge is a warning and the run goes on."""
+    try:
+        lake.merge_small_files(con, settings)
+    except lake.WarehouseError as exc:
+        logger.warning("%s; the run goes on, and `newsdesk maintain` merges them later", exc)
 
 
 def _publish(con, summary: RunSummary) -> None:

@@ -768,6 +768,9 @@ def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
     return {name: len(con.execute(text, {"run_id": run_id}).fetchall()) for name, text in checks().items()}
 
 
+MERGE_MAX_FILE_BYTES = 16_000_000  # "a few megabytes" is DuckLake's advice for a Parquet file
+
+
 def merge_small_files(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Merge the small Parquet files that batch commits write, one per table each.
 
@@ -775,13 +778,16 @@ def merge_small_files(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     commit's "is this article new" check and its sources update read every earlier
     commit's file, so cost grew with the square of the run: at 100,000 one-paragraph
     files, 1,563 commits left about 9,000 files, and one later one-file run took 7 s.
-    Old files stay on disk for readers still scanning them, until `maintain` removes them.
+    Only files under MERGE_MAX_FILE_BYTES are merged, so each merge rewrites at most
+    that much per table, not the whole table. Old files stay on disk for readers still
+    scanning them, until `maintain` removes them.
     """
     try:
         with write_lock(settings):
-            _retry(partial(con.execute, sql("merge_adjacent_files")))
+            _retry(partial(con.execute, sql("merge_small_files"), {"max_bytes": MERGE_MAX_FILE_BYTES}))
     except duckdb.Error as exc:
-        raise WarehouseError(f"cannot merge the warehouse's files at {settings.warehouse_dir}: {exc}") from exc
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WarehouseError(f"the warehouse's small files were not merged: {first_line}") from exc
 
 
 def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:

@@ -120,8 +120,8 @@ with mention_rows as (
 final as (
     select
         entity_id,
-        mode(entity_name) as name,
-        mode(label) as label,
+        mode(entity_name order by entity_name) as name,  -- ties: the first name in order, the same in every report
+        mode(label order by label) as label,
         list(distinct alias order by alias) as aliases,
         count(distinct article_id) as article_count,
         count(*) as mention_count,

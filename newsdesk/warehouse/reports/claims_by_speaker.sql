@@ -11,7 +11,7 @@ with named_so as (
     where contains(lower(entity_name), lower($speaker))
 ),
 candidates as (
-    select m.entity_id, mode(m.entity_name) as name
+    select m.entity_id, mode(m.entity_name order by m.entity_name) as name
     from mentions as m
     join articles as a using (article_id)
     where m.entity_id in (select entity_id from named_so)
@@ -20,15 +20,32 @@ candidates as (
 speakers as (
     select * from candidates where contains(lower(name), lower($speaker))
 ),
+unnamed as (
+    -- entities of claims written so that no mention names: the claim's words name them
+    -- (the data checks flag such a claim; the report still lists it)
+    select c.speaker_entity_id as entity_id
+    from claims as c
+    where contains(lower(c.speaker), lower($speaker)) and c.speaker_entity_id is not null
+    except
+    select m.entity_id
+    from mentions as m
+    join articles as a using (article_id)
+    where m.entity_id in (
+        select speaker_entity_id from claims where contains(lower(speaker), lower($speaker))
+    )
+),
 final as (
     select coalesce(s.name, c.speaker) as speaker, c.cue, c.kind, c.content, a.title as article
     from claims as c
     join articles as a using (article_id)
     left join speakers as s on s.entity_id = c.speaker_entity_id
-    -- a resolved speaker is named by its entity (its mentions are in the claim's own article);
-    -- an unresolved one by the claim's words
+    -- a resolved speaker is named by its entity; an unresolved one, or one no mention
+    -- names, by the claim's words
     where s.entity_id is not null
-        or (c.speaker_entity_id is null and contains(lower(c.speaker), lower($speaker)))
+        or (
+            contains(lower(c.speaker), lower($speaker))
+            and (c.speaker_entity_id is null or c.speaker_entity_id in (select entity_id from unnamed))
+        )
     order by a.ingested_at desc, c.article_id, c.claim_idx
     limit 1000
 )

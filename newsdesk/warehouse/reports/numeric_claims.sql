@@ -2,7 +2,7 @@
 -- The newest first, as who_said_what: at a million articles all of them are over a million rows,
 -- which no one reads as a report (`newsdesk sql` pages through the tables for an export).
 with numbers as (
-    select article_id, claim_idx, value, unit, text as number_text
+    select article_id, claim_idx, quantity_idx, value, unit, text as number_text
     from quantities
     where claim_idx is not null
 ),
@@ -12,7 +12,7 @@ recent as (
     join articles as a using (article_id)
     -- a number counts only inside a claim that is stored (semi join: each number once)
     where exists (select 1 from claims as c where c.article_id = n.article_id and c.claim_idx = n.claim_idx)
-    order by a.ingested_at desc, n.article_id, n.claim_idx, n.value desc
+    order by a.ingested_at desc, n.article_id, n.claim_idx, n.value desc, n.quantity_idx
     limit 1000
 ),
 recent_claims as (
@@ -21,7 +21,7 @@ recent_claims as (
     where c.article_id in (select article_id from recent)
 ),
 speakers as (
-    select m.entity_id, mode(m.entity_name) as name  -- the entities view's name, as every report gives it
+    select m.entity_id, mode(m.entity_name order by m.entity_name) as name  -- the entities view's name, as every report gives it
     from mentions as m
     where m.entity_id in (select speaker_entity_id from recent_claims)
     group by m.entity_id
@@ -38,6 +38,6 @@ final as (
     from recent as r
     join recent_claims as c using (article_id, claim_idx)
     left join speakers as s on s.entity_id = c.speaker_entity_id
-    order by r.ingested_at desc, r.article_id, r.claim_idx, r.value desc
+    order by r.ingested_at desc, r.article_id, r.claim_idx, r.value desc, r.quantity_idx
 )
 select * from final

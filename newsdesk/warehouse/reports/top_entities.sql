@@ -20,8 +20,8 @@ candidates as (
 named as (
     select
         m.entity_id,
-        mode(m.entity_name) as name,
-        mode(m.label) as label,
+        mode(m.entity_name order by m.entity_name) as name,
+        mode(m.label order by m.label) as label,
         list(distinct regexp_replace(m.text, '^(the|The|THE)\s+', '') order by regexp_replace(m.text, '^(the|The|THE)\s+', '')) as aliases,
         min(a.ingested_at) as first_seen_at
     from mentions as m

@@ -12,7 +12,7 @@ recent as (
     limit 1000
 ),
 speakers as (
-    select m.entity_id, mode(m.entity_name) as name  -- the entities view's name, as every report gives it
+    select m.entity_id, mode(m.entity_name order by m.entity_name) as name  -- the entities view's name, as every report gives it
     from mentions as m
     where m.entity_id in (select speaker_entity_id from recent)
     group by m.entity_id

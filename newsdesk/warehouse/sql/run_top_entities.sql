@@ -4,7 +4,7 @@ with run_articles as (
 final as (
     select
         m.entity_name as name,
-        mode(m.label) as label,
+        mode(m.label order by m.label) as label,
         count(distinct m.article_id) as articles,
         count(*) as mentions
     from mentions as m
