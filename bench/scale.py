@@ -169,7 +169,8 @@ def main() -> None:
     print(f"\n{'size':>12} {'bare ms/file':>13} {'cold ms/file':>13} {'cold/bare':>10} {'warm s':>7} {'RSS MB':>7}")
     for r in rows:
         print(
-            f"{r['size']:>12} {r['bare_ms_per_file']:>13} {r['cold_ms_per_file']:>13} {r['cold_over_bare']:>10} "
+            f"{r['size']:>12} {r['bare_ms_per_file'] or '-':>13} {r['cold_ms_per_file']:>13} "
+            f"{r['cold_over_bare'] or '-':>10} "
             f"{r['warm_s']:>7} {r['cold_peak_rss_mb']:>7}"
         )
     for r in rows:
