@@ -154,7 +154,7 @@ def _execute(client, run, flow, propose_state_sync, pending_state, run_flow) -> 
     if not state.is_pending():
         return
     flow_run = client.read_flow_run(run.id)
-    log.info("running %s (%s)", flow_run.name, flow.name)
+    log.info("running %s (%s, flow run %s)", flow_run.name, flow.name, flow_run.id)
     try:
         run_flow(flow, flow_run=flow_run, parameters=flow_run.parameters, return_type="state")
     except Exception:  # the run's own state records the failure; keep serving
