@@ -181,7 +181,7 @@ def test_a_failed_merge_is_a_warning_and_the_run_goes_on(workspace, monkeypatch,
     from helpers import write_variants
     from newsdesk.warehouse import lake
 
-    def broken(con, settings):
+    def broken(settings):
         raise lake.WarehouseError("the warehouse's small files were not merged: disk full")
 
     monkeypatch.setattr(lake, "merge_small_files", broken)

@@ -224,7 +224,7 @@ def _ingest_pending(
             listener(done, total)
         commits += 1 if rows.sources else 0
         if settings.merge_every_commits and rows.sources and commits % settings.merge_every_commits == 0:
-            _merge_small_files(con, settings, logger)
+            _merge_small_files(settings, logger)
 
     # quote(): otherwise Prefect walks every element of every task argument
     # looking for futures; on the BBC corpus that walk was 65% of the main
@@ -245,11 +245,11 @@ def _ingest_pending(
         logger.warning("quarantined %s: %s", printable(path), printable(error))
 
 
-def _merge_small_files(con, settings: Settings, logger) -> None:
+def _merge_small_files(settings: Settings, logger) -> None:
     """Keep each commit's reads from growing with the run. Only an optimisation: the
     batches are committed, so a failed merge is a warning and the run goes on."""
     try:
-        lake.merge_small_files(con, settings)
+        lake.merge_small_files(settings)
     except lake.WarehouseError as exc:
         logger.warning("%s; the run goes on, and `newsdesk maintain` merges them later", exc)
 

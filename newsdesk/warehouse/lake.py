@@ -771,7 +771,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
 MERGE_MAX_FILE_BYTES = 16_000_000  # "a few megabytes" is DuckLake's advice for a Parquet file
 
 
-def merge_small_files(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def merge_small_files(settings: Settings) -> None:
     """Merge the small Parquet files that batch commits write, one per table each.
 
     A long run calls this every `merge_every_commits` commits. Without it, each
@@ -781,10 +781,19 @@ def merge_small_files(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     Only files under MERGE_MAX_FILE_BYTES are merged, so each merge rewrites at most
     that much per table, not the whole table. Old files stay on disk for readers still
     scanning them, until `maintain` removes them.
+
+    The merge runs in a session of its own, closed after it: on the run's long-lived
+    writer session, what merges left behind stayed in that process (a warehouse-only
+    run of 1,600 commits merged every 50 grew from 190 to 745 MB; with its own
+    session it stayed at 223 MB, as without merges).
     """
     try:
-        with write_lock(settings):
-            _retry(partial(con.execute, sql("merge_small_files"), {"max_bytes": MERGE_MAX_FILE_BYTES}))
+        con = connect(settings)
+        try:
+            with write_lock(settings):
+                _retry(partial(con.execute, sql("merge_small_files"), {"max_bytes": MERGE_MAX_FILE_BYTES}))
+        finally:
+            con.close()
     except duckdb.Error as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise WarehouseError(f"the warehouse's small files were not merged: {first_line}") from exc
