@@ -215,3 +215,39 @@ def test_extraction_results_leave_no_per_article_links_in_the_flow_run():
     extracted, links = extract_all()
     assert extracted == 12
     assert links <= 3  # the quote and its list, not one per article
+
+
+def test_an_events_files_are_stored_before_the_sweep_of_the_rest(workspace, monkeypatch):
+    """Named paths go first (a stat each), then the sweep takes everything else pending;
+    the runs row counts the whole tree."""
+    from helpers import write_variants
+
+    write_variants(workspace.seeds_dir, 3)
+    (workspace.seeds_dir / "old.txt").write_text("Old headline\n\nA story of our own that will be deleted.\n")
+    assert run(workspace)["added"] == 5  # the sample article, three variants, old.txt
+    (workspace.seeds_dir / "old.txt").unlink()
+    write_variants(workspace.seeds_dir, 3, prefix="fresh")
+    monkeypatch.setenv("NEWSDESK_BATCH_SIZE", "1")
+    counts = run(workspace, paths=["fresh_002.txt"], trigger="event")
+    assert (counts["added"], counts["deleted"], counts["files_pending"], counts["files_seen"]) == (3, 1, 3, 7)
+    assert counts["unchanged"] == 4
+    order = [
+        path
+        for (path,) in rows(
+            workspace,
+            "select s.path from sources s join articles a using (article_id) "
+            "where s.path like 'fresh%' order by a.ingested_at, s.path",
+        )
+    ]
+    assert order[0] == "fresh_002.txt"
+    assert rows(workspace, "select files_seen, files_pending, deleted from runs where trigger = 'event'") == [(7, 3, 1)]
+
+
+def test_without_a_sweep_an_event_run_sees_only_its_files(workspace):
+    from helpers import write_variants
+
+    run(workspace)
+    write_variants(workspace.seeds_dir, 2, prefix="fresh")
+    counts = run(workspace, paths=["fresh_001.txt", "never_there.txt"], sweep=False, trigger="event")
+    assert (counts["added"], counts["files_pending"], counts["deleted"]) == (1, 1, 0)
+    assert rows(workspace, "select count(*) from sources where path like 'fresh%'") == [(1,)]

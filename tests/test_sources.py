@@ -1,5 +1,7 @@
 import os
 
+import pytest
+
 from newsdesk.pipeline.sources import FileStat, KnownSource, is_candidate, plan, resolve_inside, scan
 
 
@@ -59,3 +61,66 @@ def test_resolve_inside_refuses_escapes(tmp_path):
 def test_is_candidate():
     assert is_candidate("x.TXT") and is_candidate("y.md")
     assert not any(map(is_candidate, [".x.txt", "x.txt.tmp", "x.swp", "x.csv"]))
+
+
+def _tricky_tree(tmp_path):
+    """Every kind of entry scan has a rule for, plus some paths that name nothing."""
+    root = tmp_path / "seeds"
+    (root / "desk" / "deep").mkdir(parents=True)
+    (root / ".hidden").mkdir()
+    (tmp_path / "outside").mkdir()
+    for name in ("a.txt", "desk/b.md", "desk/deep/c.txt", ".hidden/d.txt", "desk/.e.txt", "desk/f.txt.swp", "g.pdf"):
+        (root / name).write_text("Headline\n\nA body of our own.\n")
+    (tmp_path / "outside" / "x.txt").write_text("Headline\n\nOutside.\n")
+    (root / "inside_link.txt").symlink_to(root / "a.txt")
+    (root / "outside_link.txt").symlink_to(tmp_path / "outside" / "x.txt")
+    (root / "linked_folder").symlink_to(tmp_path / "outside")
+    (root / "folder.txt").mkdir()
+    (root / "bad\udcff.txt").write_text("x\n\ny\n")  # not valid UTF-8 on disk: stored as bad\xff.txt
+    return root
+
+
+NAMED = [
+    "a.txt",
+    "desk/b.md",
+    "desk/deep/c.txt",
+    ".hidden/d.txt",
+    "desk/.e.txt",
+    "desk/f.txt.swp",
+    "g.pdf",
+    "inside_link.txt",
+    "outside_link.txt",
+    "linked_folder/x.txt",
+    "folder.txt",
+    "missing.txt",
+    "desk/../a.txt",
+    "/etc/passwd.txt",
+    "bad\\xff.txt",
+]
+
+
+@pytest.mark.parametrize("named", [[name] for name in NAMED] + [NAMED])
+def test_scan_named_finds_exactly_what_the_walk_finds(tmp_path, named):
+    """An event's files are stat'ed one by one, not walked: the same rules must hold."""
+    from newsdesk.pipeline.sources import scan_named
+
+    root = _tricky_tree(tmp_path)
+    walked = {stat for stat in scan(root) if stat.path in set(named)}
+    assert set(scan_named(root, named)) == walked
+    found = {stat.path for stat in scan_named(root, NAMED)}
+    assert found == {"a.txt", "desk/b.md", "desk/deep/c.txt", "inside_link.txt", "bad\\xff.txt"}
+
+
+def test_plan_of_named_paths_sees_only_them(tmp_path):
+    """Deletions among the named paths count; a deletion elsewhere waits for a sweep."""
+    from newsdesk.pipeline.sources import scan_named
+
+    root = _tricky_tree(tmp_path)
+    known = {
+        "gone.txt": KnownSource(3, 3, "ingested", "h"),
+        "also_gone.txt": KnownSource(3, 3, "ingested", "h"),
+    }
+    named = ["a.txt", "gone.txt"]
+    planned = plan(scan_named(root, named), {p: k for p, k in known.items() if p in named}, set(named))
+    assert [s.path for s in planned.pending] == ["a.txt"]
+    assert planned.deleted == ("gone.txt",)

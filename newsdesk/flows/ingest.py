@@ -74,9 +74,10 @@ def ingest(
 ) -> dict[str, int]:
     """Ingest everything pending in seeds/ into the warehouse.
 
-    `paths` names the files that prompted the run (an event's payload). With
-    `sweep` (the default) the run still takes everything pending, so a lost or
-    repeated event never matters; `sweep=False` limits it to `paths`.
+    `paths` names the files that prompted the run (an event's payload). They go
+    first, planned by a stat of each, so their rows are visible before the rest of
+    seeds/ is walked. With `sweep` (the default) the run then takes everything else
+    pending, so a lost or repeated event never matters; `sweep=False` stops there.
     `reextract` also re-runs extraction for articles an older extractor made.
     """
     settings = Settings.for_folders(seeds, warehouse)
@@ -90,7 +91,8 @@ def ingest(
             return summary.counts()
     con = lake.connect(settings)
     try:
-        pending, known = discover_pending(settings, con, None if sweep else paths, reextract)
+        pending, known = discover_pending(settings, con, paths, reextract)
+        sweep_after = bool(paths) and sweep
         _label_run(trigger, len(pending.pending) + len(pending.deleted), logger)
         summary.files_seen = pending.unchanged + len(pending.pending)
         summary.files_pending, summary.unchanged = len(pending.pending), pending.unchanged
@@ -100,7 +102,7 @@ def ingest(
         # A Dask scheduler that does not answer fails the run here, before its row is written.
         cluster = (
             connect_cluster(settings.dask_address, settings.model, settings.dask_connect_seconds)
-            if (pending.pending)
+            if pending.pending or sweep_after
             else None
         )
         if cluster is not None:
@@ -123,6 +125,8 @@ def ingest(
             summary.deleted = lake.mark_deleted(con, settings, pending.deleted, run_id)
             if pending.pending:
                 _ingest_pending(con, settings, pending, known, summary, fault, logger, reextract, cluster)
+            if sweep_after:
+                _sweep_the_rest(con, settings, summary, fault, logger, reextract, cluster)
             summary.check_failures = _check(con, run_id, logger) if summary.added else {}
         try:
             _publish(con, summary)
@@ -132,6 +136,28 @@ def ingest(
         con.close()
     logger.info("run %s: %s", run_id, summary.counts())
     return summary.counts()
+
+
+def _sweep_the_rest(
+    con,
+    settings: Settings,
+    summary: RunSummary,
+    fault: str | None,
+    logger,
+    reextract: bool,
+    cluster: DaskBatches | None,
+) -> None:
+    """After an event's own files: everything else pending in seeds/. The files the run
+    has just stored now look unchanged, so the counts are made over the whole tree."""
+    rest, known = discover_pending(settings, con, None, reextract)
+    summary.files_seen = rest.unchanged + len(rest.pending)
+    summary.files_pending += len(rest.pending)
+    summary.unchanged = max(summary.files_seen - summary.files_pending, 0)
+    summary.deleted += lake.mark_deleted(con, settings, rest.deleted, summary.run_id)
+    if rest.pending or rest.deleted:
+        logger.info("the sweep after the named files: %d pending, %d deleted", len(rest.pending), len(rest.deleted))
+    if rest.pending:
+        _ingest_pending(con, settings, rest, known, summary, fault, logger, reextract, cluster)
 
 
 @contextmanager
@@ -191,6 +217,7 @@ def _ingest_pending(
     cluster: DaskBatches | None = None,
 ) -> None:
     known_articles = extracted_articles(con, reextract)
+    failures_before = len(summary.failures)  # a sweep after an event's files calls this twice
     total, done = len(pending.pending), 0
     batches = list(chunks(pending.pending, settings.batch_size))
     workers = workers_for(total, settings.n_process, settings.batch_size)
@@ -241,7 +268,7 @@ def _ingest_pending(
                 commit_oldest()
         while in_flight:
             commit_oldest()
-    for path, error in summary.failures:
+    for path, error in summary.failures[failures_before:]:
         logger.warning("quarantined %s: %s", printable(path), printable(error))
 
 

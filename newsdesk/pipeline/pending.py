@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from newsdesk.pipeline.sources import FileStat, KnownSource, Plan, plan, scan
+from newsdesk.pipeline.sources import FileStat, KnownSource, Plan, plan, scan, scan_named
 from newsdesk.settings import Settings
 from newsdesk.warehouse import lake
 
@@ -18,11 +18,15 @@ def discover_pending(
     settings: Settings, con: lake.Connection, paths: Sequence[str] | None = None, reextract: bool = False
 ) -> tuple[Plan, dict[str, KnownSource]]:
     """Stat seeds/ and compare with the sources table: no file is read here.
+    With `paths`, only those files are stat'ed and looked up (deletions among them
+    included); without, the whole tree and table.
     With `reextract`, files whose article an older extractor made are pending too."""
-    known = lake.known_sources(con)
-    only = set(paths) if paths else None
     force = frozenset(stale_paths(con)) if reextract else frozenset()
-    return plan(scan(settings.seeds_dir), known, only, force), known
+    if not paths:
+        known = lake.known_sources(con)
+        return plan(scan(settings.seeds_dir), known, None, force), known
+    known = lake.known_sources(con, paths)
+    return plan(scan_named(settings.seeds_dir, paths), known, set(paths), force), known
 
 
 def stale_paths(con: lake.Connection) -> dict[str, str]:
@@ -55,7 +59,9 @@ def files_to_read(settings: Settings, planned: Plan | None, paths: Sequence[str]
     candidate in seeds/ (only `paths`, when given)."""
     if planned is not None:
         return planned.pending
-    return plan(scan(settings.seeds_dir), {}, set(paths) if paths else None).pending
+    if paths:
+        return plan(scan_named(settings.seeds_dir, paths), {}, set(paths)).pending
+    return plan(scan(settings.seeds_dir), {}, None).pending
 
 
 def extracted_articles_in(settings: Settings, reextract: bool = False) -> set[str]:

@@ -432,12 +432,13 @@ def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {table for table, _ in con.execute(sql("catalog_columns"), {"catalog": CATALOG_ALIAS}).fetchall()}
 
 
-def known_sources(con: duckdb.DuckDBPyConnection) -> dict[str, KnownSource]:
-    rows = con.execute(sql("known_sources")).fetchall()
-    return {
-        path: KnownSource(size, mtime, status, sha, article_id, first_seen, ctime)
-        for path, size, mtime, status, sha, article_id, first_seen, ctime in rows
-    }
+def known_sources(con: duckdb.DuckDBPyConnection, paths: Sequence[str] | None = None) -> dict[str, KnownSource]:
+    """What the sources table remembers, per path: of every path, or of `paths` only."""
+    if paths is None:
+        rows = con.execute(sql("known_sources")).fetchall()
+    else:
+        rows = con.execute(sql("known_sources_of"), {"paths": list(paths)}).fetchall()
+    return {row[0]: KnownSource._make(row[1:]) for row in rows}  # the query's columns are the fields' order
 
 
 def known_article_ids(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -734,6 +735,8 @@ def _finish_run(
         "articles_retired": counts.get("retired", 0),
         "quarantined": counts.get("quarantined", 0),
         "deleted": counts.get("deleted", 0),
+        "files_seen": counts.get("files_seen"),
+        "files_pending": counts.get("files_pending"),
     }
     transaction(con, settings, lambda: con.execute(sql("finish_run"), params))
 
