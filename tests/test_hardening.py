@@ -381,6 +381,7 @@ def test_a_warehouse_from_before_stances_upgrades_on_its_first_write(workspace):
         "drop table stances",
         "alter table claims drop column content_gap_start",
         "alter table claims drop column content_gap_end",
+        "alter table mentions drop column first_in_article",
     ):
         con.execute(statement)
     con.close()
@@ -393,3 +394,12 @@ def test_a_warehouse_from_before_stances_upgrades_on_its_first_write(workspace):
     assert counts["added"] == 1
     assert rows(workspace, "select count(*) from stances")[0][0] >= 1
     assert rows(workspace, "select count(*) from claims where content_gap_start is not null")[0][0] == 1
+    # the mentions written before first_in_article get it: the first of each entity in each article
+    flags = rows(
+        workspace,
+        "select count(*) filter (where first_in_article is null), count(*) filter (where first_in_article), "
+        "count(distinct (article_id, entity_id)), count(*) filter (where first_in_article and mention_idx <> "
+        "(select min(mention_idx) from mentions as o where o.article_id = m.article_id and o.entity_id = m.entity_id)) "
+        "from mentions as m",
+    )[0]
+    assert flags[0] == 0 and flags[1] == flags[2] > 20 and flags[3] == 0

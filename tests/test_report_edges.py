@@ -88,3 +88,44 @@ def test_claims_by_speaker_names_and_orders_as_promised(warehouse):
 def test_a_tied_name_is_the_same_in_the_entities_view_and_every_report(warehouse):
     names = run(warehouse, "select name from entities where entity_id = 'e3'")
     assert names == [("Anna Ruttenberg",)]  # the first of the tied names, whatever the row order
+
+
+def test_top_entities_counts_articles_as_a_plain_distinct_count(tmp_path):
+    """top_entities counts an entity's articles by the first_in_article flag the commit sets:
+    the same as counting distinct articles, including an entity mentioned twice in one article."""
+    settings = Settings(seeds=tmp_path / "seeds", warehouse=tmp_path / "warehouse")
+    mentions = [  # article, entity: e1 twice in a1, e2 in both articles, e3 once
+        ("a1", "e1"),
+        ("a1", "e2"),
+        ("a1", "e1"),
+        ("a2", "e2"),
+        ("a2", "e3"),
+        ("a2", "e2"),
+    ]
+    con = lake.connect(settings)
+    try:
+        lake.commit_batch(
+            con,
+            settings,
+            lake.BatchRows(
+                sources=[],
+                articles=[{"article_id": a, "title": a, "text": "x", "run_id": "r"} for a in ("a1", "a2")],
+                mentions=[
+                    {"article_id": a, "mention_idx": i, "entity_id": e, "entity_name": e, "text": e, "label": "ORG"}
+                    for i, (a, e) in enumerate(mentions)
+                ],
+                claims=[],
+                quantities=[],
+                previous_article_ids=[],
+            ),
+        )
+    finally:
+        con.close()
+    flagged = run(settings, "select article_id, mention_idx from mentions where first_in_article order by all")
+    assert flagged == [("a1", 0), ("a1", 1), ("a2", 3), ("a2", 4)]
+    report = run(settings, reports(None)["top_entities"].text)
+    plain = run(
+        settings,
+        "select entity_id, count(distinct article_id), count(*) from mentions group by all order by 2 desc, 3 desc, 1",
+    )
+    assert [(name, articles, count) for name, _, articles, count, *_ in report] == plain

@@ -327,6 +327,7 @@ ADDED_COLUMNS = (
     ("articles", "published_raw"),
     ("claims", "content_gap_start"),
     ("claims", "content_gap_end"),
+    ("mentions", "first_in_article"),
 )
 
 

@@ -41,7 +41,8 @@ create table if not exists mentions (
     sentence_idx integer,
     entity_id varchar,
     entity_name varchar,
-    extractor_version varchar
+    extractor_version varchar,
+    first_in_article boolean    -- the entity's first mention in its article: article counts need no (entity, article) grouping
 );
 create table if not exists claims (
     article_id varchar,
