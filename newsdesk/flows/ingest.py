@@ -102,7 +102,7 @@ def ingest(
         # A Dask scheduler that does not answer fails the run here, before its row is written.
         cluster = (
             connect_cluster(settings.dask_address, settings.model, settings.dask_connect_seconds)
-            if pending.pending or sweep_after
+            if pending.pending
             else None
         )
         if cluster is not None:
@@ -126,7 +126,8 @@ def ingest(
             if pending.pending:
                 _ingest_pending(con, settings, pending, known, summary, fault, logger, reextract, cluster)
             if sweep_after:
-                _sweep_the_rest(con, settings, summary, fault, logger, reextract, cluster)
+                named = [stat.path for stat in pending.pending]
+                _sweep_the_rest(con, settings, named, summary, fault, logger, reextract, cluster)
             summary.check_failures = _check(con, run_id, logger) if summary.added else {}
         try:
             _publish(con, summary)
@@ -141,6 +142,7 @@ def ingest(
 def _sweep_the_rest(
     con,
     settings: Settings,
+    named_pending: Sequence[str],
     summary: RunSummary,
     fault: str | None,
     logger,
@@ -151,13 +153,22 @@ def _sweep_the_rest(
     has just stored now look unchanged, so the counts are made over the whole tree."""
     rest, known = discover_pending(settings, con, None, reextract)
     summary.files_seen = rest.unchanged + len(rest.pending)
-    summary.files_pending += len(rest.pending)
+    # A named file read again (changed meanwhile, or left for later) is one pending file.
+    summary.files_pending += len({stat.path for stat in rest.pending} - set(named_pending))
     summary.unchanged = max(summary.files_seen - summary.files_pending, 0)
     summary.deleted += lake.mark_deleted(con, settings, rest.deleted, summary.run_id)
     if rest.pending or rest.deleted:
         logger.info("the sweep after the named files: %d pending, %d deleted", len(rest.pending), len(rest.deleted))
-    if rest.pending:
-        _ingest_pending(con, settings, rest, known, summary, fault, logger, reextract, cluster)
+    if not rest.pending:
+        return
+    # The named files needed no cluster (or had none to extract): connect only now.
+    own_cluster = (
+        connect_cluster(settings.dask_address, settings.model, settings.dask_connect_seconds)
+        if cluster is None and settings.dask_address
+        else None
+    )
+    with closing_cluster(own_cluster):
+        _ingest_pending(con, settings, rest, known, summary, fault, logger, reextract, cluster or own_cluster)
 
 
 @contextmanager

@@ -168,9 +168,13 @@ def _stat_named(root: Path, relative: str) -> FileStat | None:
     folder = str(root)
     try:
         for part in parts[:-1]:
+            if not os.access(folder, os.R_OK | os.X_OK):
+                return None  # scan cannot list it, so it never sees what is inside
             folder = os.path.join(folder, part)
             if not stat_mode.S_ISDIR(os.lstat(folder).st_mode):
                 return None  # a file, or a symlinked folder: scan does not descend into it
+        if not os.access(folder, os.R_OK | os.X_OK):
+            return None
         full = os.path.join(folder, parts[-1])
         if stat_mode.S_ISLNK(os.lstat(full).st_mode) and not _resolves_inside(Path(full), root):
             return None

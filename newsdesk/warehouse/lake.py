@@ -798,7 +798,7 @@ def merge_small_files(settings: Settings) -> None:
                 _retry(partial(con.execute, sql("merge_small_files"), {"max_bytes": MERGE_MAX_FILE_BYTES}))
         finally:
             con.close()
-    except duckdb.Error as exc:
+    except (duckdb.Error, WarehouseError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise WarehouseError(f"the warehouse's small files were not merged: {first_line}") from exc
 

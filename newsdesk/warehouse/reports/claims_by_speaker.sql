@@ -11,11 +11,16 @@ with named_so as (
     where contains(lower(entity_name), lower($speaker))
 ),
 candidates as (
-    select m.entity_id, mode(m.entity_name order by m.entity_name) as name
-    from mentions as m
-    join articles as a using (article_id)
-    where m.entity_id in (select entity_id from named_so)
-    group by m.entity_id
+    -- the most frequent name, ties to the first in order (mode(... order by ...), counted per name)
+    select entity_id, entity_name as name
+    from (
+        select m.entity_id, m.entity_name, count(*) as n
+        from mentions as m
+        join articles as a using (article_id)
+        where m.entity_id in (select entity_id from named_so)
+        group by all
+    )
+    qualify row_number() over (partition by entity_id order by n desc, entity_name) = 1
 ),
 speakers as (
     select * from candidates where contains(lower(name), lower($speaker))

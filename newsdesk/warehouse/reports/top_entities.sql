@@ -1,9 +1,17 @@
 -- Which entities appear in the most articles?
--- Counts in one pass over mentions (an article counts once per entity through its
--- first_in_article mention), the top 50 with their ties, then names, aliases and first
--- sighting for those entities only.
+-- Counts in one pass over mentions (an article counts once per entity, through the
+-- mention flagged first_in_article), the top 50 with their ties, then names, labels,
+-- aliases and first sighting for those entities only.
+-- Rows written before the flag existed (null) are counted the slow way, by distinct
+-- article: an article's mentions are all flagged or all not, as one commit wrote them.
+-- Mentions always belong to a stored article (written and deleted with it in one
+-- transaction), so the counts do not re-check articles: that semi-join cost 0.3 s at 1M.
 with counts as (
-    select m.entity_id, count(*) filter (where m.first_in_article) as article_count, count(*) as mention_count
+    select
+        m.entity_id,
+        count(*) filter (where m.first_in_article)
+            + count(distinct m.article_id) filter (where m.first_in_article is null) as article_count,
+        count(*) as mention_count
     from mentions as m
     group by m.entity_id
 ),
@@ -17,28 +25,40 @@ candidate_mentions as (
     from mentions as m
     where m.entity_id in (select entity_id from candidates)
 ),
-names as (
-    select entity_id, mode(entity_name order by entity_name) as name, mode(label order by label) as label
+spellings as (
+    -- one row per way the candidates are written: names, labels and aliases come from these
+    select entity_id, entity_name, label, text, count(*) as n
     from candidate_mentions
-    group by entity_id
+    group by all
+),
+names as (
+    -- the most frequent name and label; ties go to the first in order, as mode(... order by ...) does
+    select entity_id, entity_name as name
+    from (select entity_id, entity_name, sum(n) as n from spellings group by all)
+    qualify row_number() over (partition by entity_id order by n desc, entity_name) = 1
+),
+labels as (
+    select entity_id, label
+    from (select entity_id, label, sum(n) as n from spellings group by all)
+    qualify row_number() over (partition by entity_id order by n desc, label) = 1
 ),
 aliases as (
-    -- the regular expression runs once per distinct text, not once per mention
     select entity_id, list(distinct regexp_replace(text, '^(the|The|THE)\s+', '') order by regexp_replace(text, '^(the|The|THE)\s+', '')) as aliases
-    from (select distinct entity_id, text from candidate_mentions)
+    from spellings
     group by entity_id
 ),
 first_seen as (
     select cm.entity_id, min(a.ingested_at) as first_seen_at
     from candidate_mentions as cm
     join articles as a using (article_id)
-    where cm.first_in_article
+    where cm.first_in_article is not false  -- an article's first sighting: its flagged (or unflagged, older) rows
     group by cm.entity_id
 ),
 final as (
-    select n.name, n.label, c.article_count, c.mention_count, al.aliases, fs.first_seen_at
+    select n.name, l.label, c.article_count, c.mention_count, al.aliases, fs.first_seen_at
     from candidates as c
     join names as n using (entity_id)
+    join labels as l using (entity_id)
     join aliases as al using (entity_id)
     join first_seen as fs using (entity_id)
     order by c.article_count desc, c.mention_count desc, n.name

@@ -12,10 +12,16 @@ recent as (
     limit 1000
 ),
 speakers as (
-    select m.entity_id, mode(m.entity_name order by m.entity_name) as name  -- the entities view's name, as every report gives it
-    from mentions as m
-    where m.entity_id in (select speaker_entity_id from recent)
-    group by m.entity_id
+    -- the entities view's name, as every report gives it: the most frequent, ties to the first
+    -- in order (the same as mode(... order by ...), counted per name: half the time)
+    select entity_id, entity_name as name
+    from (
+        select m.entity_id, m.entity_name, count(*) as n
+        from mentions as m
+        where m.entity_id in (select speaker_entity_id from recent)
+        group by all
+    )
+    qualify row_number() over (partition by entity_id order by n desc, entity_name) = 1
 ),
 final as (
     select
