@@ -794,6 +794,9 @@ def merge_small_files(settings: Settings) -> None:
     try:
         con = connect(settings)
         try:
+            # One thread: the merge's buffers were the run's highest transient peak, and
+            # the cores are the extraction workers' anyway.
+            con.execute("set threads = 1")
             with write_lock(settings):
                 _retry(partial(con.execute, sql("merge_small_files"), {"max_bytes": MERGE_MAX_FILE_BYTES}))
         finally:
