@@ -558,11 +558,12 @@ class ArticleTable:
     name: str  # also the BatchRows field and the registered view's suffix
     insert: str  # sql/ file names
     delete: str
+    reads: tuple[str, ...] = ()  # batch columns its insert names (a batch may leave them out: null)
 
 
 ARTICLE_TABLES = (  # insert order: the article first, then what hangs on it
     ArticleTable("articles", "insert_articles", "delete_batch_articles"),
-    ArticleTable("mentions", "insert_mentions", "delete_batch_mentions"),
+    ArticleTable("mentions", "insert_mentions", "delete_batch_mentions", ("entity_id",)),
     ArticleTable("claims", "insert_claims", "delete_batch_claims"),
     ArticleTable("quantities", "insert_quantities", "delete_batch_quantities"),
     ArticleTable("stances", "insert_stances", "delete_batch_stances"),
@@ -589,7 +590,7 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
         for table in ARTICLE_TABLES:
             data = getattr(rows, table.name)
             if data:
-                con.register(f"batch_{table.name}", pa.Table.from_pylist(data))
+                con.register(f"batch_{table.name}", _with_columns(pa.Table.from_pylist(data), table.reads))
                 con.execute(sql(table.insert))
                 _fault(fault, f"after_{table.name}")
     added = len(rows.articles) - existing
@@ -606,6 +607,16 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
         con.register("batch_replaced", _table([{"article_id": a} for a in retired], ["article_id"]))
         _delete_batch_articles(con)
     return Committed(added, existing, retired)
+
+
+def _with_columns(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    """The batch with the columns its insert names, null where the rows had none."""
+    import pyarrow as pa
+
+    for name in names:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
+    return table
 
 
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> pa.Table:
