@@ -101,3 +101,19 @@ def test_committing_the_same_batch_twice_is_idempotent(warehouse):
             assert con.execute(f"select count(*) from {table}").fetchall() == [(1,)]
     finally:
         con.close()
+
+
+def test_the_commit_sets_first_in_article_whatever_the_batch_says(warehouse):
+    """Rows copied from the warehouse carry the flag; the commit computes it anew."""
+    con = lake.connect(warehouse)
+    try:
+        rows = _rows("a1")
+        rows.mentions = [
+            {**rows.mentions[0], "entity_id": "e1", "first_in_article": False},
+            {**rows.mentions[0], "mention_idx": 1, "entity_id": "e1", "first_in_article": True},
+        ]
+        lake.commit_batch(con, warehouse, rows)
+        flags = con.execute("select mention_idx, first_in_article from mentions order by 1").fetchall()
+        assert flags == [(0, True), (1, False)]
+    finally:
+        con.close()

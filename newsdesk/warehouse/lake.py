@@ -559,11 +559,12 @@ class ArticleTable:
     insert: str  # sql/ file names
     delete: str
     reads: tuple[str, ...] = ()  # batch columns its insert names (a batch may leave them out: null)
+    sets: tuple[str, ...] = ()  # columns the insert computes: a batch's own values are dropped
 
 
 ARTICLE_TABLES = (  # insert order: the article first, then what hangs on it
     ArticleTable("articles", "insert_articles", "delete_batch_articles"),
-    ArticleTable("mentions", "insert_mentions", "delete_batch_mentions", ("entity_id",)),
+    ArticleTable("mentions", "insert_mentions", "delete_batch_mentions", ("entity_id",), ("first_in_article",)),
     ArticleTable("claims", "insert_claims", "delete_batch_claims"),
     ArticleTable("quantities", "insert_quantities", "delete_batch_quantities"),
     ArticleTable("stances", "insert_stances", "delete_batch_stances"),
@@ -590,7 +591,7 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
         for table in ARTICLE_TABLES:
             data = getattr(rows, table.name)
             if data:
-                con.register(f"batch_{table.name}", _with_columns(pa.Table.from_pylist(data), table.reads))
+                con.register(f"batch_{table.name}", _with_columns(pa.Table.from_pylist(data), table.reads, table.sets))
                 con.execute(sql(table.insert))
                 _fault(fault, f"after_{table.name}")
     added = len(rows.articles) - existing
@@ -609,10 +610,12 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
     return Committed(added, existing, retired)
 
 
-def _with_columns(table: pa.Table, names: Sequence[str]) -> pa.Table:
-    """The batch with the columns its insert names, null where the rows had none."""
+def _with_columns(table: pa.Table, names: Sequence[str], computed: Sequence[str] = ()) -> pa.Table:
+    """The batch with the columns its insert names, null where the rows had none, and
+    without those the insert computes (rows copied from the warehouse carry them)."""
     import pyarrow as pa
 
+    table = table.drop_columns([name for name in computed if name in table.column_names])
     for name in names:
         if name not in table.column_names:
             table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
