@@ -20,8 +20,9 @@ run: $(STAMP)
 	$(BIN)/newsdesk report who_said_what
 
 # Lint, format, types and declared dependencies first (seconds), then the tests (minutes).
+# A test file runs whole on one worker (--dist loadfile): its module fixtures start once.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

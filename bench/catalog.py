@@ -126,6 +126,7 @@ def build_one_run(settings: Settings, runs: int) -> None:
                 "? as run_id) from base_sources b join plan p using (article_id)",
                 [run_id],
             )
+            lake.rebuild_entity_spellings(con)  # derived from mentions, as each commit keeps it
 
         record(con, settings, lambda run_id: lake.transaction(con, settings, lambda: write(run_id)))
     finally:

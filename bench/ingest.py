@@ -184,6 +184,7 @@ def scale_up(settings: Settings, target: int) -> int:
                 "from sources where article_id in (select article_id from base_articles)",
                 [suffix, suffix],
             )
+        lake.rebuild_entity_spellings(con)  # derived from mentions, as each commit keeps it
         con.execute("commit")
         return con.execute("select count(*) from articles").fetchone()[0]
     finally:

@@ -117,6 +117,8 @@ def scale_doubling(settings: Settings, target: int) -> dict:
                 "from sources as s join temp.idmap as m on s.article_id = m.old_id where s.status = 'ingested'"
             )
             n += take
+        # entity_spellings is derived from mentions (each commit keeps it; `maintain` rebuilds it)
+        lake.rebuild_entity_spellings(con)
         con.execute("commit")
         seconds = time.perf_counter() - start
         after = table_counts(con)

@@ -48,6 +48,7 @@ def warehouse(tmp_path) -> Settings:
                 "values (?, ?, 'direct', ?, ?, 'said', 'words')",
                 [article_id, idx, speaker, entity_id],
             )
+        lake.rebuild_entity_spellings(con)  # what the batch commit keeps for the reports
     finally:
         con.close()
     return settings

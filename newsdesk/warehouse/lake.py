@@ -321,6 +321,12 @@ def _quote(value: str) -> str:
     return value.replace("'", "''")
 
 
+# Every table and view of schema.sql: one missing (an older warehouse) runs it again.
+SCHEMA_TABLES = (
+    *("sources", "articles", "mentions", "claims", "quantities", "stances", "runs"),
+    *("entities", "entity_spellings"),
+)
+
 # Columns added after the first release: an older warehouse gets them on its next write.
 ADDED_COLUMNS = (
     ("sources", "ctime_ns"),
@@ -335,7 +341,7 @@ def _ensure_schema_locked(con: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing; the caller holds the write lock."""
     existing = set(con.execute(sql("catalog_columns"), {"catalog": CATALOG_ALIAS}).fetchall())
     tables = {table for table, _ in existing}
-    if {"sources", "articles", "mentions", "claims", "quantities", "stances", "runs", "entities"} <= tables:
+    if set(SCHEMA_TABLES) <= tables:
         if set(ADDED_COLUMNS) <= existing:
             return  # nothing to create: skip a catalog write on every run
         statements = _split(sql("add_columns"))
@@ -343,11 +349,29 @@ def _ensure_schema_locked(con: duckdb.DuckDBPyConnection) -> None:
         # A new table in schema.sql (CREATE ... IF NOT EXISTS) leaves an older warehouse's
         # existing tables as they were: their added columns come after.
         statements = _split(schema_sql()) + _split(sql("add_columns"))
-    for statement in statements:
-        _retry(partial(con.execute, statement))
+    if "entity_spellings" in tables:
+        for statement in statements:
+            _retry(partial(con.execute, statement))
+        return
+
+    # A warehouse from before entity_spellings gets it filled from its mentions in the
+    # transaction that creates it: a crash in between must not leave it empty for good.
+    def create_and_fill() -> None:
+        con.execute("begin transaction")
+        try:
+            for statement in statements:
+                con.execute(statement)
+            con.execute(sql("rebuild_spellings"))
+            con.execute("commit")
+        except BaseException:
+            _rollback(con)
+            raise
+
+    _retry(create_and_fill)
 
 
-# What `migrate` copies, parents first; `entities` is a view over mentions.
+# What `migrate` copies, parents first; `entities` is a view over mentions, and
+# entity_spellings is rebuilt from them.
 MIGRATED_TABLES = ("sources", "articles", "mentions", "claims", "quantities", "stances", "runs")
 MIGRATION_SOURCE = "migration_source"
 
@@ -419,6 +443,7 @@ def _copy_rows(con: duckdb.DuckDBPyConnection, expected: dict[str, int]) -> dict
     copied = {table: _scalar(con, f"select count(*) from {CATALOG_ALIAS}.{table}") for table in MIGRATED_TABLES}
     if copied != expected:
         raise WarehouseError(f"row counts differ after the copy (source {expected}, target {copied}): nothing kept")
+    con.execute(sql("rebuild_spellings"))  # derived from mentions; a source from before it has none
     return copied
 
 
@@ -564,7 +589,13 @@ class ArticleTable:
 
 ARTICLE_TABLES = (  # insert order: the article first, then what hangs on it
     ArticleTable("articles", "insert_articles", "delete_batch_articles"),
-    ArticleTable("mentions", "insert_mentions", "delete_batch_mentions", ("entity_id",), ("first_in_article",)),
+    ArticleTable(
+        "mentions",
+        "insert_mentions",
+        "delete_batch_mentions",
+        ("entity_id", "entity_name", "label", "text"),  # named by add_spellings.sql too
+        ("first_in_article",),
+    ),
     ArticleTable("claims", "insert_claims", "delete_batch_claims"),
     ArticleTable("quantities", "insert_quantities", "delete_batch_quantities"),
     ArticleTable("stances", "insert_stances", "delete_batch_stances"),
@@ -572,7 +603,9 @@ ARTICLE_TABLES = (  # insert order: the article first, then what hangs on it
 
 
 def _delete_batch_articles(con: duckdb.DuckDBPyConnection) -> None:
-    """Every row of the articles in view `batch_replaced`, children first."""
+    """Every row of the articles in view `batch_replaced`, children first, and their
+    mentions taken off entity_spellings."""
+    con.execute(sql("subtract_spellings"))
     for table in reversed(ARTICLE_TABLES):
         con.execute(sql(table.delete))
 
@@ -593,6 +626,8 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
             if data:
                 con.register(f"batch_{table.name}", _with_columns(pa.Table.from_pylist(data), table.reads, table.sets))
                 con.execute(sql(table.insert))
+                if table.name == "mentions":
+                    con.execute(sql("add_spellings"))
                 _fault(fault, f"after_{table.name}")
     added = len(rows.articles) - existing
     if rows.sources:  # empty when every file of the batch vanished before it was read
@@ -829,7 +864,7 @@ def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, in
 
 
 def _maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
-    """DuckLake upkeep: expire snapshots older than the retention, rewrite files with
+    """DuckLake upkeep: rebuild entity_spellings, expire snapshots older than the retention, rewrite files with
     deleted rows, merge small files, delete the files nothing references any more; then
     compact a local SQLite catalog.
 
@@ -849,6 +884,7 @@ def _maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, i
         "snapshots_before": _scalar(con, sql("snapshot_count")),
         "catalog_bytes_before": _catalog_bytes(settings),
     }
+    transaction(con, settings, partial(rebuild_entity_spellings, con))
     with write_lock(settings):
         _expire_snapshots(con, expire_before)
         # An edited file deletes a row or two from a merged file; DuckLake's default
@@ -866,6 +902,13 @@ def _maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, i
         "snapshots_after": _scalar(con, sql("snapshot_count")),
         "catalog_bytes_after": _catalog_bytes(settings),
     }
+
+
+def rebuild_entity_spellings(con: duckdb.DuckDBPyConnection) -> None:
+    """entity_spellings from mentions, one row per spelling (inside the caller's
+    transaction): the commits' signed rows collapse, and any drift is mended."""
+    con.execute(sql("clear_spellings"))
+    con.execute(sql("rebuild_spellings"))
 
 
 def _expire_snapshots(con: duckdb.DuckDBPyConnection, older_than: datetime) -> None:

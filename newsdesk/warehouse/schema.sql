@@ -44,6 +44,18 @@ create table if not exists mentions (
     extractor_version varchar,
     first_in_article boolean    -- the entity's first mention in its article: article counts need no (entity, article) grouping
 );
+-- How each entity is written, counted, so that a report names an entity (its most frequent
+-- name) and counts its articles without reading every mention. Each batch commit appends
+-- signed rows: + for the mentions it writes, - for those it deletes; a spelling's figure
+-- is the sum of its rows. `maintain` rebuilds it from mentions, one row per spelling.
+create table if not exists entity_spellings (
+    entity_id varchar,
+    entity_name varchar,
+    label varchar,
+    text varchar,
+    mentions bigint,            -- mentions written so (negative: deleted)
+    articles bigint             -- of those, the entity's first mention in its article
+);
 create table if not exists claims (
     article_id varchar,
     claim_idx integer,

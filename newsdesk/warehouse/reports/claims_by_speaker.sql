@@ -1,25 +1,26 @@
 -- What did one speaker claim? The 1,000 newest claims whose speaker's name holds the text:
 -- newsdesk report claims_by_speaker --param speaker="Mark Rutte"
--- A speaker's name is the entities view's (the mode of entity_name over the entity's mentions),
--- else the words the claim names them with.
-with named_so as (
-    -- only an entity named so in some mention can have a mode that matches: the mode is
-    -- worked out for those few, not for every entity that speaks
+-- A speaker's name is the entities view's (the most frequent entity_name over the entity's
+-- mentions, ties to the first in order), else the words the claim names them with.
+-- Names are counted in entity_spellings, where a spelling's rows sum to its live mentions.
+with names as (
+    select entity_id, entity_name, sum(mentions) as n
+    from entity_spellings
+    group by entity_id, entity_name
+    having sum(mentions) > 0
+),
+named_so as (
+    -- only an entity named so in some mention can have a name that matches: the most
+    -- frequent name is worked out for those few, not for every entity that speaks
     -- (contains() has no wildcards, so % and _ match only themselves)
     select distinct entity_id
-    from mentions
+    from names
     where contains(lower(entity_name), lower($speaker))
 ),
 candidates as (
-    -- the most frequent name, ties to the first in order (mode(... order by ...), counted per name)
     select entity_id, entity_name as name
-    from (
-        select m.entity_id, m.entity_name, count(*) as n
-        from mentions as m
-        join articles as a using (article_id)
-        where m.entity_id in (select entity_id from named_so)
-        group by all
-    )
+    from names
+    where entity_id in (select entity_id from named_so)
     qualify row_number() over (partition by entity_id order by n desc, entity_name) = 1
 ),
 speakers as (
@@ -32,12 +33,8 @@ unnamed as (
     from claims as c
     where contains(lower(c.speaker), lower($speaker)) and c.speaker_entity_id is not null
     except
-    select m.entity_id
-    from mentions as m
-    join articles as a using (article_id)
-    where m.entity_id in (
-        select speaker_entity_id from claims where contains(lower(speaker), lower($speaker))
-    )
+    select entity_id
+    from names
 ),
 final as (
     select coalesce(s.name, c.speaker) as speaker, c.cue, c.kind, c.content, a.title as article

@@ -13,13 +13,14 @@ recent as (
 ),
 speakers as (
     -- the entities view's name, as every report gives it: the most frequent, ties to the first
-    -- in order (the same as mode(... order by ...), counted per name: half the time)
+    -- in order, counted in entity_spellings (a spelling's rows sum to its live mentions)
     select entity_id, entity_name as name
     from (
-        select m.entity_id, m.entity_name, count(*) as n
-        from mentions as m
-        where m.entity_id in (select speaker_entity_id from recent)
-        group by all
+        select entity_id, entity_name, sum(mentions) as n
+        from entity_spellings
+        where entity_id in (select speaker_entity_id from recent)
+        group by entity_id, entity_name
+        having sum(mentions) > 0
     )
     qualify row_number() over (partition by entity_id order by n desc, entity_name) = 1
 ),
