@@ -52,11 +52,23 @@ from newsdesk.warehouse.files import reports  # noqa: E402
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "bbc"
 
 
+class Peak(int):
+    """A peak in bytes that also says how it split between the tree's processes."""
+
+    parts: dict[str, int]
+
+    def __new__(cls, total: int, parts: dict[str, int]) -> Peak:
+        peak = super().__new__(cls, total)
+        peak.parts = parts
+        return peak
+
+
 class TreeRSS:
-    """Peak resident memory of a process and all its descendants, sampled from /proc."""
+    """Peak resident memory of a process and all its descendants, sampled from /proc,
+    with what each kind of process held at that moment (`parts`)."""
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self.pid, self.peak, self.parts, self._stop = pid, 0, {}, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> TreeRSS:
@@ -69,11 +81,18 @@ class TreeRSS:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
+            each = tree_rss_by_pid(self.pid)
+            total = sum(each.values())
+            if total > self.peak:
+                self.peak, self.parts = total, parts_of(self.pid, each)
             time.sleep(0.2)
 
+    @property
+    def result(self) -> Peak:
+        return Peak(self.peak, self.parts)
 
-def tree_rss(root: int) -> int:
+
+def tree_rss_by_pid(root: int) -> dict[int, int]:
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -86,12 +105,33 @@ def tree_rss(root: int) -> int:
             rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, IndexError, ValueError):
             continue
-    total, stack = 0, [root]
+    found, stack = {}, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        found[pid] = rss.get(pid, 0)
         stack.extend(child for child, parent in parents.items() if parent == pid)
-    return total
+    return found
+
+
+def parts_of(root: int, each: dict[int, int]) -> dict[str, int]:
+    """Bytes per kind of process: the main one, the Prefect server, extraction workers, other."""
+    parts: dict[str, int] = {}
+    for pid, size in each.items():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            command = ""
+        if pid == root:
+            kind = "main"
+        elif "uvicorn" in command or "prefect" in command and "server" in command:
+            kind = "prefect server"
+        elif "multiprocessing" in command or "spawn_main" in command:
+            kind = "workers"
+        else:
+            kind = "other"
+        parts[kind] = parts.get(kind, 0) + size
+    return parts
 
 
 def mb(n: int) -> float:
@@ -160,7 +200,7 @@ def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"newsdesk {' '.join(args)} failed:\n{out[-3000:]}")
-    return seconds, rss.peak, out
+    return seconds, rss.result, out
 
 
 def scale_up(settings: Settings, target: int) -> int:

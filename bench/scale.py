@@ -98,6 +98,8 @@ def measure(size: str, work: Path, corpus: Path, changed: bool = False, with_bar
         "cold_ms_per_file": round(1000 * cold_s / files, 2),
         "bare_ms_per_file": round(1000 * bare_s / files, 2) if bare_s else None,
         "cold_peak_rss_mb": mb(cold_rss),
+        # what each kind of process held at the cold run's peak
+        "cold_peak_parts_mb": {kind: mb(size) for kind, size in sorted(cold_rss.parts.items())},
         "bare_peak_rss_mb": mb(bare_rss) if bare_rss else None,
         "warm_peak_rss_mb": mb(warm_rss),
         "changed_via_service": service,
@@ -173,6 +175,8 @@ def main() -> None:
             f"{r['cold_over_bare'] or '-':>10} "
             f"{r['warm_s']:>7} {r['cold_peak_rss_mb']:>7}"
         )
+    for r in rows:
+        print(f"{r['size']}: cold run's peak by process (MB): {r['cold_peak_parts_mb']}")
     for r in rows:
         if r["changed_via_service"]:
             service = r["changed_via_service"]
