@@ -117,12 +117,15 @@ def test_data_checks_pass_and_can_fail(workspace):
             "claim_offsets_mismatch",
             "empty_claim_content",
             "speaker_without_mention",
+            "quantity_claim_missing",
         }
         assert all(bad == 0 for bad in checks.values()), checks
         con.execute("update mentions set text = 'not the text' where mention_idx = 0")
         con.execute("update claims set content = '' where claim_idx = 0")
+        con.execute("update quantities set claim_idx = 9999 where quantity_idx = 0")
         broken = lake.run_checks(con, run_id)
         assert broken["mention_text_mismatch"] == 1 and broken["empty_claim_content"] == 1
+        assert broken["quantity_claim_missing"] == 1
     finally:
         con.close()
 

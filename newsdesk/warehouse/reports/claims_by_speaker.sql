@@ -36,19 +36,30 @@ unnamed as (
     select entity_id
     from names
 ),
-final as (
-    select coalesce(s.name, c.speaker) as speaker, c.cue, c.kind, c.content, a.title as article
-    from claims as c
-    join articles as a using (article_id)
-    left join speakers as s on s.entity_id = c.speaker_entity_id
+matching as (
     -- a resolved speaker is named by its entity; an unresolved one, or one no mention
-    -- names, by the claim's words
-    where s.entity_id is not null
+    -- names, by the claim's words. Matched before any join: a name is seldom most claims.
+    select c.article_id, c.claim_idx
+    from claims as c
+    where c.speaker_entity_id in (select entity_id from speakers)
         or (
             contains(lower(c.speaker), lower($speaker))
             and (c.speaker_entity_id is null or c.speaker_entity_id in (select entity_id from unnamed))
         )
-    order by a.ingested_at desc, c.article_id, c.claim_idx
+),
+newest as (
+    select m.article_id, m.claim_idx, a.ingested_at
+    from matching as m
+    join articles as a using (article_id)
+    order by a.ingested_at desc, m.article_id, m.claim_idx
     limit 1000
+),
+final as (
+    select coalesce(s.name, c.speaker) as speaker, c.cue, c.kind, c.content, a.title as article
+    from newest as n
+    join claims as c using (article_id, claim_idx)
+    join articles as a using (article_id)
+    left join speakers as s on s.entity_id = c.speaker_entity_id
+    order by n.ingested_at desc, n.article_id, n.claim_idx
 )
 select * from final

@@ -1,15 +1,36 @@
 -- Who said what: the 1,000 newest attributed claims with speaker, cue, content and article.
-with claim_rows as (
-    select c.article_id, c.claim_idx, c.kind, c.speaker, c.speaker_entity_id, c.cue, c.content, c.confidence
-    from claims as c
-    where c.kind <> 'unattributed'
+with newest as (
+    -- Claims are listed article by article, newest first. When the 1,000 newest articles
+    -- hold 1,000 attributed claims, no older article can place one: only articles at least
+    -- as new as those are joined (at a million articles, about a thousand, not all of them).
+    -- Otherwise every article is.
+    select article_id, ingested_at from articles order by ingested_at desc, article_id limit 1000
+),
+since as (
+    select case
+        when (
+            select count(*) from claims
+            where kind <> 'unattributed' and article_id in (select article_id from newest)
+        ) >= 1000
+        then (select min(ingested_at) from newest)
+    end as ingested_at
+),
+candidates as (
+    select article_id, ingested_at
+    from articles
+    where coalesce(ingested_at >= (select ingested_at from since), true)  -- no cutoff: every article
 ),
 recent as (
-    select cr.*, a.title, a.ingested_at
-    from claim_rows as cr
-    join articles as a using (article_id)
-    order by a.ingested_at desc, cr.article_id, cr.claim_idx
+    select c.article_id, c.claim_idx, c.kind, c.speaker, c.speaker_entity_id, c.cue, c.content, c.confidence,
+        a.ingested_at
+    from claims as c
+    join candidates as a using (article_id)
+    where c.kind <> 'unattributed'
+    order by a.ingested_at desc, c.article_id, c.claim_idx
     limit 1000
+),
+titles as (
+    select article_id, title from articles where article_id in (select article_id from recent)
 ),
 speakers as (
     -- the entities view's name, as every report gives it: the most frequent, ties to the first
@@ -31,9 +52,10 @@ final as (
         r.cue,
         r.kind,
         r.content,
-        r.title as article,
+        t.title as article,
         r.confidence
     from recent as r
+    join titles as t using (article_id)
     left join speakers as s on s.entity_id = r.speaker_entity_id
     order by r.ingested_at desc, r.article_id, r.claim_idx
 )
