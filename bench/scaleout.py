@@ -87,6 +87,11 @@ def _writer(env: dict[str, str], seconds: float, tag: str, start_at: float, out)
         for table in TABLES:
             con.execute(f"insert into {table} select * replace (article_id || ? as article_id) from t_{table}",
                         [suffix])  # fmt: skip
+        # and the article's mentions counted in entity_spellings, as the batch commit does
+        con.execute(
+            "insert into entity_spellings select entity_id, entity_name, label, text, count(*), "
+            "count(*) filter (where first_in_article) from t_mentions where entity_id is not null group by all"
+        )
 
     while time.monotonic() < end:
         suffix = f"-{tag}-{done}"

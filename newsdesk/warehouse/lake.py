@@ -302,6 +302,10 @@ class NoWarehouse(WarehouseError):
     """The catalog holds no warehouse yet."""
 
 
+class OutdatedWarehouse(WarehouseError):
+    """A query needs a table or column that a writer of this version adds on its next write."""
+
+
 def exists(settings: Settings) -> bool:
     """Whether there is a warehouse to read. A catalog named in settings is asked:
     a PostgreSQL database may be there and still hold no warehouse."""
@@ -443,7 +447,7 @@ def _copy_rows(con: duckdb.DuckDBPyConnection, expected: dict[str, int]) -> dict
     copied = {table: _scalar(con, f"select count(*) from {CATALOG_ALIAS}.{table}") for table in MIGRATED_TABLES}
     if copied != expected:
         raise WarehouseError(f"row counts differ after the copy (source {expected}, target {copied}): nothing kept")
-    con.execute(sql("rebuild_spellings"))  # derived from mentions; a source from before it has none
+    rebuild_entity_spellings(con)  # derived from mentions; a source from before it has none
     return copied
 
 
@@ -1022,8 +1026,26 @@ def execute_read_only(
     con: duckdb.DuckDBPyConnection, statement: str, params: Sequence[Any] | dict[str, Any] | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Check, then run one statement on a reader; rows are fetched from the result as needed."""
-    check_read_only(con, statement)
-    return con.execute(statement, params or [])
+    try:
+        check_read_only(con, statement)
+        return con.execute(statement, params or [])
+    except (duckdb.CatalogException, duckdb.BinderException) as exc:
+        missing = missing_schema(con)
+        if not missing:
+            raise
+        raise OutdatedWarehouse(
+            f"this warehouse was written by an older newsdesk and lacks {', '.join(missing)}: "
+            f"run `newsdesk maintain` once to upgrade it ({str(exc).splitlines()[0]})"
+        ) from exc
+
+
+def missing_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tables and added columns of this version that the warehouse lacks: a reader does
+    not upgrade it (the next write, or `newsdesk maintain`, does)."""
+    existing = set(con.execute(sql("catalog_columns"), {"catalog": CATALOG_ALIAS}).fetchall())
+    tables = {table for table, _ in existing}
+    absent = [table for table in SCHEMA_TABLES if table not in tables]
+    return absent + [f"{t}.{c}" for t, c in ADDED_COLUMNS if t in tables and (t, c) not in existing]
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, statement: str) -> None:

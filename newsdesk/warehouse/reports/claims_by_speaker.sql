@@ -6,6 +6,7 @@
 with names as (
     select entity_id, entity_name, sum(mentions) as n
     from entity_spellings
+    where entity_name is not null  -- as mode() skips nulls: an entity never named goes by the claim's words
     group by entity_id, entity_name
     having sum(mentions) > 0
 ),
@@ -39,7 +40,7 @@ unnamed as (
 matching as (
     -- a resolved speaker is named by its entity; an unresolved one, or one no mention
     -- names, by the claim's words. Matched before any join: a name is seldom most claims.
-    select c.article_id, c.claim_idx
+    select c.article_id, c.claim_idx, c.speaker, c.speaker_entity_id, c.cue, c.kind, c.content
     from claims as c
     where c.speaker_entity_id in (select entity_id from speakers)
         or (
@@ -48,18 +49,21 @@ matching as (
         )
 ),
 newest as (
-    select m.article_id, m.claim_idx, a.ingested_at
+    select m.*, a.ingested_at
     from matching as m
     join articles as a using (article_id)
     order by a.ingested_at desc, m.article_id, m.claim_idx
     limit 1000
 ),
+titles as (
+    -- for the rows shown only
+    select article_id, title from articles where article_id in (select article_id from newest)
+),
 final as (
-    select coalesce(s.name, c.speaker) as speaker, c.cue, c.kind, c.content, a.title as article
-    from newest as n
-    join claims as c using (article_id, claim_idx)
-    join articles as a using (article_id)
+    select coalesce(s.name, c.speaker) as speaker, c.cue, c.kind, c.content, t.title as article
+    from newest as c
+    join titles as t using (article_id)
     left join speakers as s on s.entity_id = c.speaker_entity_id
-    order by n.ingested_at desc, n.article_id, n.claim_idx
+    order by c.ingested_at desc, c.article_id, c.claim_idx
 )
 select * from final

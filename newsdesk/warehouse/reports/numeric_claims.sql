@@ -1,36 +1,48 @@
 -- Numbers inside claims: the 1,000 newest, with the value, its unit, who asserted it and where.
 -- The newest first, as who_said_what: at a million articles all of them are over a million rows,
 -- which no one reads as a report (`newsdesk sql` pages through the tables for an export).
--- A number's claim_idx names a claim of its article, stored in the same commit (the data
--- check quantity_claim_missing says so for each run).
+-- A number counts only inside a claim that is stored (semi join: each number once); the
+-- commit writes both together, and the data check quantity_claim_missing watches it.
 with newest as (
-    -- Numbers are listed article by article, newest first. When the 1,000 newest articles
-    -- hold 1,000 numbers in claims, no older article can place one: only articles at least
-    -- as new as those are joined (at a million articles, about a thousand, not all of them).
-    -- Otherwise every article is.
-    select article_id, ingested_at from articles order by ingested_at desc, article_id limit 1000
+    -- Rows are listed article by article, newest first. Every article older than the 1,000
+    -- newest sorts after all of them, so when the articles at least as new as those hold
+    -- 1,000 rows, the answer is there: at a million articles that joins about a thousand
+    -- articles, not all of them. When they hold fewer, `every` reads every article; it is
+    -- gated by `short`, which is empty otherwise, and DuckDB skips a join with an empty side.
+    select ingested_at from articles order by ingested_at desc, article_id limit 1000
 ),
-since as (
-    select case
-        when (
-            select count(*) from quantities
-            where claim_idx is not null and article_id in (select article_id from newest)
-        ) >= 1000
-        then (select min(ingested_at) from newest)
-    end as ingested_at
+cut_articles as (
+    select article_id, ingested_at from articles
+    where coalesce(ingested_at >= (select min(ingested_at) from newest), true)
 ),
-candidates as (
-    select article_id, ingested_at
-    from articles
-    where coalesce(ingested_at >= (select ingested_at from since), true)  -- no cutoff: every article
-),
-recent as (
+cut as (
     select q.article_id, q.claim_idx, q.quantity_idx, q.value, q.unit, q.text as number_text, a.ingested_at
     from quantities as q
-    join candidates as a using (article_id)
+    join cut_articles as a using (article_id)
     where q.claim_idx is not null
+        and exists (select 1 from claims as c where c.article_id = q.article_id and c.claim_idx = q.claim_idx)
     order by a.ingested_at desc, q.article_id, q.claim_idx, q.value desc, q.quantity_idx
     limit 1000
+),
+short as (
+    select 1 from cut having count(*) < 1000
+),
+every_article as (
+    select a.article_id, a.ingested_at from articles as a cross join short
+),
+every as (
+    select q.article_id, q.claim_idx, q.quantity_idx, q.value, q.unit, q.text as number_text, a.ingested_at
+    from quantities as q
+    join every_article as a using (article_id)
+    where q.claim_idx is not null
+        and exists (select 1 from claims as c where c.article_id = q.article_id and c.claim_idx = q.claim_idx)
+    order by a.ingested_at desc, q.article_id, q.claim_idx, q.value desc, q.quantity_idx
+    limit 1000
+),
+recent as (
+    select * from cut where not exists (select 1 from short)  -- the cut holds 1,000
+    union all
+    select * from every
 ),
 recent_claims as (
     select c.article_id, c.claim_idx, c.speaker, c.speaker_entity_id, c.cue, c.content
@@ -38,16 +50,18 @@ recent_claims as (
     where c.article_id in (select article_id from recent)
 ),
 titles as (
+    -- for the rows shown only
     select article_id, title from articles where article_id in (select article_id from recent)
 ),
 speakers as (
     -- the entities view's name, as every report gives it: the most frequent, ties to the first
-    -- in order, counted in entity_spellings (a spelling's rows sum to its live mentions)
+    -- in order, nulls skipped as mode() skips them; counted in entity_spellings (a spelling's
+    -- rows sum to its live mentions)
     select entity_id, entity_name as name
     from (
         select entity_id, entity_name, sum(mentions) as n
         from entity_spellings
-        where entity_id in (select speaker_entity_id from recent_claims)
+        where entity_id in (select speaker_entity_id from recent_claims) and entity_name is not null
         group by entity_id, entity_name
         having sum(mentions) > 0
     )

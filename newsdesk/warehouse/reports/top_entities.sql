@@ -24,14 +24,15 @@ spellings as (
     select * from live where entity_id in (select entity_id from candidates)
 ),
 names as (
-    -- the most frequent name and label; ties go to the first in order, as mode(... order by ...) does
+    -- the most frequent name and label; ties go to the first in order, and nulls count for
+    -- nothing, as mode(... order by ...) does
     select entity_id, entity_name as name
-    from (select entity_id, entity_name, sum(n) as n from spellings group by all)
+    from (select entity_id, entity_name, sum(n) as n from spellings where entity_name is not null group by all)
     qualify row_number() over (partition by entity_id order by n desc, entity_name) = 1
 ),
 labels as (
     select entity_id, label
-    from (select entity_id, label, sum(n) as n from spellings group by all)
+    from (select entity_id, label, sum(n) as n from spellings where label is not null group by all)
     qualify row_number() over (partition by entity_id order by n desc, label) = 1
 ),
 aliases as (
@@ -51,8 +52,8 @@ first_seen as (
 final as (
     select n.name, l.label, c.article_count, c.mention_count, al.aliases, fs.first_seen_at
     from candidates as c
-    join names as n using (entity_id)
-    join labels as l using (entity_id)
+    left join names as n using (entity_id)  -- an entity never named: null, as the entities view says
+    left join labels as l using (entity_id)
     join aliases as al using (entity_id)
     join first_seen as fs using (entity_id)
     order by c.article_count desc, c.mention_count desc, n.name
