@@ -40,3 +40,25 @@ def test_missing_model_names_the_package():
 
     with pytest.raises(ModelError, match="pip install"):
         load_model("en_core_web_does_not_exist")
+
+
+def test_pipe_batches_stop_at_their_count_or_their_characters():
+    from newsdesk.extraction.nlp import _batches
+
+    texts = ["a" * 10, "b" * 10, "c" * 30, "d" * 5, "e" * 5, "f" * 5, "g" * 100, "h"]
+    batches = list(_batches(iter(texts), 2, 25))
+    assert [t for batch in batches for t in batch] == texts  # every text, in order
+    assert all(len(batch) <= 2 for batch in batches)
+    # a batch goes over the characters only when one text alone does
+    assert all(sum(map(len, batch)) <= 25 or len(batch) == 1 for batch in batches)
+    assert batches == [["a" * 10, "b" * 10], ["c" * 30], ["d" * 5, "e" * 5], ["f" * 5], ["g" * 100], ["h"]]
+
+
+def test_capped_batches_give_the_same_docs(nlp, monkeypatch):
+    from newsdesk.extraction import nlp as nlp_module
+
+    monkeypatch.setattr(nlp_module, "PIPE_BATCH_CHARS", 120)  # two or three sentences a batch
+    texts = [f"Minister {name} said the plan would cost {n} million pounds." for n, name in enumerate("ABCDEFGHIJ")]
+    whole = [doc.to_json() for doc in nlp.pipe(texts, batch_size=16)]
+    capped = [doc.to_json() for doc in nlp_module.pipe(nlp, texts, 16)]
+    assert capped == whole

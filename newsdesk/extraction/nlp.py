@@ -114,6 +114,29 @@ def model_label(nlp: Language) -> str:
     return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta.get('name', 'model')}-{nlp.meta.get('version', '0')}"
 
 
+# A batch's working memory grows with its tokens: 16 BBC articles (about 28,000
+# characters) took a worker from 170 to 328 MB. Batches stop at this many characters as
+# well as at batch_size: 228 MB, 1 % slower, the same rows (480 BBC articles compared).
+# One-paragraph files, where per-batch overhead counts, still go batch_size at once.
+PIPE_BATCH_CHARS = 16_000
+
+
 def pipe(nlp: Language, texts: Iterable[str], batch_size: int) -> Iterator[Doc]:
     """Docs in input order. One process: parallelism lives in the extraction pool."""
-    return nlp.pipe(texts, batch_size=batch_size)
+    for batch in _batches(texts, batch_size, PIPE_BATCH_CHARS):
+        yield from nlp.pipe(batch, batch_size=len(batch))
+
+
+def _batches(texts: Iterable[str], most: int, max_chars: int) -> Iterator[list[str]]:
+    """Consecutive texts, at most `most` at a time and at most `max_chars` characters
+    (a longer text goes alone)."""
+    batch: list[str] = []
+    chars = 0
+    for text in texts:
+        if batch and (len(batch) == most or chars + len(text) > max_chars):
+            yield batch
+            batch, chars = [], 0
+        batch.append(text)
+        chars += len(text)
+    if batch:
+        yield batch
