@@ -99,6 +99,19 @@ def rows(settings: Settings, statement: str) -> list[tuple]:
         con.close()
 
 
+def speaker_reports(settings: Settings) -> tuple[list, list, list]:
+    """who_said_what, claims_by_speaker for "rutte", and top_entities: their rows."""
+    con = lake.open_reader(settings)
+    try:
+        return (
+            lake.query(con, reports(None)["who_said_what"].text)[1],
+            lake.query(con, reports(None)["claims_by_speaker"].text, {"speaker": "rutte"})[1],
+            lake.query(con, reports(None)["top_entities"].text)[1],
+        )
+    finally:
+        con.close()
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     found = Settings(seeds=tmp_path / "seeds", warehouse=tmp_path / "warehouse")
@@ -119,13 +132,7 @@ def test_commits_keep_the_spellings_equal_to_the_mentions(settings):
 def test_reports_name_speakers_as_the_entities_view_does(settings):
     view = dict(rows(settings, "select entity_id, name from entities"))
     assert view == {"e1": "Rutte", "e2": "A. Lee"}  # after the replacement, not before it
-    con = lake.open_reader(settings)
-    try:
-        said = lake.query(con, reports(None)["who_said_what"].text)[1]
-        by_speaker = lake.query(con, reports(None)["claims_by_speaker"].text, {"speaker": "rutte"})[1]
-        top = lake.query(con, reports(None)["top_entities"].text)[1]
-    finally:
-        con.close()
+    said, by_speaker, top = speaker_reports(settings)
     assert sorted(row[0] for row in said) == sorted(view[e] for e in ("e1", "e1", "e2"))
     assert [row[0] for row in by_speaker] == ["Rutte", "Rutte"]
     expected = rows(
@@ -196,13 +203,7 @@ def test_a_name_left_null_counts_for_nothing_as_in_the_entities_view(tmp_path):
         con.close()
     view = rows(settings, "select name, article_count, mention_count from entities order by all")
     assert view == [("Mark Rutte", 1, 3), (None, 1, 1)]
-    con = lake.open_reader(settings)
-    try:
-        said = lake.query(con, reports(None)["who_said_what"].text)[1]
-        by_speaker = lake.query(con, reports(None)["claims_by_speaker"].text, {"speaker": "rutte"})[1]
-        top = lake.query(con, reports(None)["top_entities"].text)[1]
-    finally:
-        con.close()
+    said, by_speaker, top = speaker_reports(settings)
     assert [row[0] for row in said] == ["Mark Rutte"]
     assert [row[0] for row in by_speaker] == ["Mark Rutte"]
     assert sorted(((name, articles, count) for name, _, articles, count, *_ in top), key=str) == sorted(view, key=str)
