@@ -365,7 +365,7 @@ def _ensure_schema_locked(con: duckdb.DuckDBPyConnection) -> None:
         try:
             for statement in statements:
                 con.execute(statement)
-            con.execute(sql("rebuild_spellings"))
+            rebuild_entity_spellings(con)
             con.execute("commit")
         except BaseException:
             _rollback(con)
@@ -589,6 +589,8 @@ class ArticleTable:
     delete: str
     reads: tuple[str, ...] = ()  # batch columns its insert names (a batch may leave them out: null)
     sets: tuple[str, ...] = ()  # columns the insert computes: a batch's own values are dropped
+    after_insert: str | None = None  # sql/ file run after the insert, and its undoing before the delete
+    before_delete: str | None = None
 
 
 ARTICLE_TABLES = (  # insert order: the article first, then what hangs on it
@@ -599,6 +601,8 @@ ARTICLE_TABLES = (  # insert order: the article first, then what hangs on it
         "delete_batch_mentions",
         ("entity_id", "entity_name", "label", "text"),  # named by add_spellings.sql too
         ("first_in_article",),
+        after_insert="add_spellings",  # entity_spellings counts the mentions written and deleted
+        before_delete="subtract_spellings",
     ),
     ArticleTable("claims", "insert_claims", "delete_batch_claims"),
     ArticleTable("quantities", "insert_quantities", "delete_batch_quantities"),
@@ -607,10 +611,10 @@ ARTICLE_TABLES = (  # insert order: the article first, then what hangs on it
 
 
 def _delete_batch_articles(con: duckdb.DuckDBPyConnection) -> None:
-    """Every row of the articles in view `batch_replaced`, children first, and their
-    mentions taken off entity_spellings."""
-    con.execute(sql("subtract_spellings"))
+    """Every row of the articles in view `batch_replaced`, children first."""
     for table in reversed(ARTICLE_TABLES):
+        if table.before_delete:
+            con.execute(sql(table.before_delete))
         con.execute(sql(table.delete))
 
 
@@ -630,8 +634,8 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
             if data:
                 con.register(f"batch_{table.name}", _with_columns(pa.Table.from_pylist(data), table.reads, table.sets))
                 con.execute(sql(table.insert))
-                if table.name == "mentions":
-                    con.execute(sql("add_spellings"))
+                if table.after_insert:
+                    con.execute(sql(table.after_insert))
                 _fault(fault, f"after_{table.name}")
     added = len(rows.articles) - existing
     if rows.sources:  # empty when every file of the batch vanished before it was read
