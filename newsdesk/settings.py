@@ -17,6 +17,14 @@ ENV_PREFIX = "NEWSDESK_"
 MEMORY_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|B|bytes)\s*", re.IGNORECASE)
 
 
+# What a Prefect server newsdesk starts (ephemeral, or `newsdesk up`'s) is told, unless
+# the user set it; the tests' servers get the same.
+PREFECT_SERVER_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+}
+
+
 class SettingsError(ValueError):
     """A setting from the environment or the command line is invalid; the message names it."""
 
@@ -73,6 +81,9 @@ class Settings(BaseSettings):
     )
     watch_poll_ms: int = Field(200, ge=10, description="how often the watcher re-checks files still changing")
     serve_poll_seconds: float = Field(0.25, gt=0, description="how often serve looks for flow runs to execute")
+    queued_retry_seconds: float = Field(
+        2.0, gt=0, description="how soon serve asks again for a run queued behind another run of its deployment"
+    )
     server_host: str = Field("127.0.0.1", description="`newsdesk up`: where the Prefect server listens")
     server_port: int = Field(4200, ge=1, le=65535, description="`newsdesk up`: Prefect server port")
     use_running_server: bool = Field(
@@ -207,8 +218,8 @@ class Settings(BaseSettings):
         # Runtime state lives under the working directory, never inside an installed package.
         home = (self.prefect_home or Path(".prefect")).expanduser().resolve()
         os.environ.setdefault("PREFECT_HOME", str(home))
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+        for name, value in PREFECT_SERVER_DEFAULTS.items():
+            os.environ.setdefault(name, value)
 
 
 def _describe(exc: ValidationError) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from newsdesk.settings import Settings
+from newsdesk.settings import PREFECT_SERVER_DEFAULTS, Settings
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 SAMPLE = ROOT / "seeds" / "000_cad65338f8a7906b.txt"
@@ -90,9 +90,9 @@ def start_prefect_server(port: int, home: Path, timeout: float = 120):
     api = f"http://127.0.0.1:{port}/api"
     # The UI asks the API at PREFECT_UI_API_URL, which otherwise assumes port 4200.
     env = {
+        **PREFECT_SERVER_DEFAULTS,  # as the server `newsdesk up` starts
         **os.environ,
         "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_API_URL": api,
     }
     env.pop("PREFECT_API_URL", None)

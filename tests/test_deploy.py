@@ -1150,3 +1150,25 @@ def test_scale_postgres_init_creates_the_catalog_database(scale):
     assert not any("password" in s.lower() for s in statements)
     # The other database, the Prefect server's, is the one the image itself creates.
     assert environment_of(postgres)["POSTGRES_DB"] != dbname
+
+
+def _run(start: datetime | None, state_name: str = "Scheduled", refused: datetime | None = None):
+    from types import SimpleNamespace
+
+    state = SimpleNamespace(name=state_name, timestamp=refused)
+    return SimpleNamespace(next_scheduled_start_time=start, expected_start_time=start, state=state)
+
+
+def test_serve_takes_a_run_queued_behind_the_slot_again_within_seconds_not_at_the_servers_time():
+    from datetime import timedelta
+
+    from newsdesk.service.serve import QUEUED_STATE, is_due
+
+    now = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    put_off = now + timedelta(seconds=28)  # the server's 30 s slot wait, refused 2 s ago
+    assert is_due(_run(now - timedelta(seconds=1)), now, 2.0)  # its time has come
+    assert is_due(_run(None), now, 2.0)
+    assert is_due(_run(put_off, QUEUED_STATE, refused=now - timedelta(seconds=2)), now, 2.0)
+    assert not is_due(_run(put_off, QUEUED_STATE, refused=now - timedelta(seconds=1)), now, 2.0)  # just refused
+    assert not is_due(_run(now + timedelta(minutes=4)), now, 2.0)  # a cron sweep due later waits for its time
+    assert not is_due(_run(put_off, QUEUED_STATE, refused=None), now, 2.0)

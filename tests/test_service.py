@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -71,7 +72,7 @@ class Stack:
     def logs(self) -> str:
         return "\n".join(
             (self.root / f"{c}.log").read_text()[-3000:]
-            for c in ("serve", "watch")
+            for c in ("serve", "serve1", "watch")
             if (self.root / f"{c}.log").exists()
         )
 
@@ -175,12 +176,24 @@ def test_two_serve_processes_run_every_flow_run_exactly_once(tmp_path):
         while any(r["state_type"] != "COMPLETED" for r in event_runs()) and time.monotonic() < deadline:
             time.sleep(0.5)
         runs = event_runs()
-        assert len(runs) >= 2 and all(r["state_type"] == "COMPLETED" for r in runs), [
-            (r["name"], r["state_type"]) for r in runs
-        ]
-        for run in runs:  # each run entered RUNNING once: one executor took it
-            states = httpx.get(f"{stack.api}/flow_run_states/", params={"flow_run_id": run["id"]}).json()
+        assert len(runs) >= 2 and all(r["state_type"] == "COMPLETED" for r in runs), (
+            [(r["name"], r["state_type"]) for r in runs],
+            stack.logs(),
+        )
+        history = {
+            run["id"]: httpx.get(f"{stack.api}/flow_run_states/", params={"flow_run_id": run["id"]}).json()
+            for run in runs
+        }
+        for states in history.values():  # each run entered RUNNING once: one executor took it
             assert [st["type"] for st in states].count("RUNNING") == 1, states
+        # A run queued behind another starts soon after the slot frees, not after the
+        # server's 30 s slot wait: serve asks again every couple of seconds.
+        ran = {rid: _state_time(states, "RUNNING") for rid, states in history.items()}
+        finished = {rid: _state_time(states, "COMPLETED") for rid, states in history.items()}
+        for rid, states in history.items():
+            if any(st["name"] == "AwaitingConcurrencySlot" for st in states):
+                slot_freed = max((t for other, t in finished.items() if other != rid and t <= ran[rid]), default=None)
+                assert slot_freed is None or (ran[rid] - slot_freed).total_seconds() < 10, states
         recorded = rows(stack.settings, "select flow_run_id, count(*) from runs group by 1")
         # every event run recorded once (a cron sweep that came due meanwhile may be there too)
         assert {r["id"] for r in runs} <= {flow_run_id for flow_run_id, _ in recorded}
@@ -195,6 +208,10 @@ def test_two_serve_processes_run_every_flow_run_exactly_once(tmp_path):
             assert executed.count(flow_run_id) == 1, (flow_run_id, executed)
     finally:
         stack.stop()
+
+
+def _state_time(states: list[dict], state_type: str) -> datetime:
+    return datetime.fromisoformat(next(st["timestamp"] for st in states if st["type"] == state_type))
 
 
 def test_file_dropped_while_the_server_is_down_is_still_ingested(stack):

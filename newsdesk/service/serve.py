@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsdesk.flows.runtime import in_process_run_settings
@@ -23,6 +23,8 @@ from newsdesk.settings import Settings
 
 log = logging.getLogger("newsdesk.serve")
 INGEST_DEPLOYMENT = "ingest"
+QUEUED_STATE = "AwaitingConcurrencySlot"  # Prefect's name for a run waiting on a deployment slot
+QUEUED_LOOKAHEAD = timedelta(minutes=5)  # past any slot wait a server is likely to be set to
 MAINTAIN_DEPLOYMENT = "maintain"
 
 
@@ -114,6 +116,7 @@ def runner_deployments(settings: Settings) -> list:
 def serve(settings: Settings, stop=lambda: False) -> None:
     """Register the deployments, then execute their runs here, one at a time, until stopped."""
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import StateDetails
     from prefect.flow_engine import run_flow
     from prefect.states import Pending
     from prefect.utilities.engine import propose_state_sync
@@ -131,23 +134,48 @@ def serve(settings: Settings, stop=lambda: False) -> None:
     with in_process_run_settings(), get_client(sync_client=True) as client:
         while not stop():
             try:
+                now = datetime.now(UTC)
                 runs = client.get_scheduled_flow_runs_for_deployments(
-                    deployment_ids=list(deployments), scheduled_before=datetime.now(UTC), limit=10
+                    deployment_ids=list(deployments), scheduled_before=now + QUEUED_LOOKAHEAD, limit=20
                 )
             except Exception as exc:  # server restarting: wait and poll again
                 log.warning("cannot reach the Prefect API (%s); retrying", exc)
                 _sleep(2.0, stop)
                 continue
-            for run in sorted(runs, key=_start_order):
+            due = [run for run in runs if is_due(run, now, settings.queued_retry_seconds)]
+            for run in sorted(due, key=_start_order):
                 if stop():
                     break
-                _execute(client, run, flows[deployments[run.deployment_id]], propose_state_sync, Pending, run_flow)
+                # A queued run taken before the time the server put it off to: its
+                # pending state says now, or the engine would wait until then to start.
+                starts = min(_start_time(run) or now, now)
+                pending: Any = Pending(state_details=StateDetails(scheduled_time=starts))
+                _execute(client, run, flows[deployments[run.deployment_id]], propose_state_sync, pending, run_flow)
             _sleep(settings.serve_poll_seconds, stop)
 
 
-def _execute(client, run, flow, propose_state_sync, pending_state, run_flow) -> None:
+def is_due(run: Any, now: datetime, queued_retry_seconds: float) -> bool:
+    """A run whose start time has come, or one queued behind the deployment's slot
+    (AwaitingConcurrencySlot) that was last refused `queued_retry_seconds` ago.
+
+    The server puts a queued run off by its own slot wait, 30 s by default, however
+    soon the slot frees: an event that came during a run then waited half a minute or
+    more. Asking again costs one refused transition while the slot is still taken."""
+    start = _start_time(run)
+    if start is None or start <= now:
+        return True
+    state = run.state
+    return (
+        state is not None
+        and state.name == QUEUED_STATE
+        and state.timestamp is not None
+        and (now - state.timestamp).total_seconds() >= queued_retry_seconds
+    )
+
+
+def _execute(client, run, flow, propose_state_sync, pending, run_flow) -> None:
     try:
-        state = propose_state_sync(client, pending_state(), flow_run_id=run.id)
+        state = propose_state_sync(client, pending, flow_run_id=run.id)
     except Exception as exc:  # another executor claimed it, or the server refused
         log.info("skipped flow run %s: %s", run.id, exc)
         return
@@ -183,7 +211,11 @@ def _sleep(seconds: float, stop) -> None:
         time.sleep(min(0.1, seconds))
 
 
+def _start_time(run: Any) -> datetime | None:
+    return run.next_scheduled_start_time or run.expected_start_time
+
+
 def _start_order(run: Any) -> float:
     """Oldest scheduled start first; a run without one (not expected) goes first."""
-    when = run.next_scheduled_start_time or run.expected_start_time
+    when = _start_time(run)
     return when.timestamp() if when is not None else 0.0
