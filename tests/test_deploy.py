@@ -1152,11 +1152,11 @@ def test_scale_postgres_init_creates_the_catalog_database(scale):
     assert environment_of(postgres)["POSTGRES_DB"] != dbname
 
 
-def _run(start: datetime | None, state_name: str = "Scheduled", refused: datetime | None = None):
+def _run(start: datetime | None, state_name: str = "Scheduled", refused: datetime | None = None, expected=None):
     from types import SimpleNamespace
 
     state = SimpleNamespace(name=state_name, timestamp=refused)
-    return SimpleNamespace(next_scheduled_start_time=start, expected_start_time=start, state=state)
+    return SimpleNamespace(next_scheduled_start_time=start, expected_start_time=expected or start, state=state)
 
 
 def test_serve_takes_a_run_queued_behind_the_slot_again_within_seconds_not_at_the_servers_time():
@@ -1172,3 +1172,28 @@ def test_serve_takes_a_run_queued_behind_the_slot_again_within_seconds_not_at_th
     assert not is_due(_run(put_off, QUEUED_STATE, refused=now - timedelta(seconds=1)), now, 2.0)  # just refused
     assert not is_due(_run(now + timedelta(minutes=4)), now, 2.0)  # a cron sweep due later waits for its time
     assert not is_due(_run(put_off, QUEUED_STATE, refused=None), now, 2.0)
+
+
+def test_a_queued_run_is_claimed_with_its_past_expected_start_and_only_when_a_slot_is_free():
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from prefect.client.schemas.objects import StateDetails
+    from prefect.states import Pending
+
+    from newsdesk.service.serve import QUEUED_STATE, _pending_for, _slot_free
+
+    now = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    arrived = now - timedelta(seconds=5)
+    queued = _run(now + timedelta(seconds=25), QUEUED_STATE, refused=now - timedelta(seconds=3), expected=arrived)
+    # Not the put-off time: the engine would wait until then with the slot held.
+    assert _pending_for(queued, Pending, StateDetails).state_details.scheduled_time == arrived
+    assert _pending_for(_run(now - timedelta(seconds=1)), Pending, StateDetails).state_details.scheduled_time is None
+
+    def client(active: int | None):
+        limit = None if active is None else SimpleNamespace(limit=1, active_slots=active)
+        return SimpleNamespace(read_deployment=lambda _id: SimpleNamespace(global_concurrency_limit=limit))
+
+    assert not _slot_free(client(1), "d")  # taken: no claim, no refused state written
+    assert _slot_free(client(0), "d")
+    assert _slot_free(client(None), "d")

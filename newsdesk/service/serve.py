@@ -146,11 +146,13 @@ def serve(settings: Settings, stop=lambda: False) -> None:
             for run in sorted(due, key=_start_order):
                 if stop():
                     break
-                # A queued run taken before the time the server put it off to: its
-                # pending state says now, or the engine would wait until then to start.
-                starts = min(_start_time(run) or now, now)
-                pending: Any = Pending(state_details=StateDetails(scheduled_time=starts))
-                _execute(client, run, flows[deployments[run.deployment_id]], propose_state_sync, pending, run_flow)
+                if _is_queued(run) and not _slot_free(client, run.deployment_id):
+                    continue  # asking now would only add a refused state to its history
+                flow = flows[deployments[run.deployment_id]]
+                if _execute(client, run, flow, propose_state_sync, _pending_for(run, Pending, StateDetails), run_flow):
+                    # Minutes may have passed: another serve may have run what the list
+                    # holds, and a finished run can be claimed again. Poll afresh.
+                    break
             _sleep(settings.serve_poll_seconds, stop)
 
 
@@ -164,29 +166,52 @@ def is_due(run: Any, now: datetime, queued_retry_seconds: float) -> bool:
     start = _start_time(run)
     if start is None or start <= now:
         return True
-    state = run.state
     return (
-        state is not None
-        and state.name == QUEUED_STATE
-        and state.timestamp is not None
-        and (now - state.timestamp).total_seconds() >= queued_retry_seconds
+        _is_queued(run)
+        and run.state.timestamp is not None
+        and (now - run.state.timestamp).total_seconds() >= queued_retry_seconds
     )
 
 
-def _execute(client, run, flow, propose_state_sync, pending, run_flow) -> None:
+def _is_queued(run: Any) -> bool:
+    return run.state is not None and run.state.name == QUEUED_STATE
+
+
+def _slot_free(client, deployment_id) -> bool:
+    """Whether the deployment's concurrency limit has a slot free now: a read, where a
+    refused claim writes a state, an update and an event on the server."""
+    try:
+        limit = client.read_deployment(deployment_id).global_concurrency_limit
+    except Exception:  # let the claim itself find out
+        return True
+    return limit is None or limit.active_slots < limit.limit
+
+
+def _pending_for(run: Any, pending_state, state_details) -> Any:
+    """The state that claims `run`. A queued run taken before the time the server put
+    it off to gets its server-stamped expected start (already past), or the engine would
+    wait until the put-off time to start it; any other run keeps its own time."""
+    if _is_queued(run) and run.expected_start_time is not None:
+        return pending_state(state_details=state_details(scheduled_time=run.expected_start_time))
+    return pending_state()
+
+
+def _execute(client, run, flow, propose_state_sync, pending, run_flow) -> bool:
+    """Claim and execute one run; False when it was not ours to run."""
     try:
         state = propose_state_sync(client, pending, flow_run_id=run.id)
     except Exception as exc:  # another executor claimed it, or the server refused
         log.info("skipped flow run %s: %s", run.id, exc)
-        return
+        return False
     if not state.is_pending():
-        return
+        return False
     flow_run = client.read_flow_run(run.id)
     log.info("running %s (%s, flow run %s)", flow_run.name, flow.name, flow_run.id)
     try:
         run_flow(flow, flow_run=flow_run, parameters=flow_run.parameters, return_type="state")
     except Exception:  # the run's own state records the failure; keep serving
         log.exception("flow run %s failed", flow_run.name)
+    return True
 
 
 def _apply_with_retry(settings: Settings, stop) -> dict | None:
