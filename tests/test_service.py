@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from helpers import SAMPLE, free_port, rows, start_prefect_server, stop_group, table_counts, write_variants
+from newsdesk.service.serve import QUEUED_STATE
 from newsdesk.settings import Settings
 from newsdesk.warehouse.lake import WarehouseError
 
@@ -187,12 +188,12 @@ def test_two_serve_processes_run_every_flow_run_exactly_once(tmp_path):
         for states in history.values():  # each run entered RUNNING once: one executor took it
             assert [st["type"] for st in states].count("RUNNING") == 1, states
         # A run queued behind another starts soon after the slot frees, not after the
-        # server's 30 s slot wait: serve asks again every couple of seconds.
+        # server's 30 s slot wait: serve looks for a free slot every couple of seconds.
         ran = {rid: _state_time(states, "RUNNING") for rid, states in history.items()}
         # Every ingest run frees the slot when it ends, a cron sweep's too.
         finished = {r["id"]: datetime.fromisoformat(r["end_time"]) for r in stack.ingest_runs() if r["end_time"]}
         for rid, states in history.items():
-            if any(st["name"] == "AwaitingConcurrencySlot" for st in states):
+            if any(st["name"] == QUEUED_STATE for st in states):
                 slot_freed = max((t for other, t in finished.items() if other != rid and t <= ran[rid]), default=None)
                 assert slot_freed is None or (ran[rid] - slot_freed).total_seconds() < 10, states
         recorded = rows(stack.settings, "select flow_run_id, count(*) from runs group by 1")

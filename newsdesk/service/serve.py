@@ -23,9 +23,9 @@ from newsdesk.settings import Settings
 
 log = logging.getLogger("newsdesk.serve")
 INGEST_DEPLOYMENT = "ingest"
+MAINTAIN_DEPLOYMENT = "maintain"
 QUEUED_STATE = "AwaitingConcurrencySlot"  # Prefect's name for a run waiting on a deployment slot
 QUEUED_LOOKAHEAD = timedelta(minutes=5)  # past any slot wait a server is likely to be set to
-MAINTAIN_DEPLOYMENT = "maintain"
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def is_due(run: Any, now: datetime, queued_retry_seconds: float) -> bool:
 
     The server puts a queued run off by its own slot wait, 30 s by default, however
     soon the slot frees: an event that came during a run then waited half a minute or
-    more. Asking again costs one refused transition while the slot is still taken."""
+    more. serve claims it only once `_slot_free` says so."""
     start = _start_time(run)
     if start is None or start <= now:
         return True
