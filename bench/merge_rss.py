@@ -12,6 +12,16 @@ in the same invocation:
   own      `lake.merge_small_files`: the merge in a session of its own, closed after it
 
     .venv/bin/python bench/merge_rss.py [--commits 1600] [--every 50] [--json out.json]
+
+With --articles the batches are article-sized instead: texts from bench/synth.py's
+corpus (BBC paragraphs, read at run time, never stored), 27 mentions each at real word
+offsets (the average of an ingest run), and the ways are Parquet row-group sizes, each
+merged in its own session:
+
+  rg122880  DuckDB's default row group (how the lake wrote before)
+  rg16384   `lake.PARQUET_ROW_GROUP_ROWS`, what a new or upgraded warehouse writes
+
+    .venv/bin/python bench/merge_rss.py --articles [--commits 800]
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import resource
 import subprocess
 import sys
@@ -27,6 +38,8 @@ import time
 from pathlib import Path
 
 WAYS = ("none", "writer", "own")
+ROW_GROUP_WAYS = ("rg122880", "rg16384")
+MENTIONS_PER_ARTICLE = 27
 WORDS = "minister said police market growth percent council report league season".split()
 
 
@@ -76,6 +89,43 @@ def batch(index: int, rnd: random.Random):
     )
 
 
+def article_batch(index: int, rnd: random.Random, texts: list[str]):
+    """64 article-sized articles with mentions at word offsets of their own text."""
+    from newsdesk.warehouse import lake
+
+    small = batch(index, rnd)
+    mentions = []
+    for article in small.articles:
+        text = rnd.choice(texts) + f" ({index})"  # each article's text its own
+        article["text"] = text
+        words = [(m.start(), m.end()) for m in re.finditer(r"\w+", text)]
+        for m, (start, end) in enumerate(rnd.sample(words, min(MENTIONS_PER_ARTICLE, len(words)))):
+            mentions.append(
+                {
+                    "article_id": article["article_id"],
+                    "mention_idx": m,
+                    "start_char": start,
+                    "end_char": end,
+                    "text": text[start:end],
+                    "entity_id": f"e{rnd.randint(0, 5000)}",
+                }
+            )
+    return lake.BatchRows(
+        sources=small.sources,
+        articles=small.articles,
+        mentions=mentions,
+        claims=[],
+        quantities=[],
+        previous_article_ids=[],
+    )
+
+
+def corpus_texts(files: int) -> list[str]:
+    from synth import DEFAULT_CORPUS, articles, synthetic
+
+    return list(synthetic(articles(DEFAULT_CORPUS), files, one_paragraph=False, seed=1))
+
+
 def child(way: str, commits: int, every: int) -> None:
     """One way of merging, in this (fresh) process; prints its figures as JSON."""
     from newsdesk.settings import Settings
@@ -86,11 +136,14 @@ def child(way: str, commits: int, every: int) -> None:
     settings = Settings(seeds=work / "seeds", warehouse=work / "warehouse")
     con = lake.connect(settings)
     rnd = random.Random(1)
+    texts = corpus_texts(2000) if way in ROW_GROUP_WAYS else []
+    if way in ROW_GROUP_WAYS:  # over what the writer's connect set
+        con.execute(lake.sql("set_lake_option"), {"name": "parquet_row_group_size", "value": int(way[2:])})
     start = time.perf_counter()
     for index in range(commits):
-        lake.commit_batch(con, settings, batch(index, rnd))
+        lake.commit_batch(con, settings, article_batch(index, rnd, texts) if texts else batch(index, rnd))
         if way != "none" and (index + 1) % every == 0:
-            if way == "own":
+            if way == "own" or way in ROW_GROUP_WAYS:
                 lake.merge_small_files(settings)
             else:
                 with lake.write_lock(settings):
@@ -106,13 +159,14 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=1600)
     parser.add_argument("--every", type=int, default=50)
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
+    parser.add_argument("--articles", action="store_true", help="article-sized batches; ways: row-group sizes")
+    parser.add_argument("--child", choices=WAYS + ROW_GROUP_WAYS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.commits, args.every)
         return
     rows = []
-    for way in WAYS:
+    for way in ROW_GROUP_WAYS if args.articles else WAYS:
         out = subprocess.run(
             [sys.executable, __file__, "--child", way, "--commits", str(args.commits), "--every", str(args.every)],
             capture_output=True,
@@ -121,8 +175,9 @@ def main() -> None:
         )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     base = rows[0]
-    print(f"{args.commits} commits of 64 articles, merges every {args.every} commits")
-    print(f"{'way':8} {'seconds':>8} {'÷none':>6} {'end MB':>7} {'÷none':>6} {'peak MB':>8} {'÷none':>6}")
+    size = "article-sized" if args.articles else "one-line"
+    print(f"{args.commits} commits of 64 {size} articles, merges every {args.every} commits")
+    print(f"{'way':8} {'seconds':>8} {'÷first':>6} {'end MB':>7} {'÷first':>6} {'peak MB':>8} {'÷first':>6}")
     for row in rows:
         print(
             f"{row['way']:8} {row['seconds']:8.1f} {row['seconds'] / base['seconds']:6.2f} "
@@ -130,7 +185,11 @@ def main() -> None:
             f"{row['peak_mb']:8.0f} {row['peak_mb'] / base['peak_mb']:6.2f}"
         )
     if args.json:
-        args.json.write_text(json.dumps({"commits": args.commits, "every": args.every, "rows": rows}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {"commits": args.commits, "every": args.every, "articles": args.articles, "rows": rows}, indent=2
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -341,8 +341,16 @@ ADDED_COLUMNS = (
 )
 
 
+# Rows per Parquet row group, for every file the lake writes (batches and merges).
+# DuckDB's 122,880 made each merge buffer a whole row group of article text: at 1,600
+# commits of article-sized batches the writer process peaked 183 MB above its floor,
+# 57 MB with 16,384 (bench/merge_rss.py --articles).
+PARQUET_ROW_GROUP_ROWS = 16_384
+
+
 def _ensure_schema_locked(con: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing; the caller holds the write lock."""
+    _ensure_lake_option(con, "parquet_row_group_size", PARQUET_ROW_GROUP_ROWS)
     existing = set(con.execute(sql("catalog_columns"), {"catalog": CATALOG_ALIAS}).fetchall())
     tables = {table for table, _ in existing}
     if set(SCHEMA_TABLES) <= tables:
@@ -372,6 +380,13 @@ def _ensure_schema_locked(con: duckdb.DuckDBPyConnection) -> None:
             raise
 
     _retry(create_and_fill)
+
+
+def _ensure_lake_option(con: duckdb.DuckDBPyConnection, name: str, value: int) -> None:
+    """Set a lake-wide option once; after that only a read, no catalog write per run."""
+    current = con.execute(sql("lake_option"), {"name": name}).fetchall()
+    if current != [(str(value),)]:
+        _retry(partial(con.execute, sql("set_lake_option"), {"name": name, "value": value}))
 
 
 # What `migrate` copies, parents first; `entities` is a view over mentions, and
