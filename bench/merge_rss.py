@@ -13,9 +13,10 @@ in the same invocation:
 
     .venv/bin/python bench/merge_rss.py [--commits 1600] [--every 50] [--json out.json]
 
-With --articles the batches are article-sized instead: texts from bench/synth.py's
-corpus (BBC paragraphs, read at run time, never stored), 27 mentions each at real word
-offsets (the average of an ingest run), and the ways are Parquet row-group sizes, each
+With --articles the batches are real ones instead: 640 article-sized files from
+bench/synth.py (BBC paragraphs, read at run time, never stored) read, parsed and
+extracted once as an ingest run does, then committed again and again under new ids
+(no spaCy in the timed children). The ways are then Parquet row-group sizes, each
 merged in its own session:
 
   rg122880  DuckDB's default row group (how the lake wrote before)
@@ -28,9 +29,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import random
-import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,7 +41,6 @@ from pathlib import Path
 
 WAYS = ("none", "writer", "own")
 ROW_GROUP_WAYS = ("rg122880", "rg16384")
-MENTIONS_PER_ARTICLE = 27
 WORDS = "minister said police market growth percent council report league season".split()
 
 
@@ -89,44 +90,56 @@ def batch(index: int, rnd: random.Random):
     )
 
 
-def article_batch(index: int, rnd: random.Random, texts: list[str]):
-    """64 article-sized articles with mentions at word offsets of their own text."""
+def extracted_batches(out: Path, files: int = 640) -> None:
+    """Real rows once: `files` synthetic articles read, parsed and extracted as an ingest
+    run does, in batches of 64, pickled to `out` for the children to commit again."""
+    from datetime import UTC, datetime
+
+    from synth import write_corpus
+
+    from newsdesk.extraction.pool import extract_texts
+    from newsdesk.pipeline.batches import build_rows, chunks, read_batch
+    from newsdesk.pipeline.sources import FileStat
+    from newsdesk.settings import Settings
+
+    seeds = out.parent / "seeds"
+    write_corpus(seeds, files)
+    settings = Settings(seeds=seeds, warehouse=out.parent / "unused")
+    paths = sorted(seeds.rglob("*.txt"))
+    stats = [FileStat(str(p.relative_to(seeds)), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
+    batches = []
+    for group in chunks(stats, 64):
+        prepared = read_batch(group, settings, set())
+        extractions = extract_texts(settings.model, prepared.to_extract(), settings.nlp_batch_size)
+        batches.append(build_rows(prepared, extractions, {}, "r", datetime.now(UTC)))
+    out.write_bytes(pickle.dumps(batches))
+    shutil.rmtree(seeds)
+
+
+def renamed(template, index: int):
+    """A template batch under new article ids and paths: new rows to the warehouse."""
     from newsdesk.warehouse import lake
 
-    small = batch(index, rnd)
-    mentions = []
-    for article in small.articles:
-        text = rnd.choice(texts) + f" ({index})"  # each article's text its own
-        article["text"] = text
-        words = [(m.start(), m.end()) for m in re.finditer(r"\w+", text)]
-        for m, (start, end) in enumerate(rnd.sample(words, min(MENTIONS_PER_ARTICLE, len(words)))):
-            mentions.append(
-                {
-                    "article_id": article["article_id"],
-                    "mention_idx": m,
-                    "start_char": start,
-                    "end_char": end,
-                    "text": text[start:end],
-                    "entity_id": f"e{rnd.randint(0, 5000)}",
-                }
-            )
+    ids: dict[str, str] = {}
+
+    def rows(table: list[dict]) -> list[dict]:
+        out = []
+        for row in table:
+            row = dict(row)
+            if row.get("article_id"):
+                row["article_id"] = ids.setdefault(row["article_id"], f"{index:08d}{len(ids):08d}")
+            if "path" in row:
+                row["path"] = f"{index:06d}/{row['path']}"
+            out.append(row)
+        return out
+
+    t = template
     return lake.BatchRows(
-        sources=small.sources,
-        articles=small.articles,
-        mentions=mentions,
-        claims=[],
-        quantities=[],
-        previous_article_ids=[],
+        rows(t.sources), rows(t.articles), rows(t.mentions), rows(t.claims), rows(t.quantities), [], rows(t.stances)
     )
 
 
-def corpus_texts(files: int) -> list[str]:
-    from synth import DEFAULT_CORPUS, articles, synthetic
-
-    return list(synthetic(articles(DEFAULT_CORPUS), files, one_paragraph=False, seed=1))
-
-
-def child(way: str, commits: int, every: int) -> None:
+def child(way: str, commits: int, every: int, templates: Path | None = None) -> None:
     """One way of merging, in this (fresh) process; prints its figures as JSON."""
     from newsdesk.settings import Settings
     from newsdesk.warehouse import lake
@@ -136,12 +149,13 @@ def child(way: str, commits: int, every: int) -> None:
     settings = Settings(seeds=work / "seeds", warehouse=work / "warehouse")
     con = lake.connect(settings)
     rnd = random.Random(1)
-    texts = corpus_texts(2000) if way in ROW_GROUP_WAYS else []
+    batches = pickle.loads(templates.read_bytes()) if templates else []
     if way in ROW_GROUP_WAYS:  # over what the writer's connect set
         con.execute(lake.sql("set_lake_option"), {"name": "parquet_row_group_size", "value": int(way[2:])})
     start = time.perf_counter()
     for index in range(commits):
-        lake.commit_batch(con, settings, article_batch(index, rnd, texts) if texts else batch(index, rnd))
+        rows = renamed(batches[index % len(batches)], index) if batches else batch(index, rnd)
+        lake.commit_batch(con, settings, rows)
         if way != "none" and (index + 1) % every == 0:
             if way == "own" or way in ROW_GROUP_WAYS:
                 lake.merge_small_files(settings)
@@ -161,19 +175,22 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--articles", action="store_true", help="article-sized batches; ways: row-group sizes")
     parser.add_argument("--child", choices=WAYS + ROW_GROUP_WAYS, help=argparse.SUPPRESS)
+    parser.add_argument("--templates", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.commits, args.every)
+        child(args.child, args.commits, args.every, args.templates)
         return
     rows = []
+    scratch = Path(tempfile.mkdtemp(prefix="newsdesk-merge-rss-rows-"))
+    templates = scratch / "batches.pickle"
+    if args.articles:  # extracted here, in the parent: the children commit them only
+        extracted_batches(templates)
     for way in ROW_GROUP_WAYS if args.articles else WAYS:
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", way, "--commits", str(args.commits), "--every", str(args.every)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        command = [sys.executable, __file__, "--child", way, "--commits", str(args.commits), "--every", str(args.every)]
+        command += ["--templates", str(templates)] if args.articles else []
+        out = subprocess.run(command, capture_output=True, text=True, check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    shutil.rmtree(scratch)
     base = rows[0]
     size = "article-sized" if args.articles else "one-line"
     print(f"{args.commits} commits of 64 {size} articles, merges every {args.every} commits")

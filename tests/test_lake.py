@@ -117,3 +117,35 @@ def test_the_commit_sets_first_in_article_whatever_the_batch_says(warehouse):
         assert flags == [(0, True), (1, False)]
     finally:
         con.close()
+
+
+def _mentions_row_groups(con) -> list[int]:
+    files = [row[0] for row in con.execute("select data_file from ducklake_list_files('news', 'mentions')").fetchall()]
+    return [
+        row[0]
+        for row in con.execute(
+            "select row_group_num_rows from parquet_metadata($files)"
+            " group by file_name, row_group_id, row_group_num_rows",
+            {"files": files},
+        ).fetchall()
+    ]
+
+
+def test_the_lake_writes_row_groups_of_its_own_size_and_an_older_lake_is_set_to_it(warehouse):
+    """A merge buffers one row group: DuckDB's default 122,880 rows of article text was
+    the writer's highest peak. A lake left at another size is set back on the next connect."""
+    con = lake.connect(warehouse)
+    try:
+        con.execute(lake.sql("set_lake_option"), {"name": "parquet_row_group_size", "value": 122_880})
+    finally:
+        con.close()
+    con = lake.connect(warehouse)  # a writer's connect sets the lake's own size again
+    try:
+        option = con.execute(lake.sql("lake_option"), {"name": "parquet_row_group_size"}).fetchall()
+        assert option == [(str(lake.PARQUET_ROW_GROUP_ROWS),)]
+        rows = _rows("a1")
+        rows.mentions = [{**rows.mentions[0], "mention_idx": i} for i in range(lake.PARQUET_ROW_GROUP_ROWS + 100)]
+        lake.commit_batch(con, warehouse, rows)
+        assert sorted(_mentions_row_groups(con)) == [100, lake.PARQUET_ROW_GROUP_ROWS]
+    finally:
+        con.close()
