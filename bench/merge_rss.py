@@ -147,11 +147,11 @@ def child(way: str, commits: int, every: int, templates: Path | None = None) -> 
     work = Path(tempfile.mkdtemp(prefix="newsdesk-merge-rss-"))
     (work / "seeds").mkdir()
     settings = Settings(seeds=work / "seeds", warehouse=work / "warehouse")
+    if way in ROW_GROUP_WAYS:  # every connect (the writer's, each merge's) sets the lake to this size
+        lake.PARQUET_ROW_GROUP_ROWS = int(way[2:])
     con = lake.connect(settings)
     rnd = random.Random(1)
     batches = pickle.loads(templates.read_bytes()) if templates else []
-    if way in ROW_GROUP_WAYS:  # over what the writer's connect set
-        con.execute(lake.sql("set_lake_option"), {"name": "parquet_row_group_size", "value": int(way[2:])})
     start = time.perf_counter()
     for index in range(commits):
         rows = renamed(batches[index % len(batches)], index) if batches else batch(index, rnd)
