@@ -20,7 +20,7 @@ extracted once as an ingest run does, then committed again and again under new i
 merged in its own session:
 
   rg122880  DuckDB's default row group (how the lake wrote before)
-  rg16384   `lake.PARQUET_ROW_GROUP_ROWS`, what a new or upgraded warehouse writes
+  rg16384   `lake.RUN_MERGE_ROW_GROUP_ROWS`, what a run's merges write now
 
     .venv/bin/python bench/merge_rss.py --articles [--commits 800]
 """
@@ -147,8 +147,8 @@ def child(way: str, commits: int, every: int, templates: Path | None = None) -> 
     work = Path(tempfile.mkdtemp(prefix="newsdesk-merge-rss-"))
     (work / "seeds").mkdir()
     settings = Settings(seeds=work / "seeds", warehouse=work / "warehouse")
-    if way in ROW_GROUP_WAYS:  # every connect (the writer's, each merge's) sets the lake to this size
-        lake.PARQUET_ROW_GROUP_ROWS = int(way[2:])
+    if way in ROW_GROUP_WAYS:  # what each merge sets the lake to
+        lake.RUN_MERGE_ROW_GROUP_ROWS = int(way[2:])
     con = lake.connect(settings)
     rnd = random.Random(1)
     batches = pickle.loads(templates.read_bytes()) if templates else []

@@ -131,21 +131,30 @@ def _mentions_row_groups(con) -> list[int]:
     ]
 
 
-def test_the_lake_writes_row_groups_of_its_own_size_and_an_older_lake_is_set_to_it(warehouse):
-    """A merge buffers one row group: DuckDB's default 122,880 rows of article text was
-    the writer's highest peak. A lake left at another size is set back on the next connect."""
+def _many_mentions(article_id: str, count: int) -> lake.BatchRows:
+    rows = _rows(article_id)
+    rows.mentions = [{**rows.mentions[0], "mention_idx": i} for i in range(count)]
+    return rows
+
+
+def test_a_runs_merges_write_small_row_groups_and_maintain_big_ones(warehouse):
+    """A merge holds up to a row group in memory: a long run's merges write small ones
+    (DuckDB's 122,880 rows were the run's peak); `maintain` writes the big ones readers
+    scan fastest."""
+    half = lake.RUN_MERGE_ROW_GROUP_ROWS // 2 + 100
+    option = {"name": "parquet_row_group_size"}
     con = lake.connect(warehouse)
     try:
-        con.execute(lake.sql("set_lake_option"), {"name": "parquet_row_group_size", "value": 122_880})
-    finally:
-        con.close()
-    con = lake.connect(warehouse)  # a writer's connect sets the lake's own size again
-    try:
-        option = con.execute(lake.sql("lake_option"), {"name": "parquet_row_group_size"}).fetchall()
-        assert option == [(str(lake.PARQUET_ROW_GROUP_ROWS),)]
-        rows = _rows("a1")
-        rows.mentions = [{**rows.mentions[0], "mention_idx": i} for i in range(lake.PARQUET_ROW_GROUP_ROWS + 100)]
-        lake.commit_batch(con, warehouse, rows)
-        assert sorted(_mentions_row_groups(con)) == [100, lake.PARQUET_ROW_GROUP_ROWS]
+        lake.commit_batch(con, warehouse, _many_mentions("a1", half))
+        lake.commit_batch(con, warehouse, _many_mentions("a2", half))
+        lake.merge_small_files(warehouse)
+        groups = _mentions_row_groups(con)
+        # DuckDB closes a row group at the first 2,048-row vector that reaches the size.
+        assert len(groups) == 2 and max(groups) < lake.RUN_MERGE_ROW_GROUP_ROWS + 2048, groups
+        assert con.execute(lake.sql("lake_option"), option).fetchall() == [(str(lake.RUN_MERGE_ROW_GROUP_ROWS),)]
+        lake.commit_batch(con, warehouse, _many_mentions("a3", half))
+        lake.maintain(con, warehouse)
+        assert _mentions_row_groups(con) == [3 * half]  # one row group: under 122,880 rows
+        assert con.execute(lake.sql("lake_option"), option).fetchall() == [(str(lake.READER_ROW_GROUP_ROWS),)]
     finally:
         con.close()

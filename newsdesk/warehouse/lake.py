@@ -341,16 +341,8 @@ ADDED_COLUMNS = (
 )
 
 
-# Rows per Parquet row group, for every file the lake writes (batches and merges).
-# DuckDB's 122,880 made each merge buffer a whole row group of article text: at 1,600
-# commits of article-sized batches the writer process peaked 183 MB above its floor,
-# 57 MB with 16,384 (bench/merge_rss.py --articles).
-PARQUET_ROW_GROUP_ROWS = 16_384
-
-
 def _ensure_schema_locked(con: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing; the caller holds the write lock."""
-    _ensure_lake_option(con, "parquet_row_group_size", PARQUET_ROW_GROUP_ROWS)
     existing = set(con.execute(sql("catalog_columns"), {"catalog": CATALOG_ALIAS}).fetchall())
     tables = {table for table, _ in existing}
     if set(SCHEMA_TABLES) <= tables:
@@ -380,13 +372,6 @@ def _ensure_schema_locked(con: duckdb.DuckDBPyConnection) -> None:
             raise
 
     _retry(create_and_fill)
-
-
-def _ensure_lake_option(con: duckdb.DuckDBPyConnection, name: str, value: int) -> None:
-    """Set a lake-wide option once; after that only a read, no catalog write per run."""
-    current = con.execute(sql("lake_option"), {"name": name}).fetchall()
-    if current != [(str(value),)]:
-        _retry(partial(con.execute, sql("set_lake_option"), {"name": name, "value": value}))
 
 
 # What `migrate` copies, parents first; `entities` is a view over mentions, and
@@ -846,6 +831,23 @@ def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
 
 MERGE_MAX_FILE_BYTES = 16_000_000  # "a few megabytes" is DuckLake's advice for a Parquet file
 
+# Rows per Parquet row group that a merge writes: DuckLake reads it from the catalog (a
+# lake option), so each merge sets what it needs under the write lock. A merge holds up
+# to a row group in memory before writing it. A long run's merges use small ones: with
+# DuckDB's 122,880 they were the run's highest peak (800 commits of real article-sized
+# batches, merged every 50: peak RSS 428 MB, 316 MB with 16,384; bench/merge_rss.py
+# --articles). `maintain` writes the big files readers scan with DuckDB's default: 16,384
+# there made the reports at 1M articles 1.2-1.6 x slower and the files 1.6 x bigger.
+RUN_MERGE_ROW_GROUP_ROWS = 16_384
+READER_ROW_GROUP_ROWS = 122_880
+
+
+def _set_row_group_rows(con: duckdb.DuckDBPyConnection, rows: int) -> None:
+    """The lake's row-group size for what is written next; a read when it is already set."""
+    name = "parquet_row_group_size"
+    if con.execute(sql("lake_option"), {"name": name}).fetchall() != [(str(rows),)]:
+        _retry(partial(con.execute, sql("set_lake_option"), {"name": name, "value": rows}))
+
 
 def merge_small_files(settings: Settings) -> None:
     """Merge the small Parquet files that batch commits write, one per table each.
@@ -870,6 +872,7 @@ def merge_small_files(settings: Settings) -> None:
             # the cores are the extraction workers' anyway.
             con.execute("set threads = 1")
             with write_lock(settings):
+                _set_row_group_rows(con, RUN_MERGE_ROW_GROUP_ROWS)
                 _retry(partial(con.execute, sql("merge_small_files"), {"max_bytes": MERGE_MAX_FILE_BYTES}))
         finally:
             con.close()
@@ -910,6 +913,7 @@ def _maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, i
     transaction(con, settings, partial(rebuild_entity_spellings, con))
     with write_lock(settings):
         _expire_snapshots(con, expire_before)
+        _set_row_group_rows(con, READER_ROW_GROUP_ROWS)
         # An edited file deletes a row or two from a merged file; DuckLake's default
         # threshold (95 % deleted) would leave those files, unmergeable, and their delete
         # files to pile up night after night. Rewritten first, the merge takes them too.
