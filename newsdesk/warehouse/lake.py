@@ -831,22 +831,20 @@ def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
 
 MERGE_MAX_FILE_BYTES = 16_000_000  # "a few megabytes" is DuckLake's advice for a Parquet file
 
-# Rows per Parquet row group that a merge writes: DuckLake reads it from the catalog (a
-# lake option), so each merge sets what it needs under the write lock. A merge holds up
-# to a row group in memory before writing it. A long run's merges use small ones: with
-# DuckDB's 122,880 they were the run's highest peak (800 commits of real article-sized
-# batches, merged every 50: peak RSS 428 MB, 316 MB with 16,384; bench/merge_rss.py
-# --articles). `maintain` writes the big files readers scan with DuckDB's default: 16,384
-# there made the reports at 1M articles 1.2-1.6 x slower and the files 1.6 x bigger.
+# Rows per Parquet row group. A DuckLake session writes with the lake options it loaded
+# when it attached, or with one it set itself. A merge holds up to a row group in memory
+# before writing it: a long run's merges set small ones in their own session (with
+# DuckDB's 122,880 they were the run's highest peak: 800 commits of real article-sized
+# batches, merged every 50, peak RSS 428 MB, 316 MB with 16,384; bench/merge_rss.py
+# --articles), then put the catalog back to 122,880 for every later session. Small row
+# groups everywhere made the reports at 1M articles 1.2-1.6 x slower.
 RUN_MERGE_ROW_GROUP_ROWS = 16_384
 READER_ROW_GROUP_ROWS = 122_880
 
 
 def _set_row_group_rows(con: duckdb.DuckDBPyConnection, rows: int) -> None:
-    """The lake's row-group size for what is written next; a read when it is already set."""
-    name = "parquet_row_group_size"
-    if con.execute(sql("lake_option"), {"name": name}).fetchall() != [(str(rows),)]:
-        _retry(partial(con.execute, sql("set_lake_option"), {"name": name, "value": rows}))
+    """This session's row-group size, and the catalog's for sessions attached after it."""
+    _retry(partial(con.execute, sql("set_lake_option"), {"name": "parquet_row_group_size", "value": rows}))
 
 
 def merge_small_files(settings: Settings) -> None:
@@ -871,9 +869,13 @@ def merge_small_files(settings: Settings) -> None:
             # One thread: the merge's buffers were the run's highest transient peak, and
             # the cores are the extraction workers' anyway.
             con.execute("set threads = 1")
+            # Under the write lock, as every writer's attach is: none loads the small size.
             with write_lock(settings):
                 _set_row_group_rows(con, RUN_MERGE_ROW_GROUP_ROWS)
-                _retry(partial(con.execute, sql("merge_small_files"), {"max_bytes": MERGE_MAX_FILE_BYTES}))
+                try:
+                    _retry(partial(con.execute, sql("merge_small_files"), {"max_bytes": MERGE_MAX_FILE_BYTES}))
+                finally:
+                    _set_row_group_rows(con, READER_ROW_GROUP_ROWS)
         finally:
             con.close()
     except (duckdb.Error, WarehouseError) as exc:
@@ -910,10 +912,11 @@ def _maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, i
         "snapshots_before": _scalar(con, sql("snapshot_count")),
         "catalog_bytes_before": _catalog_bytes(settings),
     }
+    with write_lock(settings):  # first: a merge killed mid-way may have left the small size
+        _set_row_group_rows(con, READER_ROW_GROUP_ROWS)
     transaction(con, settings, partial(rebuild_entity_spellings, con))
     with write_lock(settings):
         _expire_snapshots(con, expire_before)
-        _set_row_group_rows(con, READER_ROW_GROUP_ROWS)
         # An edited file deletes a row or two from a merged file; DuckLake's default
         # threshold (95 % deleted) would leave those files, unmergeable, and their delete
         # files to pile up night after night. Rewritten first, the merge takes them too.
