@@ -291,7 +291,7 @@ def eval_command(
     for given, what in ((texts, "--texts"), *golds):
         if given is not None and not given.exists():
             _fail(f"{what} {given} does not exist", 2)
-    from newsdesk.flows.evaluate import GoldError, check_gold, evaluate
+    from newsdesk.pipeline.gold import GoldError, check_gold
 
     try:  # a bad gold file says so in one line, before a Prefect server starts
         for given, _ in golds:
@@ -299,7 +299,9 @@ def eval_command(
     except GoldError as exc:
         _fail(str(exc), _exit_code(exc))
     settings = _settings(texts, warehouse or Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
-    _prepare_prefect(settings)
+    _prepare_prefect(settings)  # before Prefect's import, which reads its settings once
+    from newsdesk.flows.evaluate import evaluate
+
     try:
         with _expected_failures(settings):
             result = evaluate(

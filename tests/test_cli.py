@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import SAMPLE
+from helpers import ROOT, SAMPLE
 
 NEWSDESK = [sys.executable, "-m", "newsdesk.cli"]
 
@@ -140,3 +140,37 @@ def test_reader_sees_whole_batches_while_ingest_commits(workspace, prefect_serve
     assert seen == sorted(seen)  # readers never see rows disappear
     # batches of 2 files: 13 articles commit as 2, 2, ..., 1 -> every answer is even or the final 13
     assert all(n % 2 == 0 or n == 13 for n in seen), seen
+
+
+# Prefect reads its settings (PREFECT_HOME, the temporary server's start-up timeout) once,
+# at import: a command that imports it before newsdesk's defaults runs on Prefect's own
+# (a 20 s start-up, ~/.prefect). This stops each command at the defaults and says
+# whether Prefect was already imported.
+PROBE = """
+import sys
+from newsdesk.settings import Settings
+def probe(self):
+    print("prefect imported:", "prefect" in sys.modules)
+    raise SystemExit(0)
+Settings.apply_prefect_defaults = probe
+from newsdesk.cli import app
+app(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("command", ["ingest", "eval"])
+def test_prefect_defaults_come_before_prefect_is_imported(tmp_path, command):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
+    args = {
+        "ingest": ["ingest", "--seeds", str(seeds)],
+        "eval": ["eval", "--texts", str(seeds), "--statements-gold", str(ROOT / "tests/data/sample_whosaid.jsonl")],
+    }[command]
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args, "--warehouse", str(tmp_path / "warehouse")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "prefect imported: False" in result.stdout, result.stdout + result.stderr[-2000:]

@@ -152,7 +152,8 @@ def test_a_runs_merges_write_small_row_groups_and_maintain_big_ones(warehouse):
         files = con.execute("select count(*) from ducklake_list_files('news', 'mentions')").fetchone()
         # DuckDB closes a row group at the first 2,048-row vector that reaches the size.
         assert files == (1,) and len(groups) == 2 and max(groups) < lake.RUN_MERGE_ROW_GROUP_ROWS + 2048, groups
-        assert con.execute(lake.sql("lake_option"), option).fetchall() == [(str(lake.READER_ROW_GROUP_ROWS),)]
+        stored = "select value from news.options() where option_name = $name and scope = 'GLOBAL'"
+        assert con.execute(stored, option).fetchall() == [(str(lake.READER_ROW_GROUP_ROWS),)]
     finally:
         con.close()
     con = lake.connect(warehouse)  # a later session: it must not load the merge's size
