@@ -6,6 +6,7 @@ parent process never needs the model when n_process > 1.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import threading
@@ -63,6 +64,37 @@ def extract_texts(model_name: str, items: list[tuple[str, str]], batch_size: int
     label = model_label(nlp)
     docs = pipe(nlp, (text for _, text in items), batch_size)
     return [extract_doc(article_id, doc, label) for (article_id, _), doc in zip(items, docs, strict=False)]
+
+
+def extract_texts_in_worker(model_name: str, items: list[tuple[str, str]], batch_size: int) -> list[Extraction]:
+    """extract_texts in a worker process, which then hands its freed heap back."""
+    try:
+        return extract_texts(model_name, items, batch_size)
+    finally:
+        release_freed_heap()
+
+
+def release_freed_heap() -> None:
+    """Give the memory a batch freed back to the system (glibc's malloc_trim).
+
+    glibc keeps freed blocks for reuse, and spaCy's per-batch arrays come in many sizes,
+    so a worker's resident memory kept climbing long after the model and vocabulary
+    settled (161 MB loaded, 227 MB after 640 articles; 170 MB with a trim after each
+    task). A trim is a heap walk, milliseconds against a task's second of spaCy."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(None)
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        return libc
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
+        return None
+
+
+_LIBC = _glibc()
 
 
 def _warm(model_name: str) -> None:
@@ -123,7 +155,10 @@ def _submit(
 ) -> list[Future[list[Extraction]]]:
     # nlp.pipe-sized pieces, so the last batch of a run keeps every worker busy.
     size = batch_size * 2
-    return [pool.submit(extract_texts, model_name, items[i : i + size], batch_size) for i in range(0, len(items), size)]
+    return [
+        pool.submit(extract_texts_in_worker, model_name, items[i : i + size], batch_size)
+        for i in range(0, len(items), size)
+    ]
 
 
 def connect_cluster(address: str | None, model_name: str, connect_seconds: float) -> DaskBatches | None:
