@@ -176,7 +176,7 @@ def extraction_tasks(address: str) -> int:
     from distributed import Client
 
     def count(dask_scheduler) -> int:
-        prefix = dask_scheduler.task_prefixes.get("extract_texts_in_worker")
+        prefix = dask_scheduler.task_prefixes.get("extract_texts_then_trim")
         return 0 if prefix is None else sum(prefix.state_counts.values())
 
     with Client(address, timeout=30) as client:
