@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         description="`newsdesk ingest` runs on `newsdesk up`'s Prefect server when it answers, "
         "instead of starting a temporary one",
     )
+    writer_memory_limit: str = Field(
+        "512MB",
+        description="ingest/maintain/migrate: DuckDB memory_limit of each writer session; "
+        "bigger joins and groupings spill to <warehouse>/.spill/",
+    )
     query_memory_limit: str = Field(
         "2GB", description="`newsdesk sql`/`report`: DuckDB memory_limit of the query session"
     )
@@ -153,7 +158,7 @@ class Settings(BaseSettings):
             raise ValueError("should be a scheduler address such as tcp://scheduler:8786")
         return value
 
-    @field_validator("query_memory_limit")
+    @field_validator("query_memory_limit", "writer_memory_limit")
     @classmethod
     def _memory_size(cls, value: str) -> str:
         if not MEMORY_SIZE.fullmatch(value):

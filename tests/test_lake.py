@@ -163,3 +163,100 @@ def test_a_runs_merges_write_small_row_groups_and_maintain_big_ones(warehouse):
         assert _mentions_row_groups(con) == [3 * half]  # one row group: under 122,880 rows
     finally:
         con.close()
+
+
+def test_a_writer_session_spills_past_its_memory_limit_into_its_own_folder(workspace):
+    """Past writer_memory_limit a sort spills to <warehouse>/.spill/ instead of failing
+    (an empty temp_directory would fail it), and the session's folder goes on close."""
+    import os
+
+    bounded = workspace.model_copy(update={"writer_memory_limit": "64MB"})
+    con = lake.connect(bounded)
+    try:
+        limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+        assert limit.endswith("MiB") and float(limit.split()[0]) < 64
+        spill = con.execute("select current_setting('temp_directory')").fetchone()[0]
+        assert spill.startswith(str(workspace.warehouse_dir / lake.SPILL_FOLDER))
+        assert f"-{os.getpid()}-" in spill
+        con.execute("set threads = 1")
+        sorted_rows = con.execute(
+            "select count(*) from (select i::varchar as s from range(6000000) t(i) order by s desc)"
+        ).fetchone()
+        assert sorted_rows == (6_000_000,)
+    finally:
+        con.close()
+    assert not list((workspace.warehouse_dir / lake.SPILL_FOLDER).iterdir())
+
+
+def test_a_dead_writers_spill_folder_is_removed_and_a_live_ones_kept(workspace):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    spill = workspace.warehouse_dir / lake.SPILL_FOLDER
+    host = socket.gethostname()
+    dead = spill / f"{host}-{gone.stdout.strip()}-0000"
+    alive = spill / f"{host}-{os.getppid()}-0000"
+    other_host = spill / f"elsewhere-{gone.stdout.strip()}-0000"
+    for folder in (dead, alive, other_host):
+        folder.mkdir(parents=True)
+        (folder / "duckdb_temp_storage.tmp").write_bytes(b"x")
+    lake.connect(workspace).close()
+    assert not dead.exists() and alive.exists() and other_host.exists()
+
+
+def _mention(article_id: str, idx: int, name: str, label: str) -> dict:
+    return {
+        "article_id": article_id,
+        "mention_idx": idx,
+        "start_char": 0,
+        "end_char": 1,
+        "text": "t",
+        "entity_id": name.lower(),
+        "entity_name": name,
+        "label": label,
+    }
+
+
+def test_run_highlights_count_articles_mentions_and_the_usual_label_of_this_run_only(warehouse):
+    """The report artifact's top entities, against the same counts made in Python."""
+    import random
+    from collections import Counter
+
+    rnd = random.Random(7)
+    names = {"Ann Pryce": ("PERSON",), "Harbour Board": ("ORG", "GPE"), "Elmfield": ("GPE", "LOC", "ORG")}
+    mentions = []
+    con = lake.connect(warehouse)
+    try:
+        for number in range(30):
+            rows = _rows(f"a{number}")
+            rows.articles[0]["run_id"] = "other" if number >= 25 else "r"
+            rows.mentions = [
+                _mention(f"a{number}", idx, name, rnd.choice(names[name]))
+                for idx, name in enumerate(rnd.choices(sorted(names), k=rnd.randint(0, 6)))
+            ]
+            mentions += [m for m in rows.mentions if number < 25]
+            lake.commit_batch(con, warehouse, rows)
+        top, _ = lake.run_highlights(con, "r", entities=2)
+    finally:
+        con.close()
+
+    def usual_label(name: str) -> str:
+        counts = Counter(m["label"] for m in mentions if m["entity_name"] == name)
+        return min(counts, key=lambda label: (-counts[label], label))
+
+    expected = sorted(
+        (
+            (
+                name,
+                usual_label(name),
+                len({m["article_id"] for m in mentions if m["entity_name"] == name}),
+                sum(1 for m in mentions if m["entity_name"] == name),
+            )
+            for name in {m["entity_name"] for m in mentions}
+        ),
+        key=lambda row: (-row[2], -row[3], row[0]),
+    )[:2]
+    assert [tuple(row) for row in top] == expected
