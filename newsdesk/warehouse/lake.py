@@ -138,18 +138,19 @@ SPILL_FOLDER = ".spill"
 
 
 def _bound_writer_memory(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Cap what DuckDB holds in a writer session, spilling to a folder of its own.
+    """A writer session's spill folder, and its memory_limit when one is set.
 
-    DuckDB's default limit is 80 % of RAM, and the end of a 100,000-file run (its data
-    checks and report over every article of the run) took the ingest process to
-    1,043 MB: next to a service's warm spaCy workers, past the 1.5 GB the tree may use.
-    The folder is per session (two writers must not share spill files); DuckDB makes it
-    on the first spill and removes it when the session closes.
+    Without a temp_directory, an in-memory DuckDB spills to ./.tmp under whatever
+    folder the process started in. The folder is per session (two writers must not
+    share spill files); DuckDB makes it on the first spill and removes it on close.
+    The limit is DuckDB's default unless set: 512MB did not lower the end of a
+    100,000-article run (bench/writer_rss.py), whose peak is outside DuckDB's buffers.
     """
     spill = settings.warehouse_dir / SPILL_FOLDER
     spill.mkdir(exist_ok=True)
     _remove_dead_spills(spill)
-    con.execute("set memory_limit = ?", [settings.writer_memory_limit])
+    if settings.writer_memory_limit is not None:
+        con.execute("set memory_limit = ?", [settings.writer_memory_limit])
     session = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
     con.execute("set temp_directory = ?", [str(spill / session)])
 
