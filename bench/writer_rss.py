@@ -9,9 +9,8 @@ does. Then each way, in a fresh child on that warehouse, opens a writer session 
 runs the end of the run, with its peak (VmHWM, reset after the session opens) and time
 as ratios to the first way, timed in the same invocation:
 
-  before    DuckDB's default memory_limit (80 % of RAM); top entities by count(distinct) and mode()
-  query     the same limit; top entities in plain two-step groupings (warehouse/sql)
-  limit512  that query, and NEWSDESK_WRITER_MEMORY_LIMIT=512MB (spilling to <warehouse>/.spill/)
+  default   DuckDB's default memory_limit (80 % of RAM)
+  limit512  NEWSDESK_WRITER_MEMORY_LIMIT=512MB (spilling to <warehouse>/.spill/)
 
     .venv/bin/python bench/writer_rss.py [--commits 1563] [--repeat 1] [--json out.json]
 """
@@ -34,17 +33,7 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH)]  # this checkout's newsdesk, what
 
 from merge_rss import extracted_batches, renamed, resident_mb  # noqa: E402
 
-WAYS = ("before", "query", "limit512")
-# The top-entities query before this change: whole-run count(distinct) and mode().
-BEFORE_TOP_ENTITIES = """
-select m.entity_name as name, mode(m.label order by m.label) as label,
-    count(distinct m.article_id) as articles, count(*) as mentions
-from mentions as m
-where m.article_id in (select article_id from articles where run_id = $run_id)
-group by m.entity_name
-order by articles desc, mentions desc, name
-limit $limit
-"""
+WAYS = ("default", "limit512")
 
 
 def high_water_mb() -> float:
@@ -95,9 +84,7 @@ def end_of_run(way: str, warehouse: Path) -> None:
     reset_high_water()
     start = time.perf_counter()
     failures = {name: bad for name, bad in lake.run_checks(con, "r").items() if bad}
-    top_entities = BEFORE_TOP_ENTITIES if way == "before" else lake.sql("run_top_entities")
-    top = con.execute(top_entities, {"run_id": "r", "limit": 10}).fetchall()
-    claims = con.execute(lake.sql("run_claims"), {"run_id": "r", "limit": 50}).fetchall()
+    top, claims = lake.run_highlights(con, "r")
     seconds, peak = time.perf_counter() - start, high_water_mb()
     con.close()
     figures = {
@@ -159,7 +146,7 @@ def main() -> None:
         f"{built['articles']:,} article-sized articles in {args.commits} commits, merged every {args.every}: "
         f"{built['commit_seconds']:.0f} s, peak {built['commit_peak_mb']:.0f} MB"
     )
-    print(f"{'way':9} {'limit':>8} {'opened MB':>9} {'end s':>6} {'÷before':>7} {'end peak MB':>11} {'÷before':>7}")
+    print(f"{'way':9} {'limit':>8} {'opened MB':>9} {'end s':>6} {'÷default':>7} {'end peak MB':>11} {'÷default':>7}")
     for index, row in enumerate(rows):
         base = rows[index - index % len(WAYS)]
         print(

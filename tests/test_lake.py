@@ -167,9 +167,16 @@ def test_a_runs_merges_write_small_row_groups_and_maintain_big_ones(warehouse):
 
 def test_a_writer_session_spills_past_its_memory_limit_into_its_own_folder(workspace):
     """Past writer_memory_limit a sort spills to <warehouse>/.spill/ instead of failing
-    (an empty temp_directory would fail it), and the session's folder goes on close."""
+    (an empty temp_directory would fail it), and the session's folder goes on close.
+    Without a limit set, the spill folder is still the warehouse's, not ./.tmp."""
     import os
 
+    con = lake.connect(workspace)
+    try:
+        spill = con.execute("select current_setting('temp_directory')").fetchone()[0]
+        assert spill.startswith(str(workspace.warehouse_dir / lake.SPILL_FOLDER))
+    finally:
+        con.close()
     bounded = workspace.model_copy(update={"writer_memory_limit": "64MB"})
     con = lake.connect(bounded)
     try:
