@@ -91,11 +91,6 @@ class Settings(BaseSettings):
         description="`newsdesk ingest` runs on `newsdesk up`'s Prefect server when it answers, "
         "instead of starting a temporary one",
     )
-    writer_memory_limit: str | None = Field(
-        None,
-        description="ingest/maintain/migrate: DuckDB memory_limit of each writer session "
-        "(default: DuckDB's, 80 % of RAM); past it, joins and groupings spill to <warehouse>/.spill/",
-    )
     query_memory_limit: str = Field(
         "2GB", description="`newsdesk sql`/`report`: DuckDB memory_limit of the query session"
     )
@@ -158,11 +153,9 @@ class Settings(BaseSettings):
             raise ValueError("should be a scheduler address such as tcp://scheduler:8786")
         return value
 
-    @field_validator("query_memory_limit", "writer_memory_limit")
+    @field_validator("query_memory_limit")
     @classmethod
-    def _memory_size(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
+    def _memory_size(cls, value: str) -> str:
         if not MEMORY_SIZE.fullmatch(value):
             raise ValueError("should be a size such as 2GB or 512MB")
         return value.strip()

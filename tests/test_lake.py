@@ -165,55 +165,6 @@ def test_a_runs_merges_write_small_row_groups_and_maintain_big_ones(warehouse):
         con.close()
 
 
-def test_a_writer_session_spills_past_its_memory_limit_into_its_own_folder(workspace):
-    """Past writer_memory_limit a sort spills to <warehouse>/.spill/ instead of failing
-    (an empty temp_directory would fail it), and the session's folder goes on close.
-    Without a limit set, the spill folder is still the warehouse's, not ./.tmp."""
-    import os
-
-    con = lake.connect(workspace)
-    try:
-        spill = con.execute("select current_setting('temp_directory')").fetchone()[0]
-        assert spill.startswith(str(workspace.warehouse_dir / lake.SPILL_FOLDER))
-    finally:
-        con.close()
-    bounded = workspace.model_copy(update={"writer_memory_limit": "64MB"})
-    con = lake.connect(bounded)
-    try:
-        limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
-        assert limit.endswith("MiB") and float(limit.split()[0]) < 64
-        spill = con.execute("select current_setting('temp_directory')").fetchone()[0]
-        assert spill.startswith(str(workspace.warehouse_dir / lake.SPILL_FOLDER))
-        assert f"-{os.getpid()}-" in spill
-        con.execute("set threads = 1")
-        sorted_rows = con.execute(
-            "select count(*) from (select i::varchar as s from range(6000000) t(i) order by s desc)"
-        ).fetchone()
-        assert sorted_rows == (6_000_000,)
-    finally:
-        con.close()
-    assert not list((workspace.warehouse_dir / lake.SPILL_FOLDER).iterdir())
-
-
-def test_a_dead_writers_spill_folder_is_removed_and_a_live_ones_kept(workspace):
-    import os
-    import socket
-    import subprocess
-    import sys
-
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    spill = workspace.warehouse_dir / lake.SPILL_FOLDER
-    host = socket.gethostname()
-    dead = spill / f"{host}-{gone.stdout.strip()}-0000"
-    alive = spill / f"{host}-{os.getppid()}-0000"
-    other_host = spill / f"elsewhere-{gone.stdout.strip()}-0000"
-    for folder in (dead, alive, other_host):
-        folder.mkdir(parents=True)
-        (folder / "duckdb_temp_storage.tmp").write_bytes(b"x")
-    lake.connect(workspace).close()
-    assert not dead.exists() and alive.exists() and other_host.exists()
-
-
 def _mention(article_id: str, idx: int, name: str, label: str) -> dict:
     return {
         "article_id": article_id,

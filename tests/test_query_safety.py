@@ -334,7 +334,6 @@ def test_invalid_settings_name_the_setting(monkeypatch):
         "NEWSDESK_BATCH_SIZE=-1",
         "NEWSDESK_N_PROCESS=0",
         "NEWSDESK_QUERY_MEMORY_LIMIT=lots",
-        "NEWSDESK_WRITER_MEMORY_LIMIT=lots",
         "NEWSDESK_QUERY_TIMEOUT_SECONDS=0",
     ],
 )

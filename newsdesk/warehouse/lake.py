@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
-import shutil
 import signal
-import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -126,52 +123,11 @@ def _attach(settings: Settings, read_only: bool, also: Sequence[Settings] = ()) 
     con.execute(f"USE {CATALOG_ALIAS}")
     if not read_only:
         try:
-            _bound_writer_memory(con, settings)
             _ensure_schema_locked(con)
-        except (duckdb.Error, OSError) as exc:
+        except duckdb.Error as exc:
             con.close()
             raise WarehouseError(f"cannot write the warehouse at {settings.warehouse_dir}: {exc}") from exc
     return con
-
-
-SPILL_FOLDER = ".spill"
-
-
-def _bound_writer_memory(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """A writer session's spill folder, and its memory_limit when one is set.
-
-    Without a temp_directory, an in-memory DuckDB spills to ./.tmp under whatever
-    folder the process started in. The folder is per session (two writers must not
-    share spill files); DuckDB makes it on the first spill and removes it on close.
-    The limit is DuckDB's default unless set: 512MB did not lower the end of a
-    100,000-article run (bench/writer_rss.py), whose peak is outside DuckDB's buffers.
-    """
-    spill = settings.warehouse_dir / SPILL_FOLDER
-    spill.mkdir(exist_ok=True)
-    _remove_dead_spills(spill)
-    if settings.writer_memory_limit is not None:
-        con.execute("set memory_limit = ?", [settings.writer_memory_limit])
-    session = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
-    con.execute("set temp_directory = ?", [str(spill / session)])
-
-
-def _remove_dead_spills(spill: Path) -> None:
-    """Spill folders a killed writer on this host left behind (its process is gone)."""
-    host = socket.gethostname()
-    for folder in spill.iterdir():
-        owner, _, pid = folder.name.rpartition("-")[0].rpartition("-")
-        if owner == host and pid.isdigit() and not _process_alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # alive, someone else's
-        return True
-    return True
 
 
 def _with_timeout(catalog: str) -> str:
