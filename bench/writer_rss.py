@@ -31,18 +31,13 @@ BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]  # this checkout's newsdesk, whatever is installed
 
 from merge_rss import extracted_batches, renamed, resident_mb  # noqa: E402
+from worker_rss import status_mb  # noqa: E402
 
 WAYS = ("default", "limit512")
 
 
-def high_water_mb() -> float:
-    """The kernel's peak resident size of this process since the last reset."""
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmHWM"))
-    return int(line.split()[1]) / 1024
-
-
 def reset_high_water() -> None:
+    """VmHWM := VmRSS: the high-water mark counts from here."""
     with open("/proc/self/clear_refs", "w") as refs:
         refs.write("5")
 
@@ -63,7 +58,7 @@ def build(warehouse: Path, commits: int, every: int, templates: Path) -> None:
     seconds = time.perf_counter() - start
     articles = con.execute("select count(*) from articles").fetchone()[0]
     con.close()
-    print(json.dumps({"articles": articles, "commit_seconds": seconds, "commit_peak_mb": high_water_mb()}))
+    print(json.dumps({"articles": articles, "commit_seconds": seconds, "commit_peak_mb": status_mb("VmHWM")}))
 
 
 def end_of_run(way: str, warehouse: Path) -> None:
@@ -81,7 +76,7 @@ def end_of_run(way: str, warehouse: Path) -> None:
     start = time.perf_counter()
     failures = {name: bad for name, bad in lake.run_checks(con, "r").items() if bad}
     top, claims = lake.run_highlights(con, "r")
-    seconds, peak = time.perf_counter() - start, high_water_mb()
+    seconds, peak = time.perf_counter() - start, status_mb("VmHWM")
     limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
     con.close()
     figures = {
