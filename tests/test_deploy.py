@@ -645,6 +645,8 @@ def test_image_and_server_healthchecks_answer_only_while_the_api_does(docker, co
 
 @pytest.mark.slow
 def test_watcher_is_healthy_once_armed_and_stops_on_its_stop_signal(compose, prefect_server, tmp_path):
+    from newsdesk.service.serve import runner_deployments
+    from newsdesk.service.stack import ingest_triggers
     from newsdesk.service.watch import READY_FILE_ENV
 
     service = compose["services"]["watcher"]
@@ -672,6 +674,9 @@ def test_watcher_is_healthy_once_armed_and_stops_on_its_stop_signal(compose, pre
     assert run_check(test, {**env, "PREFECT_API_URL": dead_api()}) != 0  # its events would go nowhere
     ready.unlink()
 
+    for automation in ingest_triggers(prefect_server) or ():  # left by another test on this server
+        httpx.delete(f"{prefect_server}/automations/{automation}").raise_for_status()
+    assert ingest_triggers(prefect_server) == set()
     proc = subprocess.Popen(
         service["command"],
         env=env,
@@ -681,6 +686,12 @@ def test_watcher_is_healthy_once_armed_and_stops_on_its_stop_signal(compose, pre
         stderr=subprocess.DEVNULL,
     )
     try:
+        # It arms only once the ingest trigger exists: an earlier event would start nothing.
+        time.sleep(8)
+        assert proc.poll() is None, "the watcher exited"
+        assert run_check(test, env) != 0 and not ready.exists(), "armed before the ingest trigger existed"
+        for deployment in runner_deployments(Settings(seeds=seeds, warehouse=tmp_path / "warehouse")):
+            deployment.apply()
         deadline = time.monotonic() + 120
         while run_check(test, env) != 0:
             assert proc.poll() is None, "the watcher exited"

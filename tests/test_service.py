@@ -43,7 +43,7 @@ class Stack:
     def stop_server(self) -> None:
         stop_group(self.server)
 
-    def start_services(self, serves: int = 1) -> None:
+    def start_child(self, command: str, log_name: str) -> None:
         env = {
             **os.environ,
             "PREFECT_API_URL": self.api,
@@ -51,8 +51,7 @@ class Stack:
             "NEWSDESK_WAREHOUSE": str(self.settings.warehouse_dir),
             "NEWSDESK_N_PROCESS": "1",
         }
-        for command, log_name in [("serve", f"serve{i or ''}") for i in range(serves)] + [("watch", "watch")]:
-            log = open(self.root / f"{log_name}.log", "w")
+        with open(self.root / f"{log_name}.log", "w") as log:
             self.children.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "newsdesk.cli", command],
@@ -62,6 +61,11 @@ class Stack:
                     start_new_session=True,
                 )
             )
+
+    def start_services(self, serves: int = 1) -> None:
+        """serve and watch started together, as a host's process manager might."""
+        for command, log_name in [("serve", f"serve{i or ''}") for i in range(serves)] + [("watch", "watch")]:
+            self.start_child(command, log_name)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             names = [d["name"] for d in httpx.post(f"{self.api}/deployments/filter", json={}).json()]
@@ -225,6 +229,30 @@ def test_file_dropped_while_the_server_is_down_is_still_ingested(stack):
     stack.wait_for_articles(1, timeout=240)
     for child in stack.children:
         assert child.poll() is None, stack.logs()  # neither serve nor watch crashed
+
+
+def test_a_watcher_started_before_serve_arms_only_once_the_trigger_exists(tmp_path):
+    """An event sent before serve registers the ingest trigger would start nothing:
+    the watcher waits for the trigger, then its arming sweep finds what landed."""
+    stack = Stack(tmp_path)
+    stack.start_server()
+    try:
+        stack.start_child("watch", "watch")
+        watch_log = stack.root / "watch.log"
+        deadline = time.monotonic() + 60
+        while "waiting for serve" not in watch_log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        shutil.copy(SAMPLE, stack.settings.seeds_dir / "early.txt")
+        time.sleep(3)  # long enough for a settled file to be announced, were the watch armed
+        assert "waiting for serve" in watch_log.read_text(), stack.logs()
+        assert "watching" not in watch_log.read_text(), stack.logs()
+        assert stack.ingest_runs() == []
+        stack.start_child("serve", "serve")
+        stack.wait_for_articles(1)
+        assert "announcing one sweep" in watch_log.read_text(), stack.logs()
+        assert all(child.poll() is None for child in stack.children), stack.logs()
+    finally:
+        stack.stop()
 
 
 BRIDGE_ARTICLE = "Harbour bridge to reopen next week\nThe mayor said on Tuesday that the bridge would reopen.\n"

@@ -68,6 +68,28 @@ def test_delivery_gives_up_only_when_stopped():
     assert deliver(down, ["a.txt"], stop=lambda: True) is False
 
 
+def test_waiting_for_the_ingest_trigger_ends_when_it_exists(monkeypatch):
+    import newsdesk.service.watch as watch
+
+    monkeypatch.setattr(watch.time, "sleep", lambda s: None)
+    answers = iter([False, False, True])
+    asked = []
+
+    def has_trigger() -> bool:
+        asked.append(1)
+        return next(answers)
+
+    assert watch.wait_for_ingest_trigger(has_trigger, stop=lambda: False, interval=0.0) is True
+    assert len(asked) == 3
+
+
+def test_waiting_for_the_ingest_trigger_gives_up_only_when_stopped():
+    import newsdesk.service.watch as watch
+
+    stops = iter([False, False, True])
+    assert watch.wait_for_ingest_trigger(lambda: False, stop=lambda: next(stops), interval=0.0) is False
+
+
 @pytest.mark.parametrize("stable", [0.5])
 def test_watch_announces_a_settled_file(tmp_path, stable):
     """The real watcher over a real folder, with a recording sender instead of Prefect."""

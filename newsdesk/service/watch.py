@@ -5,6 +5,11 @@ A file is announced only once it has stopped changing for
 is a doorbell: the triggered run sweeps everything pending, so a lost or
 repeated event costs nothing, and the cron sweep catches what events miss.
 
+An event that reaches the server before serve has registered the ingest
+deployment's trigger starts nothing. So the watcher arms only once that
+trigger exists, however it was started (`newsdesk up`, compose, or by hand
+next to `newsdesk serve`).
+
 Files that landed before the watch was armed raise no file-system event. So,
 once armed, the watcher reports it (`newsdesk up` waits for that before it
 says it is up), then rings once with no paths ("sweep") if seeds/ holds any
@@ -124,6 +129,32 @@ def report_armed(path: Path | None) -> None:
         path.write_text(f"{os.getpid()}\n", encoding="utf-8")
 
 
+def wait_for_ingest_trigger(
+    has_trigger: Callable[[], bool], stop: Callable[[], bool], interval: float = 1.0, say_every: float = 30.0
+) -> bool:
+    """Block until `has_trigger()` holds (True) or we are told to stop (False),
+    saying now and then what we wait for."""
+    next_say = time.monotonic()
+    while not stop():
+        if has_trigger():
+            return True
+        if time.monotonic() >= next_say:
+            log.info("waiting for serve to register the ingest deployment's event trigger")
+            next_say = time.monotonic() + say_every
+        end = time.monotonic() + interval
+        while time.monotonic() < end and not stop():
+            time.sleep(0.1)
+    return False
+
+
+def _api_has_ingest_trigger() -> bool:
+    from prefect.settings import PREFECT_API_URL
+
+    from newsdesk.service.stack import ingest_triggers
+
+    return bool(ingest_triggers(str(PREFECT_API_URL.value())))
+
+
 def watch(
     settings: Settings,
     send: Callable[[list[str]], None] | None = None,
@@ -144,6 +175,8 @@ def watch(
         import prefect.events.clients  # noqa: F401  imported now, not on the first file
 
         send = partial(emit_changed, settings)
+        if not wait_for_ingest_trigger(_api_has_ingest_trigger, stop):
+            return
     tracker = StabilityTracker(settings.watch_stable_seconds)
     stop_event = threading.Event()
     armed = False
