@@ -677,18 +677,19 @@ def test_watcher_is_healthy_once_armed_and_stops_on_its_stop_signal(compose, pre
     for automation in ingest_triggers(prefect_server) or ():  # left by another test on this server
         httpx.delete(f"{prefect_server}/automations/{automation}").raise_for_status()
     assert ingest_triggers(prefect_server) == set()
-    proc = subprocess.Popen(
-        service["command"],
-        env=env,
-        cwd=tmp_path,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path / "watch.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            service["command"], env=env, cwd=tmp_path, start_new_session=True, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         # It arms only once the ingest trigger exists: an earlier event would start nothing.
-        time.sleep(8)
-        assert proc.poll() is None, "the watcher exited"
+        deadline = time.monotonic() + 120
+        while "waiting for the ingest deployment's event trigger" not in log.read_text():
+            assert proc.poll() is None, f"the watcher exited:\n{log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"the watcher never said it waits:\n{log.read_text()[-3000:]}"
+            time.sleep(0.3)
+        time.sleep(2)  # it asks again every second: still not armed
         assert run_check(test, env) != 0 and not ready.exists(), "armed before the ingest trigger existed"
         for deployment in runner_deployments(Settings(seeds=seeds, warehouse=tmp_path / "warehouse")):
             deployment.apply()

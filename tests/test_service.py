@@ -43,9 +43,10 @@ class Stack:
     def stop_server(self) -> None:
         stop_group(self.server)
 
-    def start_child(self, command: str, log_name: str) -> None:
+    def start_child(self, command: str, log_name: str, **extra_env: str) -> None:
         env = {
             **os.environ,
+            **extra_env,
             "PREFECT_API_URL": self.api,
             "NEWSDESK_SEEDS": str(self.settings.seeds_dir),
             "NEWSDESK_WAREHOUSE": str(self.settings.warehouse_dir),
@@ -239,17 +240,19 @@ def test_a_watcher_started_before_serve_arms_only_once_the_trigger_exists(tmp_pa
     try:
         stack.start_child("watch", "watch")
         watch_log = stack.root / "watch.log"
+        waiting = "waiting for the ingest deployment's event trigger"
         deadline = time.monotonic() + 60
-        while "waiting for serve" not in watch_log.read_text() and time.monotonic() < deadline:
+        while waiting not in watch_log.read_text() and time.monotonic() < deadline:
             time.sleep(0.3)
         shutil.copy(SAMPLE, stack.settings.seeds_dir / "early.txt")
         time.sleep(3)  # long enough for a settled file to be announced, were the watch armed
-        assert "waiting for serve" in watch_log.read_text(), stack.logs()
+        assert waiting in watch_log.read_text(), stack.logs()
         assert "watching" not in watch_log.read_text(), stack.logs()
-        assert stack.ingest_runs() == []
-        stack.start_child("serve", "serve")
+        stack.start_child("serve", "serve", NEWSDESK_SWEEP_CRON="0 0 1 1 *")  # no cron sweep by chance
         stack.wait_for_articles(1)
         assert "announcing one sweep" in watch_log.read_text(), stack.logs()
+        runs = [r for r in stack.ingest_runs() if r["state_type"] != "SCHEDULED"]  # not the cron's future run
+        assert [(r["parameters"].get("trigger"), r["parameters"].get("paths")) for r in runs] == [("event", [])], runs
         assert all(child.poll() is None for child in stack.children), stack.logs()
     finally:
         stack.stop()

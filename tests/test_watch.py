@@ -68,10 +68,9 @@ def test_delivery_gives_up_only_when_stopped():
     assert deliver(down, ["a.txt"], stop=lambda: True) is False
 
 
-def test_waiting_for_the_ingest_trigger_ends_when_it_exists(monkeypatch):
+def test_waiting_for_the_ingest_trigger_ends_when_it_exists():
     import newsdesk.service.watch as watch
 
-    monkeypatch.setattr(watch.time, "sleep", lambda s: None)
     answers = iter([False, False, True])
     asked = []
 
@@ -83,11 +82,71 @@ def test_waiting_for_the_ingest_trigger_ends_when_it_exists(monkeypatch):
     assert len(asked) == 3
 
 
-def test_waiting_for_the_ingest_trigger_gives_up_only_when_stopped():
+def test_an_api_error_while_waiting_for_the_trigger_is_logged_and_asked_again(caplog):
     import newsdesk.service.watch as watch
 
-    stops = iter([False, False, True])
-    assert watch.wait_for_ingest_trigger(lambda: False, stop=lambda: next(stops), interval=0.0) is False
+    answers = iter([PermissionError("401 Unauthorized"), True])
+
+    def has_trigger() -> bool:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    with caplog.at_level("INFO", logger="newsdesk.watch"):
+        assert watch.wait_for_ingest_trigger(has_trigger, stop=lambda: False, interval=0.0) is True
+    assert "cannot ask the Prefect API: PermissionError: 401 Unauthorized" in caplog.text
+
+
+def test_waiting_for_the_trigger_is_bounded_and_says_so(caplog):
+    import newsdesk.service.watch as watch
+
+    with caplog.at_level("INFO", logger="newsdesk.watch"):
+        assert watch.wait_for_ingest_trigger(lambda: False, stop=lambda: False, interval=0.01, limit=0.2) is True
+    assert "no event trigger for the ingest deployment after 0 s (not registered yet): arming anyway" in caplog.text
+
+
+def test_waiting_for_the_ingest_trigger_gives_up_when_stopped():
+    import newsdesk.service.watch as watch
+
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 5
+
+    assert watch.wait_for_ingest_trigger(lambda: False, stop=stop, interval=0.01, limit=60) is False
+
+
+def test_the_watch_arms_and_announces_only_once_the_trigger_exists(tmp_path):
+    import threading
+    import time
+
+    from newsdesk.service.watch import watch
+    from newsdesk.settings import Settings
+
+    settings = Settings(seeds=tmp_path, warehouse=tmp_path / "wh", watch_stable_seconds=0.2, watch_poll_ms=50)
+    registered = threading.Event()
+    sent: list[list[str]] = []
+    armed: list[list[list[str]]] = []
+    done = threading.Event()
+    thread = threading.Thread(
+        target=watch,
+        args=(settings, sent.append, done.is_set),
+        kwargs={"on_armed": lambda: armed.append(list(sent)), "has_trigger": registered.is_set},
+        daemon=True,
+    )
+    thread.start()
+    try:
+        (tmp_path / "early.txt").write_text("Ferry timetable changes\nThe council said the ferry would run hourly.\n")
+        time.sleep(1.5)  # settled long ago: an armed watch would have announced it
+        assert (armed, sent) == ([], [])
+        registered.set()
+        assert _wait(lambda: sent)
+        assert (armed, sent) == ([[]], [[]])  # armed, then one sweep for what landed meanwhile
+    finally:
+        done.set()
+        thread.join(timeout=5)
 
 
 @pytest.mark.parametrize("stable", [0.5])

@@ -113,6 +113,21 @@ def runner_deployments(settings: Settings) -> list:
     return out
 
 
+def ingest_trigger_ids(client: Any) -> set[str]:
+    """Ids of the enabled automations that run the ingest deployment on the watcher's
+    event; empty while the deployment or its trigger is not registered. `client` is a
+    sync Prefect client (it carries the API's address, auth and TLS settings); API
+    errors propagate."""
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        deployment = client.read_deployment_by_name(f"ingest/{INGEST_DEPLOYMENT}")
+    except ObjectNotFound:
+        return set()
+    related = client.read_resource_related_automations(f"prefect.deployment.{deployment.id}")
+    return {str(a.id) for a in related if a.enabled and EVENT_NAME in (getattr(a.trigger, "expect", None) or ())}
+
+
 def serve(settings: Settings, stop=lambda: False) -> None:
     """Register the deployments, then execute their runs here, one at a time, until stopped."""
     from prefect.client.orchestration import get_client

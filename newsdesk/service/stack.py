@@ -49,27 +49,14 @@ def api_healthy(api: str, timeout: float = 2) -> bool:
 def ingest_triggers(api: str) -> set[str] | None:
     """Ids of the enabled automations that run the ingest deployment on the watcher's
     event; None when the API does not answer."""
-    from newsdesk.service.serve import INGEST_DEPLOYMENT
-    from newsdesk.service.watch import EVENT_NAME
+    from prefect.client.orchestration import SyncPrefectClient
+
+    from newsdesk.service.serve import ingest_trigger_ids
 
     try:
-        found = httpx.post(
-            f"{api}/deployments/filter",
-            timeout=5,
-            json={"flows": {"name": {"any_": ["ingest"]}}, "deployments": {"name": {"any_": [INGEST_DEPLOYMENT]}}},
-        )
-        found.raise_for_status()
-        ids = set()
-        for deployment in found.json():
-            related = httpx.get(f"{api}/automations/related-to/prefect.deployment.{deployment['id']}", timeout=5)
-            related.raise_for_status()
-            ids |= {
-                a["id"]
-                for a in related.json()
-                if a.get("enabled") and EVENT_NAME in (a.get("trigger") or {}).get("expect", [])
-            }
-        return ids
-    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        with SyncPrefectClient(api) as client:
+            return ingest_trigger_ids(client)
+    except Exception:  # down, restarting, or not a Prefect API: "not yet"
         return None
 
 

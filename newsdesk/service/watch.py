@@ -5,10 +5,12 @@ A file is announced only once it has stopped changing for
 is a doorbell: the triggered run sweeps everything pending, so a lost or
 repeated event costs nothing, and the cron sweep catches what events miss.
 
-An event that reaches the server before serve has registered the ingest
-deployment's trigger starts nothing. So the watcher arms only once that
-trigger exists, however it was started (`newsdesk up`, compose, or by hand
-next to `newsdesk serve`).
+An event that reaches the server before the ingest deployment's trigger is
+registered (by `newsdesk serve`, or `prefect deploy`) starts nothing. So the
+watcher arms only once that trigger exists, however it was started (`newsdesk
+up`, compose, or by hand next to serve), or after TRIGGER_WAIT_SECONDS with a
+warning. Not closed: serve replaces the trigger each time it starts, and an
+event in that moment (milliseconds) waits for the next event or the cron sweep.
 
 Files that landed before the watch was armed raise no file-system event. So,
 once armed, the watcher reports it (`newsdesk up` waits for that before it
@@ -129,30 +131,54 @@ def report_armed(path: Path | None) -> None:
         path.write_text(f"{os.getpid()}\n", encoding="utf-8")
 
 
+# Long enough for serve to load the model and register; after it the watcher arms
+# anyway (an ingest deployment named otherwise, a trigger turned off in the UI), as
+# the cron sweep still finds every file.
+TRIGGER_WAIT_SECONDS = 600.0
+
+
 def wait_for_ingest_trigger(
-    has_trigger: Callable[[], bool], stop: Callable[[], bool], interval: float = 1.0, say_every: float = 30.0
+    has_trigger: Callable[[], bool],
+    stop: Callable[[], bool],
+    interval: float = 1.0,
+    limit: float = TRIGGER_WAIT_SECONDS,
+    say_every: float = 30.0,
 ) -> bool:
-    """Block until `has_trigger()` holds (True) or we are told to stop (False),
-    saying now and then what we wait for."""
-    next_say = time.monotonic()
+    """Block until `has_trigger()` holds, we are told to stop, or `limit` seconds pass,
+    saying now and then what we wait for and why. False only when told to stop."""
+    start = time.monotonic()
+    next_say = start
     while not stop():
-        if has_trigger():
+        try:
+            if has_trigger():
+                return True
+            why = "not registered yet"
+        except Exception as exc:  # the API is down, refuses us, or is not where it is said to be
+            why = f"cannot ask the Prefect API: {type(exc).__name__}: {exc}"
+        now = time.monotonic()
+        if now - start >= limit:
+            log.warning(
+                "no event trigger for the ingest deployment after %.0f s (%s): arming anyway; "
+                "until it exists, only the cron sweep ingests new files",
+                limit,
+                why,
+            )
             return True
-        if time.monotonic() >= next_say:
-            log.info("waiting for serve to register the ingest deployment's event trigger")
-            next_say = time.monotonic() + say_every
-        end = time.monotonic() + interval
-        while time.monotonic() < end and not stop():
-            time.sleep(0.1)
+        if now >= next_say:
+            log.info("waiting for the ingest deployment's event trigger before arming (%s)", why)
+            next_say = now + say_every
+        while time.monotonic() < now + interval and not stop():
+            time.sleep(min(0.1, interval))
     return False
 
 
 def _api_has_ingest_trigger() -> bool:
-    from prefect.settings import PREFECT_API_URL
+    from prefect.client.orchestration import get_client
 
-    from newsdesk.service.stack import ingest_triggers
+    from newsdesk.service.serve import ingest_trigger_ids
 
-    return bool(ingest_triggers(str(PREFECT_API_URL.value())))
+    with get_client(sync_client=True) as client:
+        return bool(ingest_trigger_ids(client))
 
 
 def watch(
@@ -160,11 +186,13 @@ def watch(
     send: Callable[[list[str]], None] | None = None,
     stop: Callable[[], bool] = lambda: False,
     on_armed: Callable[[], None] | None = None,
+    has_trigger: Callable[[], bool] | None = None,
 ) -> None:
     """Run until `stop()`; announce each burst of settled changes as one event.
 
-    Once the watch is armed: `on_armed()`, then one announcement with no paths
-    if seeds/ already holds article files (they may have landed unseen)."""
+    First, when announcing to Prefect (or given `has_trigger`): wait for the ingest
+    trigger. Once the watch is armed: `on_armed()`, then one announcement with no
+    paths if seeds/ already holds article files (they may have landed unseen)."""
     import threading
 
     import watchfiles
@@ -175,8 +203,9 @@ def watch(
         import prefect.events.clients  # noqa: F401  imported now, not on the first file
 
         send = partial(emit_changed, settings)
-        if not wait_for_ingest_trigger(_api_has_ingest_trigger, stop):
-            return
+        has_trigger = has_trigger or _api_has_ingest_trigger
+    if has_trigger is not None and not wait_for_ingest_trigger(has_trigger, stop):
+        return
     tracker = StabilityTracker(settings.watch_stable_seconds)
     stop_event = threading.Event()
     armed = False
