@@ -69,7 +69,10 @@ class Stack:
             self.start_child(command, log_name)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            names = [d["name"] for d in httpx.post(f"{self.api}/deployments/filter", json={}).json()]
+            try:  # a server busy with serve's start-up may answer slowly: ask again
+                names = [d["name"] for d in httpx.post(f"{self.api}/deployments/filter", json={}, timeout=30).json()]
+            except httpx.HTTPError:
+                names = []
             if "ingest" in names and "watching" in (self.root / "watch.log").read_text():
                 return
             time.sleep(0.5)
@@ -108,8 +111,9 @@ class Stack:
             json={
                 "flow_runs": {"state": {"type": {"any_": ["COMPLETED", "RUNNING", "PENDING", "SCHEDULED", "FAILED"]}}}
             },
+            timeout=30,  # the server shares two cores with serve and the other tests
         ).json()
-        flows = {f["id"]: f["name"] for f in httpx.post(f"{self.api}/flows/filter", json={}).json()}
+        flows = {f["id"]: f["name"] for f in httpx.post(f"{self.api}/flows/filter", json={}, timeout=30).json()}
         return [r for r in runs if flows.get(r["flow_id"]) == "ingest"]
 
 
