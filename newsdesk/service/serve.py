@@ -128,6 +128,25 @@ def ingest_trigger_ids(client: Any) -> set[str]:
     return {str(a.id) for a in related if a.enabled and EVENT_NAME in (getattr(a.trigger, "expect", None) or ())}
 
 
+def ask_ingest_trigger_ids(api: str | None = None) -> set[str]:
+    """`ingest_trigger_ids` of the API at `api` (default: PREFECT_API_URL), asked once:
+    no client retries and a 5 s timeout, so a poll never stalls for minutes and a
+    stop request is seen. Prefect's own client: the auth and TLS settings apply."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import (
+        PREFECT_API_REQUEST_TIMEOUT,
+        PREFECT_API_URL,
+        PREFECT_CLIENT_MAX_RETRIES,
+        temporary_settings,
+    )
+
+    updates: dict[Any, Any] = {PREFECT_CLIENT_MAX_RETRIES: 0, PREFECT_API_REQUEST_TIMEOUT: 5.0}
+    if api is not None:
+        updates[PREFECT_API_URL] = api
+    with temporary_settings(updates=updates), get_client(sync_client=True) as client:
+        return ingest_trigger_ids(client)
+
+
 def serve(settings: Settings, stop=lambda: False) -> None:
     """Register the deployments, then execute their runs here, one at a time, until stopped."""
     from prefect.client.orchestration import get_client

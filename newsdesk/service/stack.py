@@ -49,13 +49,10 @@ def api_healthy(api: str, timeout: float = 2) -> bool:
 def ingest_triggers(api: str) -> set[str] | None:
     """Ids of the enabled automations that run the ingest deployment on the watcher's
     event; None when the API does not answer."""
-    from prefect.client.orchestration import SyncPrefectClient
-
-    from newsdesk.service.serve import ingest_trigger_ids
+    from newsdesk.service.serve import ask_ingest_trigger_ids
 
     try:
-        with SyncPrefectClient(api) as client:
-            return ingest_trigger_ids(client)
+        return ask_ingest_trigger_ids(api)
     except Exception:  # down, restarting, or not a Prefect API: "not yet"
         return None
 

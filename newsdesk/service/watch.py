@@ -9,8 +9,9 @@ An event that reaches the server before the ingest deployment's trigger is
 registered (by `newsdesk serve`, or `prefect deploy`) starts nothing. So the
 watcher arms only once that trigger exists, however it was started (`newsdesk
 up`, compose, or by hand next to serve), or after TRIGGER_WAIT_SECONDS with a
-warning. Not closed: serve replaces the trigger each time it starts, and an
-event in that moment (milliseconds) waits for the next event or the cron sweep.
+warning. Not closed: serve replaces the trigger each time it starts, and the
+server's trigger evaluator loads a new trigger just after the API shows it; an
+event in either moment (milliseconds) waits for the next event or the cron sweep.
 
 Files that landed before the watch was armed raise no file-system event. So,
 once armed, the watcher reports it (`newsdesk up` waits for that before it
@@ -173,12 +174,9 @@ def wait_for_ingest_trigger(
 
 
 def _api_has_ingest_trigger() -> bool:
-    from prefect.client.orchestration import get_client
+    from newsdesk.service.serve import ask_ingest_trigger_ids
 
-    from newsdesk.service.serve import ingest_trigger_ids
-
-    with get_client(sync_client=True) as client:
-        return bool(ingest_trigger_ids(client))
+    return bool(ask_ingest_trigger_ids())
 
 
 def watch(
