@@ -120,10 +120,12 @@ class Stack:
 @pytest.fixture
 def stack(tmp_path):
     stack = Stack(tmp_path)
-    stack.start_server()
-    stack.start_services()
-    yield stack
-    stack.stop()
+    try:  # a failed start-up stops what it started too (CI once left serve and watch running)
+        stack.start_server()
+        stack.start_services()
+        yield stack
+    finally:
+        stack.stop()
 
 
 def test_dropped_file_brings_its_article_and_claims(stack):
