@@ -100,9 +100,7 @@ def deliver(
             return True
         except Exception as exc:  # the server may be down or restarting: keep the paths, retry
             log.warning("could not announce %d file(s) (%s); retrying in %.1f s", len(paths), exc, delay)
-            end = time.monotonic() + delay
-            while time.monotonic() < end and not stop():
-                time.sleep(0.1)
+            _sleep_unless_stopped(delay, stop)
             delay = min(delay * 2, max_delay)
     return False
 
@@ -168,9 +166,14 @@ def wait_for_ingest_trigger(
         if now >= next_say:
             log.info("waiting for the ingest deployment's event trigger before arming (%s)", why)
             next_say = now + say_every
-        while time.monotonic() < now + interval and not stop():
-            time.sleep(min(0.1, interval))
+        _sleep_unless_stopped(interval, stop)
     return False
+
+
+def _sleep_unless_stopped(seconds: float, stop: Callable[[], bool]) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not stop():
+        time.sleep(min(0.1, seconds))
 
 
 def _api_has_ingest_trigger() -> bool:
