@@ -56,19 +56,25 @@ class Peak(int):
     """A peak in bytes that also says how it split between the tree's processes."""
 
     parts: dict[str, int]
+    trace: list[tuple[float, dict[str, int]]]  # (seconds in, bytes per kind) every TRACE_SECONDS
 
-    def __new__(cls, total: int, parts: dict[str, int]) -> Peak:
+    def __new__(cls, total: int, parts: dict[str, int], trace: list | None = None) -> Peak:
         peak = super().__new__(cls, total)
-        peak.parts = parts
+        peak.parts, peak.trace = parts, trace or []
         return peak
+
+
+TRACE_SECONDS = 10.0
 
 
 class TreeRSS:
     """Peak resident memory of a process and all its descendants, sampled from /proc,
-    with what each kind of process held at that moment (`parts`)."""
+    with what each kind of process held at that moment (`parts`), and each kind's
+    memory every TRACE_SECONDS over the run (`trace`): where a long run's memory grows."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak, self.parts, self._stop = pid, 0, {}, threading.Event()
+        self.trace: list[tuple[float, dict[str, int]]] = []
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> TreeRSS:
@@ -80,16 +86,20 @@ class TreeRSS:
         self._thread.join()
 
     def _run(self) -> None:
+        start = next_trace = time.monotonic()
         while not self._stop.is_set():
             each = tree_rss_by_pid(self.pid)
             total = sum(each.values())
             if total > self.peak:
                 self.peak, self.parts = total, parts_of(self.pid, each)
+            if time.monotonic() >= next_trace:
+                self.trace.append((round(time.monotonic() - start, 1), parts_of(self.pid, each)))
+                next_trace += TRACE_SECONDS
             time.sleep(0.2)
 
     @property
     def result(self) -> Peak:
-        return Peak(self.peak, self.parts)
+        return Peak(self.peak, self.parts, self.trace)
 
 
 def tree_rss_by_pid(root: int) -> dict[int, int]:

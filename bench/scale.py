@@ -100,10 +100,22 @@ def measure(size: str, work: Path, corpus: Path, changed: bool = False, with_bar
         "cold_peak_rss_mb": mb(cold_rss),
         # what each kind of process held at the cold run's peak
         "cold_peak_parts_mb": {kind: mb(size) for kind, size in sorted(cold_rss.parts.items())},
+        # each kind's memory every 10 s over the cold run: [seconds, {kind: MB}]
+        "cold_trace_mb": [[t, {kind: mb(size) for kind, size in sorted(parts.items())}] for t, parts in cold_rss.trace],
         "bare_peak_rss_mb": mb(bare_rss) if bare_rss else None,
         "warm_peak_rss_mb": mb(warm_rss),
         "changed_via_service": service,
     }
+
+
+def over_the_run(trace: list) -> str:
+    """The tree's RSS across a run's 10-s samples: a peak met once reads apart from
+    the level the run holds."""
+    totals = sorted(sum(parts.values()) for _, parts in trace)
+    if not totals:
+        return "no samples"
+    median, high = (totals[min(len(totals) - 1, int(share * len(totals)))] for share in (0.5, 0.95))
+    return f"{len(totals)} samples, median {median:.0f}, 95th percentile {high:.0f}, max {totals[-1]:.0f}"
 
 
 def plot(rows: list[dict], path: Path) -> bool:
@@ -165,7 +177,8 @@ def main() -> None:
             print(f"{size} ...", flush=True)
             started = time.perf_counter()
             rows.append(measure(size.strip(), work, args.corpus, args.changed, not args.no_bare))
-            print(f"  done in {time.perf_counter() - started:.0f} s: {rows[-1]}", flush=True)
+            shown = {key: value for key, value in rows[-1].items() if key != "cold_trace_mb"}
+            print(f"  done in {time.perf_counter() - started:.0f} s: {shown}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"\n{'size':>12} {'bare ms/file':>13} {'cold ms/file':>13} {'cold/bare':>10} {'warm s':>7} {'RSS MB':>7}")
@@ -177,6 +190,7 @@ def main() -> None:
         )
     for r in rows:
         print(f"{r['size']}: cold run's peak by process (MB): {r['cold_peak_parts_mb']}")
+        print(f"{r['size']}: cold run's tree RSS every 10 s (MB): {over_the_run(r['cold_trace_mb'])}")
     for r in rows:
         if r["changed_via_service"]:
             service = r["changed_via_service"]

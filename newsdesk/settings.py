@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         ge=1,
         description="extraction worker processes (used when a run has more than one batch)",
     )
+    worker_renew_chars: int = Field(
+        30_000_000,
+        ge=0,
+        description="extraction worker processes are replaced by fresh ones after this many characters of text "
+        "(about 13,000 news articles), since a worker's memory only grows over a long run (0: never)",
+    )
     max_file_bytes: int = Field(10_000_000, ge=1, description="larger files are quarantined unread")
     max_text_chars: int = Field(
         1_000_000, ge=1, description="longer texts are quarantined: spaCy's parser needs ~1 GB per 100k words"

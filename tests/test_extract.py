@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -48,6 +49,49 @@ def test_a_head_start_of_another_shape_is_discarded():
     with Extractor(model, 1, 16) as extractor:
         assert extractor._pool is None and not extract._prestarted
         assert [e.article_id for e in extractor.run(_items())] == ["a0", "a1", "a2"]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_workers_are_renewed_after_their_text_budget_and_give_the_same_rows():
+    model, items = Settings().model, _items()
+    inline = extract_texts(model, items, 1)
+    budget = sum(len(text) for _, text in items)
+    with Extractor(model, 2, 1, renew_after_chars=budget) as extractor:
+        first = set(extractor._pool._processes)
+        assert extractor.run(items) == inline  # the budget is spent, not yet renewed
+        assert extractor.renewals == 0
+        assert extractor.run(items) == inline
+        assert extractor.renewals == 1
+        assert first and not first & set(extractor._pool._processes)  # fresh workers
+        assert all(_gone(pid) for pid in first)  # the old ones have ended
+
+
+def test_renewal_under_concurrent_batches_loses_and_mixes_nothing():
+    model, items = Settings().model, _items()
+    batches = [[(f"{n}-{article_id}", text) for article_id, text in items] for n in range(6)]
+    budget = sum(len(text) for _, text in items) * 2  # every second batch
+    with Extractor(model, 2, 1, renew_after_chars=budget) as extractor, ThreadPoolExecutor(3) as threads:
+        results = list(threads.map(extractor.run, batches, timeout=600))
+        assert extractor.renewals >= 2
+    assert [[e.article_id for e in result] for result in results] == [[a for a, _ in b] for b in batches]
+    inline = extract_texts(model, items, 1)
+    assert all([e.mentions for e in result] == [e.mentions for e in inline] for result in results)
+
+
+def test_workers_are_never_renewed_with_no_budget():
+    model, items = Settings().model, _items()
+    with Extractor(model, 2, 1) as extractor:
+        first = set(extractor._pool._processes)
+        for _ in range(3):
+            extractor.run(items)
+        assert extractor.renewals == 0 and set(extractor._pool._processes) == first
 
 
 HEAP_PROBE = """

@@ -207,12 +207,23 @@ def _spawn_pool(n_process: int) -> ProcessPoolExecutor:
 class Extractor:
     """Runs extraction on n_process worker processes, or inline (one at a time) for 1."""
 
-    def __init__(self, model_name: str, n_process: int, batch_size: int, dask: DaskBatches | None = None) -> None:
+    def __init__(
+        self,
+        model_name: str,
+        n_process: int,
+        batch_size: int,
+        dask: DaskBatches | None = None,
+        renew_after_chars: int = 0,
+    ) -> None:
         self.model_name = model_name
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | DaskBatches | None = None
         self.parallelism = n_process  # batches worth keeping in flight
+        self._n_process = n_process
+        self._renew_after_chars = renew_after_chars
+        self._chars_on_pool = 0
+        self.renewals = 0
         if dask is not None:  # an existing cluster: its workers load the model themselves
             discard_prestarted()
             self._early, self._pool, self.parallelism = {}, dask, dask.threads
@@ -244,11 +255,37 @@ class Extractor:
         if self._pool is None:
             with self._lock:
                 return extract_texts_then_trim(self.model_name, items, self.batch_size)
-        futures = self._early.pop(_key(items), None)
-        if futures is None:
-            self._drop_guesses()
-            futures = _submit(self._pool, self.model_name, items, self.batch_size)
+        with self._lock:  # submitting threads take turns, so a renewal sees every task
+            futures = self._early.pop(_key(items), None)
+            if futures is None:
+                self._drop_guesses()
+                self._renew_when_due()
+                futures = _submit(self._pool, self.model_name, items, self.batch_size)
+                self._chars_on_pool += sum(len(text) for _, text in items)
         return [extraction for future in futures for extraction in future.result()]
+
+    def _renew_when_due(self) -> None:
+        """Replace the worker processes with fresh ones once they were given
+        `renew_after_chars` characters of text.
+
+        A worker's memory only grows over a long run (spaCy's vocabulary and string
+        store keep every new word; the heap fragments), and two workers are most of the
+        process tree's peak. Counted in characters, not tasks: one-paragraph files
+        teach a worker fewer words a task. Python 3.11's own max_tasks_per_child can
+        deadlock the pool (CPython gh-115634), so the pool is renewed whole: the old
+        one finishes what it was given first, so old and new workers never hold memory
+        side by side. Costs a model load (about 3.5 s) per renewal."""
+        if not (
+            self._renew_after_chars
+            and isinstance(self._pool, ProcessPoolExecutor)
+            and self._chars_on_pool >= self._renew_after_chars
+        ):
+            return
+        self._pool.shutdown(wait=True)
+        self._pool, self._chars_on_pool = _spawn_pool(self._n_process), 0
+        self.renewals += 1
+        for warm in [self._pool.submit(_warm, self.model_name) for _ in range(self._n_process)]:
+            warm.result()  # a model that no longer loads fails here, as at the start
 
     def _drop_guesses(self) -> None:
         """A batch the head start did not guess (a file changed meanwhile): the other
