@@ -58,7 +58,9 @@ class Peak(int):
     parts: dict[str, int]
     trace: list[tuple[float, dict[str, int]]]  # (seconds in, bytes per kind) every TRACE_SECONDS
 
-    def __new__(cls, total: int, parts: dict[str, int], trace: list | None = None) -> Peak:
+    def __new__(
+        cls, total: int, parts: dict[str, int], trace: list[tuple[float, dict[str, int]]] | None = None
+    ) -> Peak:
         peak = super().__new__(cls, total)
         peak.parts, peak.trace = parts, trace or []
         return peak
@@ -92,9 +94,10 @@ class TreeRSS:
             total = sum(each.values())
             if total > self.peak:
                 self.peak, self.parts = total, parts_of(self.pid, each)
-            if time.monotonic() >= next_trace:
-                self.trace.append((round(time.monotonic() - start, 1), parts_of(self.pid, each)))
-                next_trace += TRACE_SECONDS
+            now = time.monotonic()
+            if now >= next_trace:
+                self.trace.append((round(now - start, 1), parts_of(self.pid, each)))
+                next_trace = max(next_trace + TRACE_SECONDS, now)  # a stalled pass is not caught up in a burst
             time.sleep(0.2)
 
     @property

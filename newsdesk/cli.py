@@ -96,11 +96,15 @@ def ingest(
     from newsdesk.extraction.pool import discard_prestarted
 
     pending = files_to_read(settings, plan, path)
+    total = len(pending)
     _use_running_server(settings)
     _prepare_prefect(settings)
     try:
         _head_start(settings, pending, reextract)
-        counts = _run_ingest_flow(settings, path, fault, reextract, total=len(pending))
+        # The flow plans again from a fresh stat: a second copy held through the run was
+        # 35 MB more of this process at 100,000 files.
+        del plan, pending
+        counts = _run_ingest_flow(settings, path, fault, reextract, total=total)
     finally:
         discard_prestarted()
     console.print(

@@ -69,8 +69,9 @@ class Settings(BaseSettings):
     worker_renew_chars: int = Field(
         30_000_000,
         ge=0,
-        description="extraction worker processes are replaced by fresh ones after this many characters of text "
-        "(about 13,000 news articles), since a worker's memory only grows over a long run (0: never)",
+        description="a run's local extraction worker processes are replaced by fresh ones after the pool was given "
+        "this many characters of text (about 13,000 news articles), since a worker's memory only grows "
+        "(0: never; Dask workers are never renewed)",
     )
     max_file_bytes: int = Field(10_000_000, ge=1, description="larger files are quarantined unread")
     max_text_chars: int = Field(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -78,11 +79,54 @@ def test_renewal_under_concurrent_batches_loses_and_mixes_nothing():
     batches = [[(f"{n}-{article_id}", text) for article_id, text in items] for n in range(6)]
     budget = sum(len(text) for _, text in items) * 2  # every second batch
     with Extractor(model, 2, 1, renew_after_chars=budget) as extractor, ThreadPoolExecutor(3) as threads:
-        results = list(threads.map(extractor.run, batches, timeout=600))
-        assert extractor.renewals >= 2
+        results = list(threads.map(extractor.run, batches))
+        assert extractor.renewals == 2  # at the third and the fifth batch: none lost to a race
     assert [[e.article_id for e in result] for result in results] == [[a for a, _ in b] for b in batches]
     inline = extract_texts(model, items, 1)
     assert all([e.mentions for e in result] == [e.mentions for e in inline] for result in results)
+
+
+def _live_workers() -> set[int]:
+    """This process's spawned pool workers that have not exited, from /proc."""
+    found = set()
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as stat, open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                state, parent = stat.read().rsplit(")", 1)[1].split()[:2]
+                command = cmdline.read()
+        except OSError:
+            continue
+        if int(parent) == os.getpid() and state != "Z" and b"spawn_main" in command:
+            found.add(int(entry))
+    return found
+
+
+def test_workers_that_cannot_be_renewed_stop_the_extractor_with_one_line():
+    model, items = Settings().model, _items()
+    before = _live_workers()  # an earlier test's pool may still be exiting
+    with Extractor(model, 2, 1, renew_after_chars=1) as extractor:
+        extractor.run(items)
+        assert _live_workers() - before
+        extractor.model_name = "no_such_model_package"  # what a renewal loads: gone
+        with pytest.raises(extract.ExtractorClosed, match="could not be renewed") as failed:
+            extractor.run(items)
+        assert "\n" not in str(failed.value)
+        with pytest.raises(extract.ExtractorClosed, match="could not be renewed"):
+            extractor.run(items)  # every later batch says why, not a broken pool
+    deadline = time.monotonic() + 30
+    while _live_workers() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _live_workers() - before  # neither the old workers nor the new ones are left
+
+
+def test_a_closed_extractor_takes_no_batch_and_starts_no_workers():
+    model, items = Settings().model, _items()
+    extractor = Extractor(model, 2, 1, renew_after_chars=1)
+    extractor.run(items)  # the budget is spent: the next batch would renew
+    extractor.close()
+    with pytest.raises(extract.ExtractorClosed, match="closed"):
+        extractor.run(items)
+    assert extractor.renewals == 0 and not extractor._pool._processes
 
 
 def test_workers_are_never_renewed_with_no_budget():

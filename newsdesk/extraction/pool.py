@@ -1,7 +1,8 @@
 """Pure extraction (Article + Doc -> rows) and the pool that runs spaCy over batches.
 
-Workers load the model once per process and return plain dataclasses, so the
-parent process never needs the model when n_process > 1.
+Workers load the model once per process (a long run renews its processes now and
+then) and return plain dataclasses, so the parent process never needs the model
+when n_process > 1.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import multiprocessing
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -193,6 +196,16 @@ def _start_worker(parent_pid: int) -> None:
     single_blas_thread()  # the pool's processes are the parallelism
 
 
+def _load_in_workers(
+    pool: ProcessPoolExecutor, model_name: str, n_process: int, started: Sequence[object] = ()
+) -> None:
+    """The model loaded in every worker of the pool (a head start's loads, when given):
+    a missing model fails here, with its own message."""
+    for warm in started or [pool.submit(_warm, model_name) for _ in range(n_process)]:
+        assert isinstance(warm, Future)  # a pool's head start loads in the pool
+        warm.result()
+
+
 def _spawn_pool(n_process: int) -> ProcessPoolExecutor:
     # spawn, not fork: the parent runs Prefect's threads and event loop.
     # Workers end with this process, even when it is killed with kill -9.
@@ -202,6 +215,10 @@ def _spawn_pool(n_process: int) -> ProcessPoolExecutor:
         initializer=_start_worker,
         initargs=(os.getpid(),),
     )
+
+
+class ExtractorClosed(RuntimeError):
+    """The Extractor was closed, or its workers could not be renewed: no more batches."""
 
 
 class Extractor:
@@ -219,11 +236,12 @@ class Extractor:
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | DaskBatches | None = None
-        self.parallelism = n_process  # batches worth keeping in flight
-        self._n_process = n_process
+        self.parallelism = n_process  # batches worth keeping in flight (a Dask cluster's threads)
+        self._n_process = n_process  # local worker processes, for a renewal
         self._renew_after_chars = renew_after_chars
         self._chars_on_pool = 0
         self.renewals = 0
+        self._stopped: str | None = None  # why no more batches are taken
         if dask is not None:  # an existing cluster: its workers load the model themselves
             discard_prestarted()
             self._early, self._pool, self.parallelism = {}, dask, dask.threads
@@ -237,9 +255,7 @@ class Extractor:
             # Load the model in every worker now, so a missing model fails here
             # with its own message rather than as a broken pool later.
             try:
-                for warm in started or [self._pool.submit(_warm, model_name) for _ in range(n_process)]:
-                    assert isinstance(warm, Future)  # a pool's head start loads in the pool
-                    warm.result()
+                _load_in_workers(self._pool, model_name, n_process, started)
             except BaseException:
                 self.close()
                 raise
@@ -255,37 +271,49 @@ class Extractor:
         if self._pool is None:
             with self._lock:
                 return extract_texts_then_trim(self.model_name, items, self.batch_size)
-        with self._lock:  # submitting threads take turns, so a renewal sees every task
+        # Local workers: submitting threads take turns, so a renewal sees every task
+        # and close() cannot slip in between. A Dask client needs no turns.
+        local = isinstance(self._pool, ProcessPoolExecutor)
+        with self._lock if local else nullcontext():
+            if self._stopped:
+                raise ExtractorClosed(self._stopped)
             futures = self._early.pop(_key(items), None)
             if futures is None:
                 self._drop_guesses()
-                self._renew_when_due()
+                if local:
+                    self._renew_when_due()
                 futures = _submit(self._pool, self.model_name, items, self.batch_size)
                 self._chars_on_pool += sum(len(text) for _, text in items)
         return [extraction for future in futures for extraction in future.result()]
 
     def _renew_when_due(self) -> None:
-        """Replace the worker processes with fresh ones once they were given
-        `renew_after_chars` characters of text.
+        """Replace the worker processes with fresh ones once the pool was given
+        `renew_after_chars` characters of text (among all its workers).
 
         A worker's memory only grows over a long run (spaCy's vocabulary and string
-        store keep every new word; the heap fragments), and two workers are most of the
-        process tree's peak. Counted in characters, not tasks: one-paragraph files
-        teach a worker fewer words a task. Python 3.11's own max_tasks_per_child can
-        deadlock the pool (CPython gh-115634), so the pool is renewed whole: the old
-        one finishes what it was given first, so old and new workers never hold memory
-        side by side. Costs a model load (about 3.5 s) per renewal."""
-        if not (
-            self._renew_after_chars
-            and isinstance(self._pool, ProcessPoolExecutor)
-            and self._chars_on_pool >= self._renew_after_chars
-        ):
+        store keep every new word; the heap fragments), and the two workers are about
+        two fifths of the process tree's peak. Counted in characters, not tasks:
+        one-paragraph files teach a worker fewer words a task. Python 3.11's own
+        max_tasks_per_child can deadlock the pool (CPython gh-115634), so the pool is
+        renewed whole: the old one finishes what it was given first, so old and new
+        workers never hold memory side by side. Costs a model load (about 3.5 s) per
+        renewal. New workers that cannot load the model (killed for memory, the
+        package gone) stop the Extractor with one line, rather than leave a broken
+        pool for every later batch."""
+        if not (self._renew_after_chars and self._chars_on_pool >= self._renew_after_chars):
             return
+        assert isinstance(self._pool, ProcessPoolExecutor)  # only local workers are renewed
         self._pool.shutdown(wait=True)
-        self._pool, self._chars_on_pool = _spawn_pool(self._n_process), 0
+        fresh = _spawn_pool(self._n_process)
+        self._pool = fresh  # close() stops it, whatever happens next
+        try:
+            _load_in_workers(fresh, self.model_name, self._n_process)
+        except Exception as exc:
+            self._stopped = f"the extraction workers could not be renewed: {type(exc).__name__}: {exc}"
+            fresh.shutdown(wait=False, cancel_futures=True)
+            raise ExtractorClosed(self._stopped) from exc
+        self._chars_on_pool = 0
         self.renewals += 1
-        for warm in [self._pool.submit(_warm, self.model_name) for _ in range(self._n_process)]:
-            warm.result()  # a model that no longer loads fails here, as at the start
 
     def _drop_guesses(self) -> None:
         """A batch the head start did not guess (a file changed meanwhile): the other
@@ -296,8 +324,12 @@ class Extractor:
                 future.cancel()
 
     def close(self) -> None:
-        if isinstance(self._pool, ProcessPoolExecutor):
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        # Under the lock: a task thread still submitting after the run ended (Ctrl-C, a
+        # failed commit) must neither start a renewal nor find a pool shutting down.
+        with self._lock:
+            self._stopped = self._stopped or "the extraction pool is closed"
+            if isinstance(self._pool, ProcessPoolExecutor):
+                self._pool.shutdown(wait=True, cancel_futures=True)
         # a Dask cluster's client belongs to whoever connected it
 
     def __enter__(self) -> Extractor:

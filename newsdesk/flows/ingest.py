@@ -267,7 +267,13 @@ def _ingest_pending(
     # quote(): otherwise Prefect walks every element of every task argument
     # looking for futures; on the BBC corpus that walk was 65% of the main
     # process's CPU (py-spy), competing with the spaCy workers for 2 cores.
-    with Extractor(settings.model, workers, settings.nlp_batch_size, cluster, settings.worker_renew_chars) as extractor:
+    with Extractor(
+        settings.model,
+        workers,
+        settings.nlp_batch_size,
+        cluster,
+        renew_after_chars=settings.worker_renew_chars,
+    ) as extractor:
         workers = extractor.parallelism
         for batch in batches:
             # Reading is a plain call, not a task: a task run costs the server and this
