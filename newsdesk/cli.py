@@ -207,6 +207,7 @@ def _run_ingest_flow(
 
     from newsdesk.extraction.cluster import ClusterError
     from newsdesk.extraction.nlp import ModelError
+    from newsdesk.extraction.pool import ExtractorClosed
     from newsdesk.flows import ingest as ingest_module
     from newsdesk.warehouse.lake import WarehouseError
 
@@ -230,6 +231,8 @@ def _run_ingest_flow(
             )
     except (ModelError, WarehouseError, ClusterError) as exc:
         _fail(f"ingest failed: {exc}", _exit_code(exc))
+    except ExtractorClosed as exc:
+        _fail(f"ingest failed: {exc}; committed batches are kept, run `newsdesk ingest` again to continue", 3)
     except (httpx.HTTPError, OSError) as exc:
         if not _is_connection_error(exc):
             raise

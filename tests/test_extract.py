@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -113,20 +112,25 @@ def test_workers_that_cannot_be_renewed_stop_the_extractor_with_one_line():
         assert "\n" not in str(failed.value)
         with pytest.raises(extract.ExtractorClosed, match="could not be renewed"):
             extractor.run(items)  # every later batch says why, not a broken pool
-    deadline = time.monotonic() + 30
-    while _live_workers() - before and time.monotonic() < deadline:
-        time.sleep(0.2)
     assert not _live_workers() - before  # neither the old workers nor the new ones are left
 
 
 def test_a_closed_extractor_takes_no_batch_and_starts_no_workers():
     model, items = Settings().model, _items()
-    extractor = Extractor(model, 2, 1, renew_after_chars=1)
-    extractor.run(items)  # the budget is spent: the next batch would renew
+    before = _live_workers()
+    with Extractor(model, 2, 1, renew_after_chars=1) as extractor:
+        extractor.run(items)  # the budget is spent: the next batch would renew
+        extractor.close()
+        with pytest.raises(extract.ExtractorClosed, match="closed"):
+            extractor.run(items)
+    assert extractor.renewals == 0 and not _live_workers() - before
+
+
+def test_a_closed_inline_extractor_takes_no_batch():
+    extractor = Extractor(Settings().model, 1, 16)
     extractor.close()
     with pytest.raises(extract.ExtractorClosed, match="closed"):
-        extractor.run(items)
-    assert extractor.renewals == 0 and not extractor._pool._processes
+        extractor.run(_items())
 
 
 def test_workers_are_never_renewed_with_no_budget():

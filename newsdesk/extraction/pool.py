@@ -270,6 +270,8 @@ class Extractor:
             return []
         if self._pool is None:
             with self._lock:
+                if self._stopped:
+                    raise ExtractorClosed(self._stopped)
                 return extract_texts_then_trim(self.model_name, items, self.batch_size)
         # Local workers: submitting threads take turns, so a renewal sees every task
         # and close() cannot slip in between. A Dask client needs no turns.
@@ -304,13 +306,12 @@ class Extractor:
             return
         assert isinstance(self._pool, ProcessPoolExecutor)  # only local workers are renewed
         self._pool.shutdown(wait=True)
-        fresh = _spawn_pool(self._n_process)
-        self._pool = fresh  # close() stops it, whatever happens next
         try:
-            _load_in_workers(fresh, self.model_name, self._n_process)
+            self._pool = _spawn_pool(self._n_process)  # close() stops it, whatever happens next
+            _load_in_workers(self._pool, self.model_name, self._n_process)
         except Exception as exc:
             self._stopped = f"the extraction workers could not be renewed: {type(exc).__name__}: {exc}"
-            fresh.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)  # the old pool, when the spawn failed
             raise ExtractorClosed(self._stopped) from exc
         self._chars_on_pool = 0
         self.renewals += 1
