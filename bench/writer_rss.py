@@ -7,10 +7,13 @@ batches of 64 real article-sized extractions (bench/merge_rss.py --articles make
 them: BBC paragraphs read at run time, never stored), merging every 50 commits as a run
 does. Then each way, in a fresh child on that warehouse, opens a writer session and
 runs the end of the run, with its peak (VmHWM, reset after the session opens) and time
-as ratios to the first way, timed in the same invocation:
+as ratios to `whole`, timed in the same invocation; the order of the ways turns
+round each round:
 
-  default   DuckDB's default memory_limit (80 % of RAM)
-  limit512  memory_limit 512MB on the session, spilling to a folder beside the warehouse
+  whole     the run's articles in one slice (how every run ended before slices)
+  sliced    lake.RUN_SLICE_ARTICLES articles a slice (what a run does)
+
+A memory_limit on the session was measured here before (311ca63) and did not help.
 
     .venv/bin/python bench/writer_rss.py [--commits 1563] [--repeat 1] [--json out.json]
 """
@@ -33,7 +36,7 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH)]  # this checkout's newsdesk, what
 from merge_rss import extracted_batches, renamed, resident_mb  # noqa: E402
 from worker_rss import status_mb  # noqa: E402
 
-WAYS = ("default", "limit512")
+WAYS = {"whole": 10**12, "sliced": None}  # articles a slice; None: the default
 
 
 def reset_high_water() -> None:
@@ -68,20 +71,17 @@ def end_of_run(way: str, warehouse: Path) -> None:
 
     settings = Settings(seeds=warehouse.parent / "seeds", warehouse=warehouse)
     con = lake.connect(settings)
-    if way == "limit512":  # a spill folder of its own, as a bounded writer would need
-        con.execute("set memory_limit = '512MB'")
-        con.execute("set temp_directory = ?", [str(warehouse.parent / "spill")])
+    slice_articles = WAYS[way] or lake.RUN_SLICE_ARTICLES
     opened_mb = resident_mb()
     reset_high_water()
     start = time.perf_counter()
-    failures = {name: bad for name, bad in lake.run_checks(con, "r").items() if bad}
-    top, claims = lake.run_highlights(con, "r")
+    failures = {name: bad for name, bad in lake.run_checks(con, "r", slice_articles).items() if bad}
+    top, claims = lake.run_highlights(con, "r", slice_articles=slice_articles)
     seconds, peak = time.perf_counter() - start, status_mb("VmHWM")
-    limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
     con.close()
     figures = {
         "way": way,
-        "memory_limit": limit,
+        "slice_articles": slice_articles,
         "opened_mb": opened_mb,
         "end_seconds": seconds,
         "end_peak_mb": peak,
@@ -131,18 +131,23 @@ def main() -> None:
             "--every",
             str(args.every),
         )
-        rows = [run_child("--child", way, "--warehouse", str(warehouse)) for _ in range(args.repeat) for way in WAYS]
+        rows = [
+            run_child("--child", way, "--warehouse", str(warehouse))
+            for round_ in range(args.repeat)
+            for way in (list(WAYS) if round_ % 2 == 0 else list(WAYS)[::-1])
+        ]
     finally:
         shutil.rmtree(scratch)
     print(
         f"{built['articles']:,} article-sized articles in {args.commits} commits, merged every {args.every}: "
         f"{built['commit_seconds']:.0f} s, peak {built['commit_peak_mb']:.0f} MB"
     )
-    print(f"{'way':9} {'limit':>10} {'opened MB':>9} {'end s':>6} {'÷default':>7} {'end peak MB':>11} {'÷default':>7}")
+    print(f"{'way':9} {'slice':>13} {'opened MB':>9} {'end s':>6} {'÷whole':>7} {'end peak MB':>11} {'÷whole':>7}")
     for index, row in enumerate(rows):
-        base = rows[index - index % len(WAYS)]
+        round_rows = rows[index - index % len(WAYS) : index - index % len(WAYS) + len(WAYS)]
+        base = next(other for other in round_rows if other["way"] == "whole")
         print(
-            f"{row['way']:9} {row['memory_limit']:>10} {row['opened_mb']:9.0f} {row['end_seconds']:6.1f} "
+            f"{row['way']:9} {row['slice_articles']:>13,} {row['opened_mb']:9.0f} {row['end_seconds']:6.1f} "
             f"{row['end_seconds'] / base['end_seconds']:7.2f} {row['end_peak_mb']:11.0f} "
             f"{row['end_peak_mb'] / base['end_peak_mb']:7.2f}"
         )

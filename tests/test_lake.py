@@ -178,8 +178,10 @@ def _mention(article_id: str, idx: int, name: str, label: str) -> dict:
     }
 
 
-def test_run_highlights_count_articles_mentions_and_the_usual_label_of_this_run_only(warehouse):
-    """The report artifact's top entities, against the same counts made in Python."""
+@pytest.mark.parametrize("slice_articles", [1, 4, lake.RUN_SLICE_ARTICLES])
+def test_run_highlights_count_articles_mentions_and_the_usual_label_of_this_run_only(warehouse, slice_articles):
+    """The report artifact's top entities, against the same counts made in Python, however
+    many articles each slice of the run holds (an entity spans slices)."""
     import random
     from collections import Counter
 
@@ -197,7 +199,7 @@ def test_run_highlights_count_articles_mentions_and_the_usual_label_of_this_run_
             ]
             mentions += [m for m in rows.mentions if number < 25]
             lake.commit_batch(con, warehouse, rows)
-        top, _ = lake.run_highlights(con, "r", entities=2)
+        top, _ = lake.run_highlights(con, "r", entities=2, slice_articles=slice_articles)
     finally:
         con.close()
 
@@ -218,3 +220,58 @@ def test_run_highlights_count_articles_mentions_and_the_usual_label_of_this_run_
         key=lambda row: (-row[2], -row[3], row[0]),
     )[:2]
     assert [tuple(row) for row in top] == expected
+
+
+def _article_in_run(article_id: str, run_id: str) -> lake.BatchRows:
+    rows = _rows(article_id)
+    rows.sources[0]["path"] = f"{run_id}/{article_id}.txt"
+    rows.articles[0].update(run_id=run_id, text="tea")
+    return rows
+
+
+def test_a_runs_slices_hold_each_of_its_articles_once_whatever_the_id(warehouse):
+    """The end of a run reads its articles by slices of ids: every id of the run, of any
+    form (empty, digits, upper and lower case, accents), falls in exactly one slice."""
+    ids = ["", "10", "9", "Zeta", "alpha", "alpha-2", "\u00e4hnlich", "\u00c4", "~tilde", "a" * 40, "b c"]
+    con = lake.connect(warehouse)
+    try:
+        for article_id in ids:
+            lake.commit_batch(con, warehouse, _article_in_run(article_id, "r"))
+        lake.commit_batch(con, warehouse, _article_in_run("other-run", "s"))
+        for size in (1, 2, 3, 100):
+            slices = lake.run_slices(con, "r", size)
+            assert len(slices) == -(-len(ids) // size)
+            held = [
+                con.execute(
+                    "select article_id from articles where run_id = 'r' and article_id between $first and $last",
+                    {"first": first, "last": last},
+                ).fetchall()
+                for first, last in slices
+            ]
+            assert all(len(rows) <= size for rows in held), (size, held)
+            assert sorted(row[0] for rows in held for row in rows) == sorted(ids), size
+        assert lake.run_slices(con, "no such run", 10) == []
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("slice_articles", [1, 2, lake.RUN_SLICE_ARTICLES])
+def test_data_checks_count_every_bad_row_of_the_run_in_any_slice(warehouse, slice_articles):
+    """Bad rows in different slices are all counted, once each, and rows of another run
+    (between the same ids) are not."""
+    con = lake.connect(warehouse)
+    try:
+        for number in range(5):
+            lake.commit_batch(con, warehouse, _article_in_run(f"a{number}", "r"))
+        lake.commit_batch(con, warehouse, _article_in_run("a25", "s"))
+        assert set(lake.run_checks(con, "r", slice_articles).values()) == {0}
+        # mention text that is not the article's text at its offsets: a0, a2, a4 and the other run's a25
+        con.execute("update mentions set text = 'x' where article_id in ('a0', 'a2', 'a4', 'a25')")
+        # offsets past the end of the text: a3
+        con.execute("update mentions set end_char = 99 where article_id = 'a3'")
+        bad = lake.run_checks(con, "r", slice_articles)
+        assert bad["mention_text_mismatch"] == 4 and bad["mention_offsets_out_of_range"] == 1, bad
+        assert sum(bad.values()) == 5, bad
+        assert lake.run_checks(con, "s", slice_articles)["mention_text_mismatch"] == 1
+    finally:
+        con.close()

@@ -52,7 +52,8 @@ def schema_sql() -> str:
 
 
 def checks() -> dict[str, str]:
-    """Data checks: name -> a query returning the bad rows of one run ($run_id)."""
+    """Data checks: name -> a query returning the bad rows of one run ($run_id) among its
+    articles with ids from $first_id to $last_id (one slice of the run)."""
     return {_stem(entry): _read(entry) for entry in _sql_files(_PACKAGE / "checks")}
 
 

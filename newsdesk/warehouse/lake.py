@@ -824,9 +824,28 @@ def close_abandoned_runs(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
     return gone
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
-    """Every data check (a query returning bad rows) over one run's articles: name -> bad rows."""
-    return {name: len(con.execute(text, {"run_id": run_id}).fetchall()) for name, text in checks().items()}
+# The end of a run (its data checks and report) reads its articles this many at a time,
+# so its memory stays the same however long the run. All at once, the checks' joins
+# held every article text of the run: at 100,032 article-sized articles the end of the
+# run took a fresh writer session from 115 to 386-395 MB; 202 MB in slices of 20,000
+# (177 MB with 5,000, for 1.4 x its time). bench/writer_rss.py compares the two.
+RUN_SLICE_ARTICLES = 20_000
+
+
+def run_slices(con: duckdb.DuckDBPyConnection, run_id: str, slice_articles: int) -> list[tuple[str, str]]:
+    """A run's articles as consecutive (first id, last id) slices of at most `slice_articles`."""
+    return con.execute(sql("run_article_slices"), {"run_id": run_id, "slice_articles": slice_articles}).fetchall()
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, run_id: str, slice_articles: int = RUN_SLICE_ARTICLES) -> dict[str, int]:
+    """Every data check (a query returning bad rows) over one run's articles, a slice at a
+    time: name -> bad rows. Only the count leaves DuckDB, however many rows are bad."""
+    bad = dict.fromkeys(checks(), 0)
+    for first_id, last_id in run_slices(con, run_id, slice_articles):
+        bounds = {"run_id": run_id, "first_id": first_id, "last_id": last_id}
+        for name, text in checks().items():
+            bad[name] += _scalar(con, f"select count(*) from (\n{text.strip().rstrip(';')}\n)", bounds)
+    return bad
 
 
 MERGE_MAX_FILE_BYTES = 16_000_000  # "a few megabytes" is DuckLake's advice for a Parquet file
@@ -1269,11 +1288,44 @@ def stale_sources(con: duckdb.DuckDBPyConnection, extractor_version: str) -> dic
 
 
 def run_highlights(
-    con: duckdb.DuckDBPyConnection, run_id: str, entities: int = 10, claims: int = 50
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    entities: int = 10,
+    claims: int = 50,
+    slice_articles: int = RUN_SLICE_ARTICLES,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """One run's top entities and claims, for its report artifact."""
-    top = con.execute(sql("run_top_entities"), {"run_id": run_id, "limit": entities}).fetchall()
+    """One run's top entities (name, usual label, articles, mentions) and claims, for its
+    report artifact."""
+    top = _run_top_entities(con, run_id, entities, slice_articles)
     return top, con.execute(sql("run_claims"), {"run_id": run_id, "limit": claims}).fetchall()
+
+
+def _run_top_entities(
+    con: duckdb.DuckDBPyConnection, run_id: str, limit: int, slice_articles: int
+) -> list[tuple[Any, ...]]:
+    """Counted a slice of articles at a time into a temporary table, then summed; the
+    usual label (most mentions, then the first name in order) only for the top names."""
+    con.execute(sql("create_run_entity_counts"))
+    try:
+        for first_id, last_id in run_slices(con, run_id, slice_articles):
+            con.execute(sql("add_run_entity_counts"), {"run_id": run_id, "first_id": first_id, "last_id": last_id})
+        top = con.execute(sql("run_top_entities"), {"limit": limit}).fetchall()
+    finally:
+        con.execute(sql("drop_run_entity_counts"))
+    labels: dict[str, dict[str, int]] = {}
+    if top:
+        names = [name for name, _, _ in top]
+        counted = con.execute(sql("run_entity_labels"), {"run_id": run_id, "names": names}).fetchall()
+        for name, label, mentions in counted:
+            labels.setdefault(name, {})[label] = mentions
+    return [(name, _usual_label(labels.get(name, {})), articles, mentions) for name, articles, mentions in top]
+
+
+def _usual_label(mentions_by_label: dict[str, int]) -> str | None:
+    """The label an entity is mentioned under most often; ties go to the first in order."""
+    if not mentions_by_label:
+        return None
+    return min(mentions_by_label, key=lambda label: (-mentions_by_label[label], label))
 
 
 def evaluation_rows(

@@ -3,7 +3,7 @@
 select c.article_id, c.claim_idx, c.content_start, c.content_end
 from claims as c
 join articles as a using (article_id)
-where a.run_id = $run_id
+where a.run_id = $run_id and a.article_id between $first_id and $last_id
   and (c.content_start < 0 or c.content_end > length(a.text)
        or c.content <> case
            when c.content_gap_start is null

@@ -1,0 +1,1 @@
+drop table if exists temp.run_entity_counts
