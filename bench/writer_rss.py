@@ -10,7 +10,8 @@ runs the end of the run, with its peak (VmHWM, reset after the session opens) an
 as ratios to `whole`, timed in the same invocation; the order of the ways turns
 round each round:
 
-  whole     the run's articles in one slice (how every run ended before slices)
+  whole     the run's articles in one slice (the memory of how a run ended before
+            slices, though with the queries of today)
   sliced    lake.RUN_SLICE_ARTICLES articles a slice (what a run does)
 
 A memory_limit on the session was measured here before (311ca63) and did not help.

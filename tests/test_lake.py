@@ -275,3 +275,29 @@ def test_data_checks_count_every_bad_row_of_the_run_in_any_slice(warehouse, slic
         assert lake.run_checks(con, "s", slice_articles)["mention_text_mismatch"] == 1
     finally:
         con.close()
+
+
+def test_run_highlights_skip_missing_labels_and_names_and_count_an_article_stored_twice_once(warehouse):
+    """A mention without a label gives none (the label comes from those that have one), one
+    without a name is no entity, and an article row stored twice in the run counts once."""
+    con = lake.connect(warehouse)
+    try:
+        for number in range(3):
+            rows = _article_in_run(f"a{number}", "r")
+            rows.mentions = [
+                _mention(f"a{number}", 0, "Ann Pryce", "PERSON"),
+                _mention(f"a{number}", 1, "Ann Pryce", None),
+                _mention(f"a{number}", 2, "Ann Pryce", None),
+                {**_mention(f"a{number}", 3, "x", "ORG"), "entity_name": None, "entity_id": None},
+            ]
+            lake.commit_batch(con, warehouse, rows)
+        con.execute("insert into articles select * from articles where article_id = 'a1'")
+        for size in (1, 2, lake.RUN_SLICE_ARTICLES):
+            top, _ = lake.run_highlights(con, "r", slice_articles=size)
+            assert top == [("Ann Pryce", "PERSON", 3, 9)], (size, top)
+            assert len(lake.run_slices(con, "r", size)) == -(-3 // size)
+        assert con.execute(
+            "select count(*) from duckdb_tables() where table_name = 'run_entity_counts'"
+        ).fetchone() == (0,)
+    finally:
+        con.close()

@@ -839,13 +839,21 @@ def run_slices(con: duckdb.DuckDBPyConnection, run_id: str, slice_articles: int)
 
 def run_checks(con: duckdb.DuckDBPyConnection, run_id: str, slice_articles: int = RUN_SLICE_ARTICLES) -> dict[str, int]:
     """Every data check (a query returning bad rows) over one run's articles, a slice at a
-    time: name -> bad rows. Only the count leaves DuckDB, however many rows are bad."""
-    bad = dict.fromkeys(checks(), 0)
+    time: name -> bad rows. Bad rows are counted as they stream, never held."""
+    every_check = checks()
+    bad = dict.fromkeys(every_check, 0)
     for first_id, last_id in run_slices(con, run_id, slice_articles):
         bounds = {"run_id": run_id, "first_id": first_id, "last_id": last_id}
-        for name, text in checks().items():
-            bad[name] += _scalar(con, f"select count(*) from (\n{text.strip().rstrip(';')}\n)", bounds)
+        for name, text in every_check.items():
+            bad[name] += _count_rows(con.execute(text, bounds))
     return bad
+
+
+def _count_rows(result: duckdb.DuckDBPyConnection, chunk: int = 10_000) -> int:
+    counted = 0
+    while rows := result.fetchmany(chunk):
+        counted += len(rows)
+    return counted
 
 
 MERGE_MAX_FILE_BYTES = 16_000_000  # "a few megabytes" is DuckLake's advice for a Parquet file
@@ -1304,20 +1312,21 @@ def _run_top_entities(
     con: duckdb.DuckDBPyConnection, run_id: str, limit: int, slice_articles: int
 ) -> list[tuple[Any, ...]]:
     """Counted a slice of articles at a time into a temporary table, then summed; the
-    usual label (most mentions, then the first name in order) only for the top names."""
-    con.execute(sql("create_run_entity_counts"))
+    usual label (most mentions, then the first in order) only for the top names. One
+    transaction, so every step reads the same snapshot; rolling it back drops the table."""
+    con.begin()
     try:
+        con.execute(sql("create_run_entity_counts"))
         for first_id, last_id in run_slices(con, run_id, slice_articles):
             con.execute(sql("add_run_entity_counts"), {"run_id": run_id, "first_id": first_id, "last_id": last_id})
         top = con.execute(sql("run_top_entities"), {"limit": limit}).fetchall()
-    finally:
-        con.execute(sql("drop_run_entity_counts"))
-    labels: dict[str, dict[str, int]] = {}
-    if top:
         names = [name for name, _, _ in top]
-        counted = con.execute(sql("run_entity_labels"), {"run_id": run_id, "names": names}).fetchall()
-        for name, label, mentions in counted:
-            labels.setdefault(name, {})[label] = mentions
+        counted = con.execute(sql("run_entity_labels"), {"run_id": run_id, "names": names}).fetchall() if top else []
+    finally:
+        con.rollback()
+    labels: dict[str, dict[str, int]] = {}
+    for name, label, mentions in counted:
+        labels.setdefault(name, {})[label] = mentions
     return [(name, _usual_label(labels.get(name, {})), articles, mentions) for name, articles, mentions in top]
 
 

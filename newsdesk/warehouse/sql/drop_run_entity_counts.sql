@@ -1,1 +1,0 @@
-drop table if exists temp.run_entity_counts
