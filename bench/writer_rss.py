@@ -143,12 +143,12 @@ def main() -> None:
         f"{built['articles']:,} article-sized articles in {args.commits} commits, merged every {args.every}: "
         f"{built['commit_seconds']:.0f} s, peak {built['commit_peak_mb']:.0f} MB"
     )
-    print(f"{'way':9} {'slice':>13} {'opened MB':>9} {'end s':>6} {'÷whole':>7} {'end peak MB':>11} {'÷whole':>7}")
+    print(f"{'way':9} {'slice':>17} {'opened MB':>9} {'end s':>6} {'÷whole':>7} {'end peak MB':>11} {'÷whole':>7}")
     for index, row in enumerate(rows):
         round_rows = rows[index - index % len(WAYS) : index - index % len(WAYS) + len(WAYS)]
         base = next(other for other in round_rows if other["way"] == "whole")
         print(
-            f"{row['way']:9} {row['slice_articles']:>13,} {row['opened_mb']:9.0f} {row['end_seconds']:6.1f} "
+            f"{row['way']:9} {row['slice_articles']:>17,} {row['opened_mb']:9.0f} {row['end_seconds']:6.1f} "
             f"{row['end_seconds'] / base['end_seconds']:7.2f} {row['end_peak_mb']:11.0f} "
             f"{row['end_peak_mb'] / base['end_peak_mb']:7.2f}"
         )

@@ -301,3 +301,54 @@ def test_run_highlights_skip_missing_labels_and_names_and_count_an_article_store
         ).fetchone() == (0,)
     finally:
         con.close()
+
+
+# One way to break each data check, each on an article of its own (a0, a1, ...).
+_BREAK_EACH_CHECK = {
+    "claim_offsets_mismatch": "update claims set content_start = 1 where article_id = $id",
+    "empty_claim_content": "update claims set content = '', content_end = 0 where article_id = $id",
+    "mention_offsets_out_of_range": "update mentions set end_char = 0, text = '' where article_id = $id",
+    "mention_text_mismatch": "update mentions set text = 'x' where article_id = $id",
+    "quantity_claim_missing": "update quantities set claim_idx = 99 where article_id = $id",
+    "quantity_text_mismatch": "update quantities set text = 'zzz' where article_id = $id",
+    "speaker_without_mention": "update claims set speaker_entity_id = 'nobody' where article_id = $id",
+    "stance_offsets_mismatch": "update stances set content = 'x' where article_id = $id",
+}
+
+
+@pytest.mark.parametrize("slice_articles", [1, 3, lake.RUN_SLICE_ARTICLES])
+def test_every_data_check_finds_its_bad_row_in_whichever_slice_it_falls(warehouse, slice_articles):
+    """Each check's bad row is in a different article, so in different slices; a copy of
+    every fault in another run's article, between the same ids, is not this run's."""
+    assert set(_BREAK_EACH_CHECK) == set(lake.checks())
+    con = lake.connect(warehouse)
+    try:
+        ids = [f"a{number}" for number in range(len(_BREAK_EACH_CHECK))]
+        for article_id, run_id in [*((i, "r") for i in ids), ("a35", "s")]:
+            lake.commit_batch(con, warehouse, _article_in_run(article_id, run_id))
+            # the text is "tea pot": a claim "tea", its number "pot", a stance "pot"
+            params = {"id": article_id}
+            con.execute("update articles set text = 'tea pot' where article_id = $id", params)
+            con.execute(
+                "insert into claims (article_id, claim_idx, content, content_start, content_end)"
+                " values ($id, 0, 'tea', 0, 3)",
+                params,
+            )
+            con.execute(
+                "insert into quantities (article_id, quantity_idx, claim_idx, text, start_char, end_char)"
+                " values ($id, 0, 0, 'pot', 4, 7)",
+                params,
+            )
+            con.execute(
+                "insert into stances (article_id, stance_idx, content, content_start, content_end)"
+                " values ($id, 0, 'pot', 4, 7)",
+                params,
+            )
+        assert set(lake.run_checks(con, "r", slice_articles).values()) == {0}
+        for article_id, statement in zip(ids, _BREAK_EACH_CHECK.values(), strict=True):
+            con.execute(statement, {"id": article_id})
+        for statement in _BREAK_EACH_CHECK.values():
+            con.execute(statement, {"id": "a35"})
+        assert lake.run_checks(con, "r", slice_articles) == dict.fromkeys(_BREAK_EACH_CHECK, 1)
+    finally:
+        con.close()

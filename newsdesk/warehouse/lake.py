@@ -825,9 +825,9 @@ def close_abandoned_runs(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
 
 
 # The end of a run (its data checks and report) reads its articles this many at a time,
-# so its memory stays the same however long the run. All at once, the checks' joins
-# held every article text of the run: at 100,032 article-sized articles the end of the
-# run took a fresh writer session from 115 to 386-395 MB; 202 MB in slices of 20,000
+# so it never holds all of a long run's articles. All at once, the checks' joins held
+# every article text of the run: at 100,032 article-sized articles the end of the run
+# took a fresh writer session from 115 to 403-416 MB; 208-209 MB in slices of 20,000
 # (177 MB with 5,000, for 1.4 x its time). bench/writer_rss.py compares the two.
 RUN_SLICE_ARTICLES = 20_000
 
@@ -1323,7 +1323,7 @@ def _run_top_entities(
         names = [name for name, _, _ in top]
         counted = con.execute(sql("run_entity_labels"), {"run_id": run_id, "names": names}).fetchall() if top else []
     finally:
-        con.rollback()
+        _rollback(con)  # a failed rollback must not hide why the report failed
     labels: dict[str, dict[str, int]] = {}
     for name, label, mentions in counted:
         labels.setdefault(name, {})[label] = mentions
