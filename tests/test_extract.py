@@ -73,6 +73,18 @@ def test_workers_are_renewed_after_their_text_budget_and_give_the_same_rows():
         assert all(_gone(pid) for pid in first)  # the old ones have ended
 
 
+def test_a_head_starts_batches_count_towards_the_renewal():
+    """The first batches, extracted while Prefect starts, were text for these workers too."""
+    model, items = Settings().model, _items()
+    prestart(model, 2)
+    prefetch([items], 1)
+    with Extractor(model, 2, 1, renew_after_chars=sum(len(text) for _, text in items)) as extractor:
+        assert extractor.run(items) == extract_texts(model, items, 1)  # the head start's batch
+        assert extractor._early == {} and extractor.renewals == 0
+        extractor.run(items[:1])
+        assert extractor.renewals == 1
+
+
 def test_renewal_under_concurrent_batches_loses_and_mixes_nothing():
     model, items = Settings().model, _items()
     batches = [[(f"{n}-{article_id}", text) for article_id, text in items] for n in range(6)]

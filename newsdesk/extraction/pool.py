@@ -285,6 +285,7 @@ class Extractor:
                 if local:
                     self._renew_when_due()
                 futures = _submit(self._pool, self.model_name, items, self.batch_size)
+            if local:  # a head start's batch ran on these workers too
                 self._chars_on_pool += sum(len(text) for _, text in items)
         return [extraction for future in futures for extraction in future.result()]
 
