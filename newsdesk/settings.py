@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     sweep_cron: str = Field("*/15 * * * *", description="backstop sweep of seeds/ by the ingest deployment")
     maintain_cron: str = Field("0 3 * * *", description="nightly warehouse upkeep")
     snapshot_retention_days: int = Field(7, ge=0, description="older DuckLake snapshots are expired by maintain")
+    event_sweep_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="after its own files, an event run sweeps the rest of seeds/ only when no completed run"
+        " has swept it within this many seconds (0: every event run sweeps)",
+    )
     watch_stable_seconds: float = Field(
         1.0, gt=0, description="a file must stop changing this long before it is announced"
     )

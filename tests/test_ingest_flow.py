@@ -90,6 +90,30 @@ def test_edited_file_replaces_its_rows_and_deleted_file_keeps_history(workspace)
     assert rows(workspace, "select count(*) from articles") == [(1,)]
 
 
+def test_an_edited_file_keeps_when_it_was_first_seen_and_the_plan_recalls_only_it(workspace):
+    from newsdesk.pipeline.pending import discover_pending
+    from newsdesk.warehouse import lake
+
+    (workspace.seeds_dir / "other.txt").write_text("Another story\nThe mayor said that the bridge would reopen.\n")
+    run(workspace)
+    first_seen = dict(rows(workspace, "select path, first_seen_at from sources"))
+    (old_id,) = rows(workspace, "select article_id from sources where path = ?", [SAMPLE.name])[0]
+    path = workspace.seeds_dir / SAMPLE.name
+    path.write_text(path.read_text(encoding="utf-8").replace("Mark Rutte", "Mark Rutte Jr"), encoding="utf-8")
+    con = lake.connect(workspace, read_only=True)
+    try:
+        planned, known = discover_pending(workspace, con)
+    finally:
+        con.close()
+    # the whole tree is planned from stats; the full row is fetched for the edited file only
+    assert [stat.path for stat in planned.pending] == [SAMPLE.name] and planned.unchanged == 1
+    assert set(known) == {SAMPLE.name}
+    assert known[SAMPLE.name].article_id == old_id and known[SAMPLE.name].first_seen_at == first_seen[SAMPLE.name]
+    counts = run(workspace)
+    assert counts["added"] == 1 and counts["retired"] == 1
+    assert dict(rows(workspace, "select path, first_seen_at from sources")) == first_seen
+
+
 def test_duplicate_content_is_one_article_with_two_sources(workspace):
     shutil.copy(workspace.seeds_dir / SAMPLE.name, workspace.seeds_dir / "copy.txt")
     (workspace.seeds_dir / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
@@ -231,6 +255,7 @@ def test_an_events_files_are_stored_before_the_sweep_of_the_rest(workspace, monk
     (workspace.seeds_dir / "old.txt").unlink()
     write_variants(workspace.seeds_dir, 3, prefix="fresh")
     monkeypatch.setenv("NEWSDESK_BATCH_SIZE", "1")
+    monkeypatch.setenv("NEWSDESK_EVENT_SWEEP_SECONDS", "0")  # the first run's sweep was just now
     counts = run(workspace, paths=["fresh_002.txt"], trigger="event")
     assert (counts["added"], counts["deleted"], counts["files_pending"], counts["files_seen"]) == (3, 1, 3, 7)
     assert counts["unchanged"] == 4
@@ -244,6 +269,39 @@ def test_an_events_files_are_stored_before_the_sweep_of_the_rest(workspace, monk
     ]
     assert order[0] == "fresh_002.txt"
     assert rows(workspace, "select files_seen, files_pending, deleted from runs where trigger = 'event'") == [(7, 3, 1)]
+
+
+def test_an_event_run_sweeps_only_when_no_run_has_swept_lately(workspace, monkeypatch):
+    """A walk of a large seeds/ takes seconds: an event run skips it while a recent one
+    stands, and sweeps once the last is older than event_sweep_seconds."""
+    from helpers import write_variants
+    from newsdesk.warehouse import lake
+
+    assert run(workspace)["added"] == 1
+    ((swept_at,),) = rows(workspace, "select swept_at from runs")
+    assert swept_at is not None  # a run without named files walks the whole tree
+    write_variants(workspace.seeds_dir, 2, prefix="fresh")
+    monkeypatch.setenv("NEWSDESK_EVENT_SWEEP_SECONDS", "3600")
+    counts = run(workspace, paths=["fresh_001.txt"], trigger="event")
+    assert (counts["added"], counts["files_pending"]) == (1, 1)
+    assert rows(workspace, "select path from sources where path like 'fresh%'") == [("fresh_001.txt",)]
+    assert rows(workspace, "select count(*) from runs where trigger = 'event' and swept_at is null") == [(1,)]
+
+    monkeypatch.setenv("NEWSDESK_EVENT_SWEEP_SECONDS", "0")
+    counts = run(workspace, paths=["fresh_001.txt"], trigger="event")
+    assert (counts["added"], counts["files_seen"]) == (1, 3)  # fresh_000.txt, by the sweep
+    latest = rows(workspace, "select swept_at from runs where trigger = 'event' order by started_at desc limit 1")
+    assert latest[0][0] is not None and latest[0][0] > swept_at
+    # a failed run's sweep does not count: only completed runs say seeds/ was walked
+    write_variants(workspace.seeds_dir, 2, prefix="late")
+    monkeypatch.setenv("NEWSDESK_EVENT_SWEEP_SECONDS", "3600")
+    con = lake.connect(workspace)
+    try:
+        con.execute("update runs set status = 'failed'")
+    finally:
+        con.close()
+    counts = run(workspace, paths=["late_001.txt"], trigger="event")
+    assert counts["added"] == 2  # late_001 and, by the sweep, late_000
 
 
 def test_without_a_sweep_an_event_run_sees_only_its_files(workspace):

@@ -77,7 +77,10 @@ def ingest(
     `paths` names the files that prompted the run (an event's payload). They go
     first, planned by a stat of each, so their rows are visible before the rest of
     seeds/ is walked. With `sweep` (the default) the run then takes everything else
-    pending, so a lost or repeated event never matters; `sweep=False` stops there.
+    pending, so a lost event's files wait at most `event_sweep_seconds` after the next
+    event: only when no completed run has swept within that time, as a walk of 100,000
+    files takes seconds and would hold the next event's run back. `sweep=False` stops
+    after the named files.
     `reextract` also re-runs extraction for articles an older extractor made.
     """
     settings = Settings.for_folders(seeds, warehouse)
@@ -91,8 +94,10 @@ def ingest(
             return summary.counts()
     con = lake.connect(settings)
     try:
+        started = datetime.now(UTC)
         pending, known = discover_pending(settings, con, paths, reextract)
-        sweep_after = bool(paths) and sweep
+        summary.swept_at = None if paths else started
+        sweep_after = bool(paths) and sweep and lake.sweep_due(con, settings.event_sweep_seconds)
         _label_run(trigger, len(pending.pending) + len(pending.deleted), logger)
         summary.files_seen = pending.unchanged + len(pending.pending)
         summary.files_pending, summary.unchanged = len(pending.pending), pending.unchanged
@@ -120,6 +125,7 @@ def ingest(
                 summary.files_seen,
                 summary.files_pending,
                 summary.counts,
+                lambda: summary.swept_at,
             ),
         ):
             summary.deleted = lake.mark_deleted(con, settings, pending.deleted, run_id)
@@ -151,6 +157,7 @@ def _sweep_the_rest(
 ) -> None:
     """After an event's own files: everything else pending in seeds/. The files the run
     has just stored now look unchanged, so the counts are made over the whole tree."""
+    summary.swept_at = datetime.now(UTC)
     rest, known = discover_pending(settings, con, None, reextract)
     summary.files_seen = rest.unchanged + len(rest.pending)
     # A named file read again (changed meanwhile, or left for later) is one pending file.

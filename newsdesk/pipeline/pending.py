@@ -14,19 +14,28 @@ from newsdesk.settings import Settings
 from newsdesk.warehouse import lake
 
 
-def discover_pending(
+def plan_pending(
     settings: Settings, con: lake.Connection, paths: Sequence[str] | None = None, reextract: bool = False
-) -> tuple[Plan, dict[str, KnownSource]]:
+) -> Plan:
     """Stat seeds/ and compare with the sources table: no file is read here.
     With `paths`, only those files are stat'ed and looked up (deletions among them
-    included); without, the whole tree and table.
+    included); without, the whole tree and table, by their stats alone.
     With `reextract`, files whose article an older extractor made are pending too."""
     force = frozenset(stale_paths(con)) if reextract else frozenset()
     if not paths:
-        known = lake.known_sources(con)
-        return plan(scan(settings.seeds_dir), known, None, force), known
-    known = lake.known_sources(con, paths)
-    return plan(scan_named(settings.seeds_dir, paths), known, set(paths), force), known
+        return plan(scan(settings.seeds_dir), lake.recorded_stats(con), None, force)
+    return plan(scan_named(settings.seeds_dir, paths), lake.known_sources(con, paths), set(paths), force)
+
+
+def discover_pending(
+    settings: Settings, con: lake.Connection, paths: Sequence[str] | None = None, reextract: bool = False
+) -> tuple[Plan, dict[str, KnownSource]]:
+    """`plan_pending`, and what the sources table remembers of each pending file (its
+    article, when it was first seen): fetched for those files only, as a warm tree of
+    100,000 files has none."""
+    planned = plan_pending(settings, con, paths, reextract)
+    pending = [stat.path for stat in planned.pending]
+    return planned, lake.known_sources(con, pending) if pending else {}
 
 
 def stale_paths(con: lake.Connection) -> dict[str, str]:
@@ -51,7 +60,7 @@ def pending_work(settings: Settings, paths: Sequence[str] | None = None, reextra
     if not lake.exists(settings):
         return None
     with _reader(settings) as con:
-        return discover_pending(settings, con, paths, reextract)[0]
+        return plan_pending(settings, con, paths, reextract)
 
 
 def files_to_read(settings: Settings, planned: Plan | None, paths: Sequence[str] | None = None) -> Sequence[FileStat]:

@@ -13,8 +13,9 @@ import stat as stat_mode
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from newsdesk.warehouse.records import KnownSource
+from newsdesk.warehouse.records import KnownSource, RecordedStat
 
 log = logging.getLogger("newsdesk.sources")
 ARTICLE_SUFFIXES = (".txt", ".md")
@@ -22,8 +23,10 @@ ARTICLE_SUFFIXES = (".txt", ".md")
 LEFTOVER_SUFFIXES = (".swp", ".swo", ".swx", "~", ".part", ".crdownload", ".partial", ".tmp", ".download")
 
 
-@dataclass(frozen=True)
-class FileStat:
+class FileStat(NamedTuple):
+    """A NamedTuple, not a frozen dataclass: a scan makes one per file, and at 100,000
+    files the dataclass's __init__ cost 0.15 s of a warm run."""
+
     path: str  # relative to seeds/, POSIX separators; always valid UTF-8 (see storable_path)
     size_bytes: int
     mtime_ns: int
@@ -114,7 +117,7 @@ def scan(root: Path) -> Iterator[FileStat]:
 
 def plan(
     files: Iterable[FileStat],
-    known: Mapping[str, KnownSource],
+    known: Mapping[str, RecordedStat] | Mapping[str, KnownSource],
     only: set[str] | None = None,
     force: frozenset[str] = frozenset(),
 ) -> Plan:
@@ -135,7 +138,7 @@ def plan(
     return Plan(tuple(sorted(pending, key=lambda s: s.path)), deleted, unchanged)
 
 
-def _unchanged(prior: KnownSource, stat: FileStat) -> bool:
+def _unchanged(prior: RecordedStat | KnownSource, stat: FileStat) -> bool:
     """Same size and mtime as recorded. A quarantined file must also keep its inode
     change time: `chmod 644` on an unreadable file changes only that."""
     if prior.status == "deleted" or (prior.size_bytes, prior.mtime_ns) != (stat.size_bytes, stat.mtime_ns):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+|!~])")
@@ -28,6 +29,7 @@ class RunSummary:
     claims: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
     check_failures: dict[str, int] = field(default_factory=dict)
+    swept_at: datetime | None = None  # when the run began walking the whole of seeds/; None: it did not
 
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in vars(self).items() if isinstance(v, int)}

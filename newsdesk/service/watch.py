@@ -2,8 +2,10 @@
 
 A file is announced only once it has stopped changing for
 `watch_stable_seconds`, so a half-copied file is never ingested half. The event
-is a doorbell: the triggered run sweeps everything pending, so a lost or
-repeated event costs nothing, and the cron sweep catches what events miss.
+is a doorbell: the triggered run takes the files it names, then sweeps everything
+else pending when no run has swept for `event_sweep_seconds` (a minute), so a lost
+or repeated event costs at most that wait after the next event, and the cron sweep
+catches what events miss.
 
 An event that reaches the server before the ingest deployment's trigger is
 registered (by `newsdesk serve`, or `prefect deploy`) starts nothing. So the

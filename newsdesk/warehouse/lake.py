@@ -23,7 +23,7 @@ import duckdb
 from newsdesk.settings import Settings
 from newsdesk.warehouse import locks
 from newsdesk.warehouse.files import checks, schema_sql, sql
-from newsdesk.warehouse.records import KnownSource
+from newsdesk.warehouse.records import KnownSource, RecordedStat
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -338,6 +338,7 @@ ADDED_COLUMNS = (
     ("claims", "content_gap_start"),
     ("claims", "content_gap_end"),
     ("mentions", "first_in_article"),
+    ("runs", "swept_at"),
 )
 
 
@@ -460,6 +461,11 @@ def _where(settings: Settings) -> str:
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The tables and views the warehouse has (an older one may lack a newer table)."""
     return {table for table, _ in con.execute(sql("catalog_columns"), {"catalog": CATALOG_ALIAS}).fetchall()}
+
+
+def recorded_stats(con: duckdb.DuckDBPyConnection) -> dict[str, RecordedStat]:
+    """The recorded stat of every path in the sources table: what a plan of the whole tree needs."""
+    return {row[0]: RecordedStat._make(row[1:]) for row in con.execute(sql("recorded_stats")).fetchall()}
 
 
 def known_sources(con: duckdb.DuckDBPyConnection, paths: Sequence[str] | None = None) -> dict[str, KnownSource]:
@@ -736,6 +742,7 @@ def recorded_run(
     files_seen: int,
     files_pending: int,
     counts: Callable[[], dict[str, int]],
+    swept_at: Callable[[], datetime | None] = lambda: None,
 ) -> Iterator[None]:
     """The run's `runs` row: `running` while the body runs, then `completed`, or
     `failed` with the error. The run holds a lock file for its whole life, so a later
@@ -755,21 +762,26 @@ def recorded_run(
         try:
             yield
         except BaseException as exc:
-            if _record_failure(con, settings, run_id, counts(), f"{type(exc).__name__}: {exc}"):
+            if _record_failure(con, settings, run_id, counts(), f"{type(exc).__name__}: {exc}", swept_at()):
                 locks.forget_run(settings, run_id)
             raise
-        _finish_run(con, settings, run_id, "completed", counts())
+        _finish_run(con, settings, run_id, "completed", counts(), swept_at=swept_at())
         locks.forget_run(settings, run_id)
 
 
 def _record_failure(
-    con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, counts: dict[str, int], error: str
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    counts: dict[str, int],
+    error: str,
+    swept_at: datetime | None,
 ) -> bool:
     """Best effort: the warehouse itself may be what failed (a full disk). Then the row
     stays `running` and the lock file stays behind, unlocked once we exit, so the next
     run closes the row as abandoned."""
     try:
-        _finish_run(con, settings, run_id, "failed", counts, error)
+        _finish_run(con, settings, run_id, "failed", counts, error, swept_at)
         return True
     except (duckdb.Error, WarehouseError, OSError):
         return False
@@ -782,8 +794,10 @@ def _finish_run(
     status: str,
     counts: dict[str, int],
     error: str | None = None,
+    swept_at: datetime | None = None,
 ) -> None:
     params = {
+        "swept_at": swept_at,
         "finished_at": datetime.now(UTC),
         "status": status,
         "error": error,
@@ -797,6 +811,12 @@ def _finish_run(
         "files_pending": counts.get("files_pending"),
     }
     transaction(con, settings, lambda: con.execute(sql("finish_run"), params))
+
+
+def sweep_due(con: duckdb.DuckDBPyConnection, every_seconds: float) -> bool:
+    """Whether no completed run has walked the whole of seeds/ within `every_seconds`."""
+    last = _scalar(con, sql("last_sweep"))
+    return last is None or (datetime.now(UTC) - last).total_seconds() >= every_seconds
 
 
 def close_abandoned_runs(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
