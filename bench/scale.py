@@ -197,7 +197,8 @@ def main() -> None:
             service = r["changed_via_service"]
             print(
                 f"{r['size']}: one changed file through the running stack {service['seconds']} s median of "
-                f"{service['edits']} edits (max {service['max_s']} s; own extraction {service['own_extraction_s']} s, "
+                f"{service['edits']} edits (max {service['max_s']} s; own extraction {service['own_extraction_s']} s "
+                f"with the model loaded, as the stack has it (its load {service['model_load_s']} s apart), "
                 f"watcher settle {service['settle_s']} s, flow run {service['flow_run_s']} s)"
             )
     if args.json:
