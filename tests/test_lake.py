@@ -352,3 +352,28 @@ def test_every_data_check_finds_its_bad_row_in_whichever_slice_it_falls(warehous
         assert lake.run_checks(con, "r", slice_articles) == dict.fromkeys(_BREAK_EACH_CHECK, 1)
     finally:
         con.close()
+
+
+def test_a_prepared_session_is_taken_by_one_connect_only_and_works_as_a_new_one(warehouse):
+    """serve loads the next run's extensions ahead (`prepare_session`); the next connect
+    takes that session, attaches the lake on it and writes; the one after makes its own."""
+    lake.prepare_session(warehouse)
+    lake.prepare_session(warehouse)  # one spare per extension set, however often asked
+    spare = lake._spare_sessions[lake._extensions_needed((warehouse,))]
+    assert len(lake._spare_sessions) == 1
+    con = lake.connect(warehouse)
+    try:
+        assert con is spare and not lake._spare_sessions
+        loaded = {
+            row[0] for row in con.execute("select extension_name from duckdb_extensions() where loaded").fetchall()
+        }
+        assert {"ducklake", "sqlite_scanner"} <= loaded
+        con.execute("insert into runs (run_id, status) values ('prepared', 'completed')")
+        second = lake.connect(warehouse, read_only=True)
+        try:
+            assert second is not spare
+            assert second.execute("select status from runs where run_id = 'prepared'").fetchall() == [("completed",)]
+        finally:
+            second.close()
+    finally:
+        con.close()

@@ -12,6 +12,7 @@ logs, tasks and artifacts are reported as usual.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -160,6 +161,7 @@ def serve(settings: Settings, stop=lambda: False) -> None:
     from newsdesk.flows.maintain import maintain
 
     load_model(settings.model)  # warm, so the first run pays nothing
+    prepare_next_session(settings)
     flows = {"ingest": ingest, "maintain": maintain}
     deployments = _apply_with_retry(settings, stop)
     if deployments is None:
@@ -183,11 +185,30 @@ def serve(settings: Settings, stop=lambda: False) -> None:
                 if _is_queued(run) and not _slot_free(client, run.deployment_id):
                     continue  # asking now would only add a refused state to its history
                 flow = flows[deployments[run.deployment_id]]
-                if _execute(client, run, flow, propose_state_sync, _pending_for(run, Pending, StateDetails), run_flow):
+                executed = _execute(
+                    client, run, flow, propose_state_sync, _pending_for(run, Pending, StateDetails), run_flow
+                )
+                prepare_next_session(settings)  # the run took the spare, if it could
+                if executed:
                     # Minutes may have passed: another serve may have run what the list
                     # holds, and a finished run can be claimed again. Poll afresh.
                     break
             _sleep(settings.serve_poll_seconds, stop)
+
+
+def prepare_next_session(settings: Settings) -> None:
+    """Load the next run's DuckDB extensions while serve waits for it, in a thread of
+    its own (`lake.prepare_session`): opening the warehouse is then most of 0.3 s
+    shorter, before the run's first file. On failure the run loads them itself."""
+    from newsdesk.warehouse import lake
+
+    def prepare() -> None:
+        try:
+            lake.prepare_session(settings)
+        except Exception as exc:  # the run will say what is missing, in its own words
+            log.warning("could not prepare the next warehouse session: %s", exc)
+
+    threading.Thread(target=prepare, name="newsdesk-next-session", daemon=True).start()
 
 
 def is_due(run: Any, now: datetime, queued_retry_seconds: float) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -139,18 +140,34 @@ def _with_timeout(catalog: str) -> str:
 
 
 def _session(settings: Settings, *others: Settings) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the extensions the catalog and data path need.
+    """An in-memory DuckDB with the extensions the catalog and data path need: a spare
+    one `prepare_session` loaded ahead, else a new one.
 
-    Extensions come from the duckdb-extension-* wheels only: never a download at run
-    time. Object storage credentials reach DuckDB as a secret, never in a URL.
+    Object storage credentials reach DuckDB as a secret, never in a URL.
     """
-    import duckdb_extensions
-
-    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     every = (settings, *others)  # `migrate` attaches two warehouses in one session
+    needed = _extensions_needed(every)
+    con = _take_spare(needed) or _loaded_session(needed, settings)
+    for number, each in enumerate(every):
+        if each.remote_data:
+            con.execute(s3_secret_statement(each, f"newsdesk_lake_{number}"))
+    return con
+
+
+def _extensions_needed(every: Sequence[Settings]) -> tuple[str, ...]:
     needed = ["ducklake", "sqlite"]
     needed += ["postgres"] if any(s.catalog_kind == "postgres" for s in every) else []
     needed += ["httpfs"] if any(s.remote_data for s in every) else []
+    return tuple(needed)
+
+
+def _loaded_session(needed: Sequence[str], settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A new in-memory DuckDB with `needed` loaded. Extensions come from the
+    duckdb-extension-* wheels only: never a download at run time. DuckDB verifies their
+    signatures as it loads them (about 0.13 s each)."""
+    import duckdb_extensions
+
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     for extension in needed:
         try:
             duckdb_extensions.import_extension(extension, con=con)  # INSTALL from the wheel's file
@@ -166,10 +183,34 @@ def _session(settings: Settings, *others: Settings) -> duckdb.DuckDBPyConnection
         # any query could read them; the credentials reach DuckDB as a scoped secret instead.
         for setting in ("s3_access_key_id", "s3_secret_access_key", "s3_session_token"):
             con.execute(f"set {setting} = ''")
-    for number, each in enumerate(every):
-        if each.remote_data:
-            con.execute(s3_secret_statement(each, f"newsdesk_lake_{number}"))
     return con
+
+
+# Sessions with their extensions loaded and nothing else (no lake attached, no secret),
+# one per extension set, each taken by one connect.
+_spare_sessions: dict[tuple[str, ...], duckdb.DuckDBPyConnection] = {}
+_spare_lock = threading.Lock()
+
+
+def prepare_session(settings: Settings) -> None:
+    """Load the next session's extensions ahead of time, in this process: `newsdesk serve`
+    calls it between runs, as the loading was 0.29 s of the 0.38 s a run took to open
+    the warehouse, before its first file. A spare no connect takes stays open (a few MB)."""
+    needed = _extensions_needed((settings,))
+    with _spare_lock:
+        if needed in _spare_sessions:
+            return
+    con = _loaded_session(needed, settings)
+    with _spare_lock:
+        if needed not in _spare_sessions:
+            _spare_sessions[needed] = con
+            return
+    con.close()  # another thread prepared one meanwhile
+
+
+def _take_spare(needed: tuple[str, ...]) -> duckdb.DuckDBPyConnection | None:
+    with _spare_lock:
+        return _spare_sessions.pop(needed, None)
 
 
 def s3_secret_statement(settings: Settings, name: str = "newsdesk_lake_0") -> str:
