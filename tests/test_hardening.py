@@ -382,6 +382,7 @@ def test_a_warehouse_from_before_stances_upgrades_on_its_first_write(workspace):
         "alter table claims drop column content_gap_start",
         "alter table claims drop column content_gap_end",
         "alter table mentions drop column first_in_article",
+        "alter table runs drop column swept_at",
     ):
         con.execute(statement)
     con.close()
@@ -393,6 +394,7 @@ def test_a_warehouse_from_before_stances_upgrades_on_its_first_write(workspace):
     counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
     assert counts["added"] == 1
     assert rows(workspace, "select count(*) from stances")[0][0] >= 1
+    assert rows(workspace, "select count(*) from runs where swept_at is not null")[0][0] == 1  # this run's
     assert rows(workspace, "select count(*) from claims where content_gap_start is not null")[0][0] == 1
     # mentions written before first_in_article keep null, the new article's are flagged, and
     # top_entities counts both as a plain count of distinct articles does

@@ -302,6 +302,15 @@ def test_an_event_run_sweeps_only_when_no_run_has_swept_lately(workspace, monkey
         con.close()
     counts = run(workspace, paths=["late_001.txt"], trigger="event")
     assert counts["added"] == 2  # late_001 and, by the sweep, late_000
+    # a sweep stamped in the future (another host's clock ahead) says nothing: due
+    write_variants(workspace.seeds_dir, 2, prefix="ahead")
+    con = lake.connect(workspace)
+    try:
+        con.execute("update runs set status = 'completed', swept_at = now() + interval 1 hour")
+    finally:
+        con.close()
+    counts = run(workspace, paths=["ahead_001.txt"], trigger="event")
+    assert counts["added"] == 2  # ahead_001 and, by the sweep, ahead_000
 
 
 def test_without_a_sweep_an_event_run_sees_only_its_files(workspace):

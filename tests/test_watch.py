@@ -259,3 +259,43 @@ def test_armed_is_reported_through_the_file_newsdesk_up_names(tmp_path, monkeypa
     monkeypatch.setenv(READY_FILE_ENV, str(ready))
     report_armed(Settings().watch_ready_file)  # the setting `newsdesk up` passes to the watcher
     assert ready.read_text() == f"{os.getpid()}\n"
+
+
+def test_a_trailing_sweep_is_due_once_announcements_go_quiet():
+    from newsdesk.service.watch import trailing_sweep_due
+
+    assert not trailing_sweep_due(None, 100.0, 60)  # nothing announced since the last sweep
+    assert not trailing_sweep_due(50.0, 100.0, 60)
+    assert trailing_sweep_due(40.0, 100.0, 60)
+    assert not trailing_sweep_due(0.0, 100.0, 0)  # 0: every event run sweeps already
+
+
+def test_the_watcher_rings_for_a_sweep_once_after_its_last_announcement(tmp_path):
+    """An event run skips its sweep while a recent one stands; the watcher rings once
+    with no paths event_sweep_seconds after it last announced files, and only once."""
+    import threading
+    import time
+
+    from newsdesk.service.watch import watch
+    from newsdesk.settings import Settings
+
+    settings = Settings(
+        seeds=tmp_path, warehouse=tmp_path / "wh", watch_stable_seconds=0.2, watch_poll_ms=50, event_sweep_seconds=1.0
+    )
+    sent: list[list[str]] = []
+    done = threading.Event()
+    thread = threading.Thread(target=watch, args=(settings, sent.append, done.is_set), daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.5)
+        assert sent == []  # an empty folder: no arming sweep, and nothing announced yet
+        (tmp_path / "a.txt").write_text("Ferry timetable changes\nThe council said the ferry would run hourly.\n")
+        assert _wait(lambda: sent == [["a.txt"]], 5), sent
+        announced = time.monotonic()
+        assert _wait(lambda: len(sent) == 2, 5), sent
+        assert sent[1] == [] and time.monotonic() - announced >= 0.9
+        time.sleep(2.5)
+        assert sent == [["a.txt"], []]  # one trailing sweep, not one a second
+    finally:
+        done.set()
+        thread.join(timeout=5)

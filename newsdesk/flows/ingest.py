@@ -77,10 +77,11 @@ def ingest(
     `paths` names the files that prompted the run (an event's payload). They go
     first, planned by a stat of each, so their rows are visible before the rest of
     seeds/ is walked. With `sweep` (the default) the run then takes everything else
-    pending, so a lost event's files wait at most `event_sweep_seconds` after the next
-    event: only when no completed run has swept within that time, as a walk of 100,000
-    files takes seconds and would hold the next event's run back. `sweep=False` stops
-    after the named files.
+    pending, but only when no completed run has swept within `event_sweep_seconds`: a
+    walk of 100,000 files takes seconds and would hold the next event's run back. The
+    watcher rings for a sweep that long after its last announcement, so a lost event's
+    file still waits about a minute, not for the cron. `sweep=False` stops after the
+    named files.
     `reextract` also re-runs extraction for articles an older extractor made.
     """
     settings = Settings.for_folders(seeds, warehouse)

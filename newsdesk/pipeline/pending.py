@@ -21,21 +21,32 @@ def plan_pending(
     With `paths`, only those files are stat'ed and looked up (deletions among them
     included); without, the whole tree and table, by their stats alone.
     With `reextract`, files whose article an older extractor made are pending too."""
-    force = frozenset(stale_paths(con)) if reextract else frozenset()
-    if not paths:
-        return plan(scan(settings.seeds_dir), lake.recorded_stats(con), None, force)
-    return plan(scan_named(settings.seeds_dir, paths), lake.known_sources(con, paths), set(paths), force)
+    return _plan_and_rows(settings, con, paths, reextract)[0]
 
 
 def discover_pending(
     settings: Settings, con: lake.Connection, paths: Sequence[str] | None = None, reextract: bool = False
 ) -> tuple[Plan, dict[str, KnownSource]]:
     """`plan_pending`, and what the sources table remembers of each pending file (its
-    article, when it was first seen): fetched for those files only, as a warm tree of
-    100,000 files has none."""
-    planned = plan_pending(settings, con, paths, reextract)
+    article, when it was first seen): the full rows of those files only, as a warm tree
+    of 100,000 files has none."""
+    planned, rows = _plan_and_rows(settings, con, paths, reextract)
     pending = [stat.path for stat in planned.pending]
-    return planned, lake.known_sources(con, pending) if pending else {}
+    if rows is None:
+        return planned, lake.known_sources(con, pending) if pending else {}
+    return planned, {path: rows[path] for path in pending if path in rows}
+
+
+def _plan_and_rows(
+    settings: Settings, con: lake.Connection, paths: Sequence[str] | None, reextract: bool
+) -> tuple[Plan, dict[str, KnownSource] | None]:
+    """The plan, and the full rows it was made from when it looked up named paths
+    (None for the whole tree: planned from stats alone)."""
+    force = frozenset(stale_paths(con)) if reextract else frozenset()
+    if not paths:
+        return plan(scan(settings.seeds_dir), lake.recorded_stats(con), None, force), None
+    rows = lake.known_sources(con, paths)
+    return plan(scan_named(settings.seeds_dir, paths), rows, set(paths), force), rows
 
 
 def stale_paths(con: lake.Connection) -> dict[str, str]:

@@ -3,9 +3,10 @@
 A file is announced only once it has stopped changing for
 `watch_stable_seconds`, so a half-copied file is never ingested half. The event
 is a doorbell: the triggered run takes the files it names, then sweeps everything
-else pending when no run has swept for `event_sweep_seconds` (a minute), so a lost
-or repeated event costs at most that wait after the next event, and the cron sweep
-catches what events miss.
+else pending when no completed run has swept for `event_sweep_seconds` (a minute).
+So that a file whose event was lost (or whose run failed, or that no event named: a
+folder moved in) never waits for the cron sweep, the watcher also rings once with no
+paths ("sweep") when `event_sweep_seconds` have passed since its last announcement.
 
 An event that reaches the server before the ingest deployment's trigger is
 registered (by `newsdesk serve`, or `prefect deploy`) starts nothing. So the
@@ -120,6 +121,13 @@ def _relevant(root: Path, changed: Iterable[str]) -> list[str]:
     return out
 
 
+def trailing_sweep_due(last_announced: float | None, now: float, every_seconds: float) -> bool:
+    """Pure: whether to ring once with no paths. An event run skips its sweep while a
+    recent one stands (`event_sweep_seconds`), so after the last announcement one run
+    must sweep for what its event missed; with 0 every event run sweeps already."""
+    return last_announced is not None and every_seconds > 0 and now - last_announced >= every_seconds
+
+
 def has_candidates(root: Path) -> bool:
     """Whether seeds/ holds at least one article file (stops at the first)."""
     return next(iter(scan(root)), None) is not None
@@ -212,6 +220,7 @@ def watch(
     tracker = StabilityTracker(settings.watch_stable_seconds)
     stop_event = threading.Event()
     armed = False
+    last_announced: float | None = None  # since then, no run may have swept: ring once when quiet
     for changes in watchfiles.watch(
         root,
         recursive=True,
@@ -240,7 +249,12 @@ def watch(
         ready = tracker.ready(now)
         if ready:
             log.info("announcing %d settled file(s)", len(ready))
-            deliver(send, ready, stop)
+            if deliver(send, ready, stop):
+                last_announced = time.monotonic()
+        elif trailing_sweep_due(last_announced, now, settings.event_sweep_seconds):
+            log.info("%.0f s since the last announcement: announcing one sweep", settings.event_sweep_seconds)
+            if deliver(send, [], stop):
+                last_announced = None
         if stop():
             stop_event.set()
             break

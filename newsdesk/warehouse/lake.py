@@ -855,9 +855,14 @@ def _finish_run(
 
 
 def sweep_due(con: duckdb.DuckDBPyConnection, every_seconds: float) -> bool:
-    """Whether no completed run has walked the whole of seeds/ within `every_seconds`."""
+    """Whether no completed run has walked the whole of seeds/ within `every_seconds`.
+    A sweep stamped in the future (another host's clock ahead, or this one's set back)
+    says nothing of how long ago it was: due."""
     last = _scalar(con, sql("last_sweep"))
-    return last is None or (datetime.now(UTC) - last).total_seconds() >= every_seconds
+    if last is None:
+        return True
+    elapsed = (datetime.now(UTC) - last).total_seconds()
+    return elapsed < 0 or elapsed >= every_seconds
 
 
 def close_abandoned_runs(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
