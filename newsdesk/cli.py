@@ -360,7 +360,10 @@ def quarantine(
                 count = lake.requeue_quarantined(con, settings, path)
             finally:
                 con.close()
-        console.print(f"{count} quarantined file(s) queued again; the next `newsdesk ingest` reads them.")
+        console.print(
+            f"{count} quarantined file(s) queued again; "
+            "the next `newsdesk ingest` (or the service's next sweep) reads them."
+        )
         return
     _run_query(settings, lake.sql("status_quarantined"), format, title="quarantined files")
 

@@ -355,18 +355,28 @@ def test_every_data_check_finds_its_bad_row_in_whichever_slice_it_falls(warehous
 
 
 def test_a_prepared_session_is_taken_by_one_connect_only_and_works_as_a_new_one(warehouse):
-    """serve loads the next run's extensions ahead (`prepare_session`); the next connect
-    takes that session, attaches the lake on it and writes; the one after makes its own."""
-    lake.prepare_session(warehouse)
-    lake.prepare_session(warehouse)  # one spare per extension set, however often asked
-    spare = lake._spare_sessions[lake._extensions_needed((warehouse,))]
-    assert len(lake._spare_sessions) == 1
+    """serve loads the next run's extensions ahead, in a thread (`prepare_session`); the
+    next connect takes that session, attaches the lake on it and writes; the one after
+    makes its own, and a reader on a spare is as locked down as on a new session."""
+    import threading
+
+    import duckdb
+
+    key = lake._extensions_needed((warehouse,))
+    for leftover in [lake._spare_sessions.pop(key, None)]:
+        if leftover is not None:
+            leftover.close()
+    threads = [threading.Thread(target=lake.prepare_session, args=(warehouse,)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    spare = lake._spare_sessions[key]  # one spare, however often asked at once
     con = lake.connect(warehouse)
     try:
-        assert con is spare and not lake._spare_sessions
-        loaded = {
-            row[0] for row in con.execute("select extension_name from duckdb_extensions() where loaded").fetchall()
-        }
+        assert con is spare and key not in lake._spare_sessions
+        extensions = con.execute("select extension_name from duckdb_extensions() where loaded").fetchall()
+        loaded = {row[0] for row in extensions}
         assert {"ducklake", "sqlite_scanner"} <= loaded
         con.execute("insert into runs (run_id, status) values ('prepared', 'completed')")
         second = lake.connect(warehouse, read_only=True)
@@ -377,3 +387,13 @@ def test_a_prepared_session_is_taken_by_one_connect_only_and_works_as_a_new_one(
             second.close()
     finally:
         con.close()
+    lake.prepare_session(warehouse)
+    spare = lake._spare_sessions[key]
+    reader = lake.open_reader(warehouse)
+    try:
+        assert reader is spare
+        with pytest.raises(duckdb.Error):
+            reader.execute("set enable_external_access = true")
+        assert reader.execute("select count(*) from runs where run_id = 'prepared'").fetchall() == [(1,)]
+    finally:
+        reader.close()

@@ -261,13 +261,42 @@ def test_armed_is_reported_through_the_file_newsdesk_up_names(tmp_path, monkeypa
     assert ready.read_text() == f"{os.getpid()}\n"
 
 
-def test_a_trailing_sweep_is_due_once_announcements_go_quiet():
-    from newsdesk.service.watch import trailing_sweep_due
+def test_the_sweep_bell_rings_after_the_last_announcement_or_a_folder_and_never_mid_copy():
+    from newsdesk.service.watch import SweepBell
 
-    assert not trailing_sweep_due(None, 100.0, 60)  # nothing announced since the last sweep
-    assert not trailing_sweep_due(50.0, 100.0, 60)
-    assert trailing_sweep_due(40.0, 100.0, 60)
-    assert not trailing_sweep_due(0.0, 100.0, 0)  # 0: every event run sweeps already
+    bell = SweepBell(event_sweep_seconds=60, stable_seconds=1)
+    assert not bell.due(1000.0, files_settling=False)  # nothing announced since the last sweep
+    bell.announced(100.0)
+    assert not bell.due(159.0, files_settling=False)
+    assert bell.due(160.0, files_settling=False)
+    assert not bell.due(160.0, files_settling=True)  # a sweep would read the file half
+    bell.folder_changed(120.0)  # sooner: its files raised no event
+    assert bell.due(121.0, files_settling=False)
+    bell.announced(121.5)  # the earlier ring serves both
+    assert bell.due(121.5, files_settling=False)
+    bell.rang()
+    assert not bell.due(10_000.0, files_settling=False)
+    never = SweepBell(event_sweep_seconds=0, stable_seconds=1)
+    never.announced(0.0)  # 0: every event run sweeps already
+    assert not never.due(10_000.0, files_settling=False)
+    never.folder_changed(0.0)  # but a folder's files raised no event at all
+    assert never.due(1.0, files_settling=False)
+
+
+def _stamped_watch(settings, stamps, armed, done):
+    import threading
+    import time
+
+    from newsdesk.service.watch import watch
+
+    thread = threading.Thread(
+        target=watch,
+        args=(settings, lambda paths: stamps.append((time.monotonic(), paths)), done.is_set),
+        kwargs={"on_armed": armed.set},
+        daemon=True,
+    )
+    thread.start()
+    return thread
 
 
 def test_the_watcher_rings_for_a_sweep_once_after_its_last_announcement(tmp_path):
@@ -276,26 +305,49 @@ def test_the_watcher_rings_for_a_sweep_once_after_its_last_announcement(tmp_path
     import threading
     import time
 
-    from newsdesk.service.watch import watch
     from newsdesk.settings import Settings
 
     settings = Settings(
         seeds=tmp_path, warehouse=tmp_path / "wh", watch_stable_seconds=0.2, watch_poll_ms=50, event_sweep_seconds=1.0
     )
-    sent: list[list[str]] = []
-    done = threading.Event()
-    thread = threading.Thread(target=watch, args=(settings, sent.append, done.is_set), daemon=True)
-    thread.start()
+    stamps: list[tuple[float, list[str]]] = []
+    armed, done = threading.Event(), threading.Event()
+    thread = _stamped_watch(settings, stamps, armed, done)
     try:
-        time.sleep(0.5)
-        assert sent == []  # an empty folder: no arming sweep, and nothing announced yet
+        assert armed.wait(10)
         (tmp_path / "a.txt").write_text("Ferry timetable changes\nThe council said the ferry would run hourly.\n")
-        assert _wait(lambda: sent == [["a.txt"]], 5), sent
-        announced = time.monotonic()
-        assert _wait(lambda: len(sent) == 2, 5), sent
-        assert sent[1] == [] and time.monotonic() - announced >= 0.9
+        # (a file written as the watch arms may also get the arming sweep, before it)
+        assert _wait(lambda: ["a.txt"] in [paths for _, paths in stamps], 10), stamps
+        arming = [paths for _, paths in stamps].index(["a.txt"])
+        assert arming in (0, 1) and stamps[:arming] in ([], [(stamps[0][0], [])])
+        assert _wait(lambda: len(stamps) >= arming + 2, 10), stamps
+        (announced, first), (rang, second) = stamps[arming : arming + 2]
+        assert (first, second) == (["a.txt"], []) and rang - announced >= 1.0
         time.sleep(2.5)
-        assert sent == [["a.txt"], []]  # one trailing sweep, not one a second
+        assert [paths for _, paths in stamps[arming:]] == [["a.txt"], []]  # one ring, not one a second
+    finally:
+        done.set()
+        thread.join(timeout=5)
+
+
+def test_a_folder_moved_in_gets_a_sweep_though_its_files_raise_no_event(tmp_path):
+    import os
+    import threading
+
+    from newsdesk.settings import Settings
+
+    seeds, staging = tmp_path / "seeds", tmp_path / "staging"
+    (staging / "batch").mkdir(parents=True)
+    seeds.mkdir()
+    (staging / "batch" / "b.txt").write_text("Bridge works\nThe engineer said the bridge would reopen.\n")
+    settings = Settings(seeds=seeds, warehouse=tmp_path / "wh", watch_stable_seconds=0.2, watch_poll_ms=50)
+    stamps: list[tuple[float, list[str]]] = []
+    armed, done = threading.Event(), threading.Event()
+    thread = _stamped_watch(settings, stamps, armed, done)
+    try:
+        assert armed.wait(10)
+        os.replace(staging / "batch", seeds / "batch")
+        assert _wait(lambda: [] in [paths for _, paths in stamps], 10), stamps
     finally:
         done.set()
         thread.join(timeout=5)

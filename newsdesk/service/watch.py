@@ -4,9 +4,10 @@ A file is announced only once it has stopped changing for
 `watch_stable_seconds`, so a half-copied file is never ingested half. The event
 is a doorbell: the triggered run takes the files it names, then sweeps everything
 else pending when no completed run has swept for `event_sweep_seconds` (a minute).
-So that a file whose event was lost (or whose run failed, or that no event named: a
-folder moved in) never waits for the cron sweep, the watcher also rings once with no
-paths ("sweep") when `event_sweep_seconds` have passed since its last announcement.
+So that a file whose event was lost (or whose run failed) never waits for the cron
+sweep, the watcher also rings once with no paths ("sweep") `event_sweep_seconds`
+after its last announcement, and once a folder moved in or out has settled (its files
+raise no event of their own); never while a file is still being written.
 
 An event that reaches the server before the ingest deployment's trigger is
 registered (by `newsdesk serve`, or `prefect deploy`) starts nothing. So the
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from newsdesk.pipeline.sources import is_candidate, relative_inside, scan
+from newsdesk.pipeline.sources import ARTICLE_SUFFIXES, LEFTOVER_SUFFIXES, is_candidate, relative_inside, scan
 from newsdesk.settings import Settings
 
 EVENT_NAME = "newsdesk.seeds.changed"
@@ -108,6 +109,22 @@ def deliver(
     return False
 
 
+def _folders_changed(root: Path, changed: Iterable[str]) -> bool:
+    """Whether a change was a folder's (made, moved in or out: its files raise no event
+    of their own), judged by what is there now: a folder, or nothing under a name that
+    is no article file."""
+    for path in changed:
+        relative = relative_inside(root, path)
+        if relative is None or relative == "." or any(part.startswith(".") for part in relative.split("/")):
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            return True
+        name = relative.rsplit("/", 1)[-1]
+        if not os.path.lexists(path) and not name.lower().endswith(ARTICLE_SUFFIXES + LEFTOVER_SUFFIXES):
+            return True
+    return False
+
+
 def _relevant(root: Path, changed: Iterable[str]) -> list[str]:
     out = []
     for path in changed:
@@ -121,11 +138,36 @@ def _relevant(root: Path, changed: Iterable[str]) -> list[str]:
     return out
 
 
-def trailing_sweep_due(last_announced: float | None, now: float, every_seconds: float) -> bool:
-    """Pure: whether to ring once with no paths. An event run skips its sweep while a
-    recent one stands (`event_sweep_seconds`), so after the last announcement one run
-    must sweep for what its event missed; with 0 every event run sweeps already."""
-    return last_announced is not None and every_seconds > 0 and now - last_announced >= every_seconds
+@dataclass
+class SweepBell:
+    """Pure: when to ring once with no paths (a sweep).
+
+    An event run skips its sweep while a recent one stands (`event_sweep_seconds`), so
+    one run must sweep for what the events missed that long after the last
+    announcement (with 0 every event run sweeps already). A folder moved in or out
+    raises one event for the folder and none for its files: a sweep once it settled.
+    Never while a file is still being written: a sweep would read it half."""
+
+    event_sweep_seconds: float
+    stable_seconds: float
+    ring_at: float | None = None
+
+    def announced(self, now: float) -> None:
+        if self.event_sweep_seconds > 0:
+            self._ring_by(now + self.event_sweep_seconds)
+
+    def folder_changed(self, now: float) -> None:
+        self._ring_by(now + self.stable_seconds)
+
+    def _ring_by(self, at: float) -> None:
+        # An earlier ring serves both: its run queues behind the runs of what was announced.
+        self.ring_at = at if self.ring_at is None else min(self.ring_at, at)
+
+    def due(self, now: float, files_settling: bool) -> bool:
+        return self.ring_at is not None and now >= self.ring_at and not files_settling
+
+    def rang(self) -> None:
+        self.ring_at = None
 
 
 def has_candidates(root: Path) -> bool:
@@ -220,7 +262,7 @@ def watch(
     tracker = StabilityTracker(settings.watch_stable_seconds)
     stop_event = threading.Event()
     armed = False
-    last_announced: float | None = None  # since then, no run may have swept: ring once when quiet
+    bell = SweepBell(settings.event_sweep_seconds, settings.watch_stable_seconds)
     for changes in watchfiles.watch(
         root,
         recursive=True,
@@ -242,19 +284,22 @@ def watch(
             if has_candidates(root):
                 log.info("article files already in %s: announcing one sweep", root)
                 deliver(send, [], stop)
-        for relative in _relevant(root, (p for _, p in changes)):
+        changed = [p for _, p in changes]
+        for relative in _relevant(root, changed):
             tracker.observe(relative, stat_of(root / relative), now)
+        if _folders_changed(root, changed):
+            bell.folder_changed(now)
         for relative in tracker.pending():  # files still being written: look again
             tracker.observe(relative, stat_of(root / relative), now)
         ready = tracker.ready(now)
         if ready:
             log.info("announcing %d settled file(s)", len(ready))
             if deliver(send, ready, stop):
-                last_announced = time.monotonic()
-        elif trailing_sweep_due(last_announced, now, settings.event_sweep_seconds):
-            log.info("%.0f s since the last announcement: announcing one sweep", settings.event_sweep_seconds)
+                bell.announced(time.monotonic())
+        elif bell.due(now, files_settling=bool(tracker.pending())):
+            log.info("announcing one sweep (for what no event named)")
             if deliver(send, [], stop):
-                last_announced = None
+                bell.rang()
         if stop():
             stop_event.set()
             break

@@ -148,9 +148,13 @@ def _session(settings: Settings, *others: Settings) -> duckdb.DuckDBPyConnection
     every = (settings, *others)  # `migrate` attaches two warehouses in one session
     needed = _extensions_needed(every)
     con = _take_spare(needed) or _loaded_session(needed, settings)
-    for number, each in enumerate(every):
-        if each.remote_data:
-            con.execute(s3_secret_statement(each, f"newsdesk_lake_{number}"))
+    try:
+        for number, each in enumerate(every):
+            if each.remote_data:
+                con.execute(s3_secret_statement(each, f"newsdesk_lake_{number}"))
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -187,9 +191,11 @@ def _loaded_session(needed: Sequence[str], settings: Settings) -> duckdb.DuckDBP
 
 
 # Sessions with their extensions loaded and nothing else (no lake attached, no secret),
-# one per extension set, each taken by one connect.
+# one per extension set, each taken by one connect; and the ones being loaded.
 _spare_sessions: dict[tuple[str, ...], duckdb.DuckDBPyConnection] = {}
+_preparing: dict[tuple[str, ...], threading.Event] = {}
 _spare_lock = threading.Lock()
+SPARE_WAIT_SECONDS = 1.0  # a connect waits this long for a spare half loaded: it is nearer than a new one
 
 
 def prepare_session(settings: Settings) -> None:
@@ -198,17 +204,27 @@ def prepare_session(settings: Settings) -> None:
     the warehouse, before its first file. A spare no connect takes stays open (a few MB)."""
     needed = _extensions_needed((settings,))
     with _spare_lock:
-        if needed in _spare_sessions:
+        if needed in _spare_sessions or needed in _preparing:
             return
-    con = _loaded_session(needed, settings)
-    with _spare_lock:
-        if needed not in _spare_sessions:
-            _spare_sessions[needed] = con
-            return
-    con.close()  # another thread prepared one meanwhile
+        ready = _preparing[needed] = threading.Event()
+    con = None
+    try:
+        con = _loaded_session(needed, settings)
+    finally:
+        with _spare_lock:
+            del _preparing[needed]
+            if con is not None:
+                _spare_sessions[needed] = con  # none there: only one preparer at a time
+        ready.set()
 
 
 def _take_spare(needed: tuple[str, ...]) -> duckdb.DuckDBPyConnection | None:
+    with _spare_lock:
+        con = _spare_sessions.pop(needed, None)
+        loading = _preparing.get(needed)
+    if con is not None or loading is None:
+        return con
+    loading.wait(SPARE_WAIT_SECONDS)
     with _spare_lock:
         return _spare_sessions.pop(needed, None)
 
@@ -857,12 +873,10 @@ def _finish_run(
 def sweep_due(con: duckdb.DuckDBPyConnection, every_seconds: float) -> bool:
     """Whether no completed run has walked the whole of seeds/ within `every_seconds`.
     A sweep stamped in the future (another host's clock ahead, or this one's set back)
-    says nothing of how long ago it was: due."""
-    last = _scalar(con, sql("last_sweep"))
-    if last is None:
-        return True
-    elapsed = (datetime.now(UTC) - last).total_seconds()
-    return elapsed < 0 or elapsed >= every_seconds
+    is left out: it says nothing of how long ago it was."""
+    now = datetime.now(UTC)
+    last = _scalar(con, sql("last_sweep"), {"now": now})
+    return last is None or (now - last).total_seconds() >= every_seconds
 
 
 def close_abandoned_runs(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
