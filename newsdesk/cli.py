@@ -232,7 +232,10 @@ def _run_ingest_flow(
     except (ModelError, WarehouseError, ClusterError) as exc:
         _fail(f"ingest failed: {exc}", _exit_code(exc))
     except ExtractorClosed as exc:
-        _fail(f"ingest failed: {exc}; committed batches are kept, run `newsdesk ingest` again to continue", 3)
+        _fail(
+            f"ingest failed: {exc}; committed batches are kept, run `newsdesk ingest` again to continue",
+            _exit_code(exc),
+        )
     except (httpx.HTTPError, OSError) as exc:
         if not _is_connection_error(exc):
             raise

@@ -122,6 +122,9 @@ def test_workers_that_cannot_be_renewed_stop_the_extractor_with_one_line():
         with pytest.raises(extract.ExtractorClosed, match="could not be renewed") as failed:
             extractor.run(items)
         assert "\n" not in str(failed.value)
+        from newsdesk.cli import _exit_code
+
+        assert _exit_code(failed.value) == 3  # the CLI's code for "run again", not 2 ("fix your input")
         with pytest.raises(extract.ExtractorClosed, match="could not be renewed"):
             extractor.run(items)  # every later batch says why, not a broken pool
     assert not _live_workers() - before  # neither the old workers nor the new ones are left

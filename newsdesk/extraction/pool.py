@@ -220,6 +220,8 @@ def _spawn_pool(n_process: int) -> ProcessPoolExecutor:
 class ExtractorClosed(RuntimeError):
     """The Extractor was closed, or its workers could not be renewed: no more batches."""
 
+    exit_code = 3  # nothing for the user to fix in the input: run again
+
 
 class Extractor:
     """Runs extraction on n_process worker processes, or inline (one at a time) for 1."""
