@@ -91,7 +91,7 @@ def test_edited_file_replaces_its_rows_and_deleted_file_keeps_history(workspace)
 
 
 def test_an_edited_file_keeps_when_it_was_first_seen_and_the_plan_recalls_only_it(workspace):
-    from newsdesk.pipeline.pending import discover_pending
+    from newsdesk.pipeline.pending import discover_pending, pending_work, plan_pending, scan_ahead
     from newsdesk.warehouse import lake
 
     (workspace.seeds_dir / "other.txt").write_text("Another story\nThe mayor said that the bridge would reopen.\n")
@@ -103,8 +103,10 @@ def test_an_edited_file_keeps_when_it_was_first_seen_and_the_plan_recalls_only_i
     con = lake.connect(workspace, read_only=True)
     try:
         planned, known = discover_pending(workspace, con)
+        ahead = plan_pending(workspace, con, scanned=scan_ahead(workspace.seeds_dir))
     finally:
         con.close()
+    assert ahead == planned == pending_work(workspace)  # the walk in a thread of its own plans the same
     # the whole tree is planned from stats; the full row is fetched for the edited file only
     assert [stat.path for stat in planned.pending] == [SAMPLE.name] and planned.unchanged == 1
     assert set(known) == {SAMPLE.name}
