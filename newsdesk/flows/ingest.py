@@ -79,7 +79,7 @@ def ingest(
     seeds/ is walked. With `sweep` (the default) the run then takes everything else
     pending, but only when no completed run has swept within `event_sweep_seconds`: a
     walk of 100,000 files takes seconds and would hold the next event's run back. The
-    watcher rings for a sweep that long after its last announcement, so a lost event's
+    watcher rings for a sweep that long after an announcement, so a lost event's
     file still waits about a minute, not for the cron. `sweep=False` stops after the
     named files.
     `reextract` also re-runs extraction for articles an older extractor made.

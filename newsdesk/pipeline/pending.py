@@ -6,8 +6,9 @@ for a Prefect server or a model load.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,12 +20,20 @@ from newsdesk.warehouse import lake
 def scan_ahead(root: Path) -> Future[list[FileStat]]:
     """Walk seeds/ in a thread of its own while the warehouse side goes on (opening it,
     fetching the recorded stats): the walk mostly waits on stat calls and DuckDB
-    releases the GIL, so at 100,000 files the two overlap."""
-    executor = ThreadPoolExecutor(1, thread_name_prefix="newsdesk-scan")
-    try:
-        return executor.submit(lambda: list(scan(root)))
-    finally:
-        executor.shutdown(wait=False)
+    releases the GIL, so at 100,000 files the two overlap. A daemon thread: a CLI that
+    fails to open the warehouse exits at once, not after the walk."""
+    walked: Future[list[FileStat]] = Future()
+
+    def walk() -> None:
+        if not walked.set_running_or_notify_cancel():
+            return
+        try:
+            walked.set_result(list(scan(root)))
+        except BaseException as exc:  # raised again by .result(), in the caller
+            walked.set_exception(exc)
+
+    threading.Thread(target=walk, name="newsdesk-scan", daemon=True).start()
+    return walked
 
 
 def plan_pending(

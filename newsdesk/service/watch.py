@@ -6,8 +6,9 @@ is a doorbell: the triggered run takes the files it names, then sweeps everythin
 else pending when no completed run has swept for `event_sweep_seconds` (a minute).
 So that a file whose event was lost (or whose run failed) never waits for the cron
 sweep, the watcher also rings once with no paths ("sweep") `event_sweep_seconds`
-after its last announcement, and once a folder moved in or out has settled (its files
-raise no event of their own); never while a file is still being written.
+after the first announcement since its last ring, and once a folder moved in or out
+has settled (its files raise no event of their own); never while a file is still
+being written.
 
 An event that reaches the server before the ingest deployment's trigger is
 registered (by `newsdesk serve`, or `prefect deploy`) starts nothing. So the
@@ -143,8 +144,9 @@ class SweepBell:
     """Pure: when to ring once with no paths (a sweep).
 
     An event run skips its sweep while a recent one stands (`event_sweep_seconds`), so
-    one run must sweep for what the events missed that long after the last
-    announcement (with 0 every event run sweeps already). A folder moved in or out
+    one run must sweep for what the events missed that long after the first
+    announcement since the last ring, however many follow (with 0 every event run
+    sweeps already). A folder moved in or out
     raises one event for the folder and none for its files: a sweep once it settled.
     Never while a file is still being written: a sweep would read it half."""
 
