@@ -277,7 +277,6 @@ def test_an_event_run_sweeps_only_when_no_run_has_swept_lately(workspace, monkey
     """A walk of a large seeds/ takes seconds: an event run skips it while a recent one
     stands, and sweeps once the last is older than event_sweep_seconds."""
     from helpers import write_variants
-    from newsdesk.warehouse import lake
 
     assert run(workspace)["added"] == 1
     ((swept_at,),) = rows(workspace, "select swept_at from runs")
@@ -297,22 +296,25 @@ def test_an_event_run_sweeps_only_when_no_run_has_swept_lately(workspace, monkey
     # a failed run's sweep does not count: only completed runs say seeds/ was walked
     write_variants(workspace.seeds_dir, 2, prefix="late")
     monkeypatch.setenv("NEWSDESK_EVENT_SWEEP_SECONDS", "3600")
-    con = lake.connect(workspace)
-    try:
-        con.execute("update runs set status = 'failed'")
-    finally:
-        con.close()
+    _change_runs(workspace, "update runs set status = 'failed'")
     counts = run(workspace, paths=["late_001.txt"], trigger="event")
     assert counts["added"] == 2  # late_001 and, by the sweep, late_000
     # a sweep stamped in the future (another host's clock ahead) says nothing: due
     write_variants(workspace.seeds_dir, 2, prefix="ahead")
-    con = lake.connect(workspace)
-    try:
-        con.execute("update runs set status = 'completed', swept_at = now() + interval 1 hour")
-    finally:
-        con.close()
+    _change_runs(workspace, "update runs set status = 'completed', swept_at = now() + interval 1 hour")
     counts = run(workspace, paths=["ahead_001.txt"], trigger="event")
     assert counts["added"] == 2  # ahead_001 and, by the sweep, ahead_000
+
+
+def _change_runs(settings, statement: str) -> None:
+    """Rewrite the runs table's history, as another host or a failure would leave it."""
+    from newsdesk.warehouse import lake
+
+    con = lake.connect(settings)
+    try:
+        con.execute(statement)
+    finally:
+        con.close()
 
 
 def test_without_a_sweep_an_event_run_sees_only_its_files(workspace):
