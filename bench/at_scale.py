@@ -39,7 +39,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest import changed_via_service, cli_env, prefect_server, run_cli
+from ingest import SETTLE_NOTE, changed_via_service, cli_env, prefect_server, run_cli
 from merge_rss import extracted_batches, renamed
 from synth import DEFAULT_CORPUS, write_corpus
 
@@ -172,7 +172,7 @@ def main() -> None:
         changed = r["changed_via_service"]
         print(
             f"{r['files']}: changed file {changed['latencies_s']} s "
-            f"(landing to run start {changed['landing_to_run_start_s']}; watcher settle {changed['settle_s']} s; "
+            f"(landing to run start {changed['landing_to_run_start_s']}; {SETTLE_NOTE.format(changed['settle_s'])}; "
             f"flow run {changed['flow_run_s']} s)"
         )
     if args.json:

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest import ROOT, TreeRSS, changed_via_service, cli_env, mb, prefect_server, run_cli
+from ingest import ROOT, SETTLE_NOTE, TreeRSS, changed_via_service, cli_env, mb, prefect_server, run_cli
 from synth import DEFAULT_CORPUS, write_corpus
 
 from newsdesk.settings import Settings
@@ -199,7 +199,7 @@ def main() -> None:
                 f"{r['size']}: one changed file through the running stack {service['seconds']} s median of "
                 f"{service['edits']} edits (max {service['max_s']} s; own extraction {service['own_extraction_s']} s "
                 f"with the model loaded, as the stack has it (its load {service['model_load_s']} s apart), "
-                f"watcher settle {service['settle_s']} s, flow run {service['flow_run_s']} s)"
+                f"{SETTLE_NOTE.format(service['settle_s'])}, flow run {service['flow_run_s']} s)"
             )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from newsdesk.service.watch import StabilityTracker, _relevant, deliver
@@ -351,3 +353,109 @@ def test_a_folder_moved_in_gets_a_sweep_though_its_files_raise_no_event(tmp_path
     finally:
         done.set()
         thread.join(timeout=5)
+
+
+def test_a_closed_file_is_ready_at_once_unless_it_changed_or_was_written_again():
+    tracker = StabilityTracker(stable_seconds=10.0)
+    tracker.observe("a.txt", (10, 1), now=0.0)
+    tracker.landed("a.txt", (10, 1), now=0.1)  # its writer closed it
+    tracker.observe("b.txt", (5, 1), now=0.0)
+    tracker.landed("b.txt", (5, 1), now=0.1)
+    tracker.observe("b.txt", (9, 2), now=0.2)  # changed after the close: written again
+    tracker.landed("c.txt", (3, 1), now=0.1)
+    tracker.writing("c.txt", (3, 1), now=0.2)  # reopened and written, size not yet moved
+    assert tracker.ready(now=0.3) == ["a.txt"]
+    assert tracker.pending() == ["b.txt", "c.txt"]
+    assert tracker.ready(now=10.25) == ["b.txt", "c.txt"]  # they held still: the fallback
+
+
+def test_a_landing_of_a_file_already_gone_waits_for_the_fallback():
+    tracker = StabilityTracker(stable_seconds=1.0)
+    tracker.landed("gone.txt", None, now=0.0)
+    assert tracker.ready(now=0.1) == []
+    assert tracker.ready(now=1.0) == ["gone.txt"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_landings_tell_closed_and_renamed_files_from_ones_still_open(tmp_path):
+    import os
+
+    from newsdesk.service.landings import LANDED, WRITING, Landings
+
+    landings = Landings(tmp_path)
+    try:
+        (tmp_path / "closed.txt").write_text("The mayor said the bridge would reopen.\n")
+        handle = open(tmp_path / "open.txt", "w")  # noqa: SIM115  held open on purpose
+        handle.write("The first half of a story")
+        handle.flush()
+        (tmp_path / "aside.tmp").write_text("Saved aside, then renamed into place.\n")
+        os.replace(tmp_path / "aside.tmp", tmp_path / "renamed.txt")
+        (tmp_path / "gone.txt").write_text("here, then not\n")
+        (tmp_path / "gone.txt").unlink()
+        root = str(tmp_path.resolve())
+        assert landings.drain() == {
+            f"{root}/closed.txt": LANDED,
+            f"{root}/open.txt": WRITING,
+            f"{root}/renamed.txt": LANDED,
+        }
+        handle.close()
+        assert landings.drain() == {f"{root}/open.txt": LANDED}
+        (tmp_path / "new").mkdir()
+        assert landings.drain() == {}  # the new folder is watched from here on
+        (tmp_path / "new" / "inside.txt").write_text("A file in a new folder.\n")
+        os.rename(tmp_path / "new", tmp_path / "moved")
+        assert landings.drain() == {f"{root}/new/inside.txt": LANDED}
+        (tmp_path / "moved" / "later.txt").write_text("Under the folder's new name.\n")
+        assert landings.drain() == {f"{root}/moved/later.txt": LANDED}
+    finally:
+        landings.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_the_watcher_announces_a_closed_file_without_waiting_to_see_it_hold_still(tmp_path):
+    """Stillness would take 5 s here: a file closed by its writer is announced well
+    before, while one held open is not announced however long its writer pauses."""
+    import threading
+    import time
+
+    from newsdesk.service.watch import watch
+    from newsdesk.settings import Settings
+
+    settings = Settings(seeds=tmp_path, warehouse=tmp_path / "wh", watch_stable_seconds=5.0, watch_poll_ms=50)
+    sent: list[list[str]] = []
+    armed: list = []
+    done = threading.Event()
+    thread = threading.Thread(
+        target=watch, args=(settings, sent.append, done.is_set), kwargs={"on_armed": lambda: armed.append(1)}
+    )
+    thread.start()
+    try:
+        assert _wait(lambda: armed)
+        with open(tmp_path / "slow.txt", "w") as slow:
+            slow.write("A writer that pauses")
+            slow.flush()
+            started = time.monotonic()
+            (tmp_path / "quick.txt").write_text("The minister said the plan was ready.\n")
+            assert _wait(lambda: sent, timeout=3)
+            assert sent == [["quick.txt"]]
+            assert time.monotonic() - started < 2.0
+            time.sleep(1.0)  # paused mid-write: still not announced
+            assert sent == [["quick.txt"]]
+            slow.write(" and then goes on.\n")
+        closed = time.monotonic()
+        assert _wait(lambda: len(sent) == 2, timeout=3)
+        assert sent[1] == ["slow.txt"]
+        assert time.monotonic() - closed < 2.0
+    finally:
+        done.set()
+        thread.join(timeout=5)
+
+
+def test_late_reports_of_a_write_announced_at_its_close_do_not_announce_it_again():
+    tracker = StabilityTracker(stable_seconds=1.0)
+    tracker.landed("a.txt", (10, 1), now=0.0)
+    assert tracker.ready(now=0.0) == ["a.txt"]
+    tracker.observe("a.txt", (10, 1), now=0.2)  # the same write, reported late
+    assert tracker.pending() == []
+    tracker.observe("a.txt", (12, 2), now=0.3)  # written again: a change like any other
+    assert tracker.ready(now=1.3) == ["a.txt"]

@@ -1,7 +1,8 @@
 """Watcher: file changes in seeds/ -> one Prefect event per burst.
 
-A file is announced only once it has stopped changing for
-`watch_stable_seconds`, so a half-copied file is never ingested half. The event
+A file is announced once its writer closed it or renamed it into place (Linux
+inotify, `landings.py`), or else once it has stopped changing for
+`watch_stable_seconds`; so a half-copied file is never ingested half. The event
 is a doorbell: the triggered run takes the files it names, then sweeps everything
 else pending when no completed run has swept for `event_sweep_seconds` (a minute).
 So that a file whose event was lost (or whose run failed) never waits for the cron
@@ -35,6 +36,7 @@ from functools import partial
 from pathlib import Path
 
 from newsdesk.pipeline.sources import ARTICLE_SUFFIXES, LEFTOVER_SUFFIXES, is_candidate, relative_inside, scan
+from newsdesk.service.landings import LANDED, Landings
 from newsdesk.settings import Settings
 
 EVENT_NAME = "newsdesk.seeds.changed"
@@ -45,22 +47,50 @@ log = logging.getLogger("newsdesk.watch")
 
 @dataclass
 class StabilityTracker:
-    """Pure: which changed paths have held still long enough to announce."""
+    """Pure: which changed paths are ready to announce. A path is ready once it has held
+    still for stable_seconds, or at once when its writer closed it (or renamed it into
+    place) and it has not changed since."""
 
     stable_seconds: float
     _seen: dict[str, tuple[tuple[int, int] | None, float]] = field(default_factory=dict)
+    _landed: set[str] = field(default_factory=set)
+    # Announced at its close, path -> (stat, when): the file system's late reports of
+    # the same write must not announce it a second time.
+    _told: dict[str, tuple[tuple[int, int] | None, float]] = field(default_factory=dict)
 
     def observe(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
-        """Record a path's (size, mtime_ns), or None when it is gone; any change restarts its clock."""
+        """Record a path's (size, mtime_ns), or None when it is gone; any change restarts
+        its clock, and a change after its close means it is being written again."""
         prior = self._seen.get(path)
+        if prior is None and path in self._told and self._told[path][0] == stat:
+            return
         if prior is None or prior[0] != stat:
             self._seen[path] = (stat, now)
+            if prior is not None:
+                self._landed.discard(path)
+
+    def landed(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
+        """Its writer closed it, or it was renamed into place: complete as `stat` says."""
+        self.observe(path, stat, now)
+        if stat is not None:
+            self._landed.add(path)
+
+    def writing(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
+        """Written to since its last close: wait for the next close, or for stillness."""
+        self.observe(path, stat, now)
+        self._landed.discard(path)
 
     def ready(self, now: float) -> list[str]:
-        """Paths unchanged for stable_seconds; they leave the tracker."""
-        done = sorted(p for p, (_, since) in self._seen.items() if now - since >= self.stable_seconds)
+        """Paths landed and unchanged since, or unchanged for stable_seconds; they leave the tracker."""
+        done = sorted(
+            p for p, (_, since) in self._seen.items() if p in self._landed or now - since >= self.stable_seconds
+        )
+        self._told = {p: told for p, told in self._told.items() if now - told[1] < self.stable_seconds}
         for path in done:
+            if path in self._landed:
+                self._told[path] = (self._seen[path][0], now)
             del self._seen[path]
+            self._landed.discard(path)
         return done
 
     def pending(self) -> list[str]:
@@ -127,16 +157,28 @@ def _folders_changed(root: Path, changed: Iterable[str]) -> bool:
 
 
 def _relevant(root: Path, changed: Iterable[str]) -> list[str]:
-    out = []
-    for path in changed:
-        relative = relative_inside(root, path)
-        if relative is None or relative == ".":
-            continue
-        parts = relative.split("/")
-        if any(part.startswith(".") for part in parts) or not is_candidate(parts[-1]):
-            continue
-        out.append(relative)
-    return out
+    return [relative for relative in map(partial(_relevant_one, root), changed) if relative is not None]
+
+
+def _relevant_one(root: Path, path: str) -> str | None:
+    """An article file's seeds/-relative path, or None for anything else."""
+    relative = relative_inside(root, path)
+    if relative is None or relative == ".":
+        return None
+    parts = relative.split("/")
+    if any(part.startswith(".") for part in parts) or not is_candidate(parts[-1]):
+        return None
+    return relative
+
+
+def _hear_landings(root: Path, tracker: StabilityTracker, words: dict[str, str], now: float) -> None:
+    """Tell the tracker which files their writers closed (or renamed into place) and
+    which were written to since."""
+    for path, word in words.items():
+        relative = _relevant_one(root, path)
+        if relative is not None:
+            told = tracker.landed if word == LANDED else tracker.writing
+            told(relative, stat_of(root / relative), now)
 
 
 @dataclass
@@ -263,45 +305,52 @@ def watch(
         return
     tracker = StabilityTracker(settings.watch_stable_seconds)
     stop_event = threading.Event()
-    armed = False
     bell = SweepBell(settings.event_sweep_seconds, settings.watch_stable_seconds)
-    for changes in watchfiles.watch(
-        root,
-        recursive=True,
-        debounce=settings.watch_poll_ms,
-        step=50,
-        rust_timeout=settings.watch_poll_ms,
-        yield_on_timeout=True,
-        stop_event=stop_event,
-        raise_interrupt=False,
-        force_polling=None,
-    ):
-        now = time.monotonic()
-        if not armed:
-            # The first yield: the OS watch is in place, so from here on nothing lands
-            # unseen; what landed before is found by the sweep this announcement starts.
-            armed = True
-            log.info("watching %s", root)
-            (on_armed or partial(report_armed, settings.watch_ready_file))()
-            if has_candidates(root):
-                log.info("article files already in %s: announcing one sweep", root)
-                deliver(send, [], stop)
-        changed = [p for _, p in changes]
-        for relative in _relevant(root, changed):
-            tracker.observe(relative, stat_of(root / relative), now)
-        if _folders_changed(root, changed):
-            bell.folder_changed(now)
-        for relative in tracker.pending():  # files still being written: look again
-            tracker.observe(relative, stat_of(root / relative), now)
-        ready = tracker.ready(now)
-        if ready:
-            log.info("announcing %d settled file(s)", len(ready))
-            if deliver(send, ready, stop):
-                bell.announced(time.monotonic())
-        elif bell.due(now, files_settling=bool(tracker.pending())):
-            log.info("announcing one sweep (for what no event named)")
-            if deliver(send, [], stop):
-                bell.rang()
-        if stop():
-            stop_event.set()
-            break
+    armed = False
+    landings = Landings.open(root)  # before the watch arms: no close is missed after it
+    try:
+        for changes in watchfiles.watch(
+            root,
+            recursive=True,
+            debounce=settings.watch_poll_ms,
+            step=50,
+            rust_timeout=settings.watch_poll_ms,
+            yield_on_timeout=True,
+            stop_event=stop_event,
+            raise_interrupt=False,
+            force_polling=None,
+        ):
+            now = time.monotonic()
+            if not armed:
+                # The first yield: the OS watch is in place, so from here on nothing lands
+                # unseen; what landed before is found by the sweep this announcement starts.
+                armed = True
+                log.info("watching %s", root)
+                (on_armed or partial(report_armed, settings.watch_ready_file))()
+                if has_candidates(root):
+                    log.info("article files already in %s: announcing one sweep", root)
+                    deliver(send, [], stop)
+            changed = [p for _, p in changes]
+            for relative in _relevant(root, changed):
+                tracker.observe(relative, stat_of(root / relative), now)
+            if landings is not None:
+                _hear_landings(root, tracker, landings.drain(), now)
+            if _folders_changed(root, changed):
+                bell.folder_changed(now)
+            for relative in tracker.pending():  # files still being written: look again
+                tracker.observe(relative, stat_of(root / relative), now)
+            ready = tracker.ready(now)
+            if ready:
+                log.info("announcing %d settled file(s)", len(ready))
+                if deliver(send, ready, stop):
+                    bell.announced(time.monotonic())
+            elif bell.due(now, files_settling=bool(tracker.pending())):
+                log.info("announcing one sweep (for what no event named)")
+                if deliver(send, [], stop):
+                    bell.rang()
+            if stop():
+                stop_event.set()
+                break
+    finally:
+        if landings is not None:
+            landings.close()
