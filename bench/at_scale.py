@@ -11,7 +11,7 @@ these two figures do not need one. For each size (the first is the baseline):
              run merges (lake.merge_small_files)
   2. warm    `newsdesk ingest` with nothing to do, --repeat times (min/median/max)
   3. changed one edited file through the running stack (`newsdesk up`: watch -> event ->
-             serve), file landed -> its row visible, median of 5 edits each on an idle
+             serve), file landed -> its row visible, median of --edits edits each on an idle
              stack, beside its own extraction with the model loaded (bench/ingest.py)
 
 Prints each figure at every size with its ratio to the baseline's, timed in the same run.
@@ -110,7 +110,7 @@ def batch_for(files: list[Path], seeds: Path, rows: lake.BatchRows) -> lake.Batc
     )
 
 
-def measure(files: int, work: Path, templates: list, repeat: int, corpus: Path) -> dict:
+def measure(files: int, work: Path, templates: list, repeat: int, corpus: Path, edits: int) -> dict:
     seeds = work / str(files) / "seeds"
     write_corpus(seeds, files, corpus=corpus)
     settings = Settings(seeds=seeds, warehouse=seeds.parent / "warehouse")
@@ -123,7 +123,8 @@ def measure(files: int, work: Path, templates: list, repeat: int, corpus: Path) 
             sys.exit(f"the warm run at {files} files found work: the build is wrong\n{out[-2000:]}")
         warm.append(seconds)
     with prefect_server(env, seeds.parent) as (served, api):
-        changed = changed_via_service(sorted(seeds.rglob("*.txt"))[:6], settings, served, api, seeds.parent)
+        paths = sorted(seeds.rglob("*.txt"))[: edits + 1]  # the first warms serve up
+        changed = changed_via_service(paths, settings, served, api, seeds.parent)
     changed.pop("model_load_s")  # not measured: this process loaded the model for the templates
     shutil.rmtree(seeds.parent)
     return {
@@ -138,6 +139,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000", help="file counts; the first is the baseline")
     parser.add_argument("--repeat", type=int, default=3, help="warm re-runs at each size")
+    parser.add_argument(
+        "--edits", type=int, default=10, help="timed edits at each size (some events take Prefect 2 s more)"
+    )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -155,7 +159,7 @@ def main() -> None:
             sys.exit("no template batch has 64 articles")
         for size in (int(s) for s in args.sizes.split(",")):
             print(f"{size} files ...", flush=True)
-            rows.append(measure(size, work, templates, args.repeat, args.corpus))
+            rows.append(measure(size, work, templates, args.repeat, args.corpus, args.edits))
             print(f"  {json.dumps(rows[-1])}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
