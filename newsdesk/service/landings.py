@@ -4,12 +4,13 @@ A file copied or saved into seeds/ is complete when its writer closes it
 (IN_CLOSE_WRITE) or renames it into place (IN_MOVED_TO). The watcher's own
 events (watchfiles) say only that something changed, so without this it waits
 for a file to hold still for `watch_stable_seconds` (a second) before it
-announces it. With it, a closed file is announced at once, and a file still
-open for writing is held back however long its writer pauses.
+announces it. With it, a closed file is announced 0.1 s after its close, and a
+file written to and not closed is held back (up to 30 s) however long its
+writer pauses: `watch.StabilityTracker` has the rules.
 
 It is only an accelerator: whatever it misses (another OS, a full event queue,
-no watch left, a hard link, a file still held open) is announced once it held
-still, as before.
+no watch left, a folder made just before its first file, a hard link) is
+announced once it held still, as before.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import os
 import struct
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger("newsdesk.watch")
 
@@ -38,7 +40,7 @@ IN_ONLYDIR = 0x01000000
 IN_DONT_FOLLOW = 0x02000000
 IN_ISDIR = 0x40000000
 IN_NONBLOCK = os.O_NONBLOCK
-IN_CLOEXEC = 0o2000000
+IN_CLOEXEC = os.O_CLOEXEC
 WATCHED = IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
 _EVENT_HEADER = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes of name)
 
@@ -46,21 +48,34 @@ LANDED = "landed"  # closed by its writer, or renamed into place: complete as it
 WRITING = "writing"  # written to since: wait for the next close, or for it to hold still
 
 
+class Heard(NamedTuple):
+    words: dict[str, str]  # absolute path -> LANDED or WRITING, the last word since the last drain
+    lost: bool  # events were dropped (a full queue, a read error): words heard before may be stale
+
+
 class Landings:
     """An inotify watch over every folder under root (hidden ones skipped, as the scan
-    does), read without blocking. `drain()` gives each file's last word since the last
-    drain: LANDED or WRITING, keyed by absolute path."""
+    does), read without blocking by `drain()`."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        self.root = str(root.resolve())
         self._libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        self._fd = -1
+        self._broken = False
+        self._start()
+
+    def _start(self) -> None:
         fd = self._libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
         if fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1: " + os.strerror(ctypes.get_errno()))
         self._fd = fd
         self._folders: dict[int, str] = {}
         self._full = False
-        self._watch_tree(str(root.resolve()))
+        try:
+            self._watch_tree(self.root)
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def open(cls, root: Path) -> Landings | None:
@@ -91,30 +106,40 @@ class Landings:
         if code == errno.ENOSPC:  # the user's inotify watches are used up
             self._full = True
             log.warning("no inotify watch left for %s: its files are announced once they hold still", folder)
-        # ENOENT, ENOTDIR: gone or replaced since it was listed; nothing to watch
+        else:  # ENOENT, ENOTDIR: gone or replaced since it was listed; EACCES: not ours to read
+            log.debug("no inotify watch on %s: %s", folder, os.strerror(code))
 
-    def drain(self) -> dict[str, str]:
+    def drain(self) -> Heard:
         """Each file's last word since the last drain (later events overwrite earlier)."""
         last: dict[str, str] = {}
+        if self._broken:
+            return Heard(last, False)
         while True:
             try:
                 data = os.read(self._fd, 65536)
             except BlockingIOError:
-                return last
-            except OSError as exc:  # nothing more can be read: fall back to stillness
-                log.warning("reading inotify events failed (%s)", exc)
-                return last
-            self._take(data, last)
+                return Heard(last, False)
+            except OSError as exc:  # cannot read any more: stillness decides from here on
+                log.warning("reading inotify events failed (%s): files are announced once they hold still", exc)
+                self._broken = True
+                return Heard({}, True)
+            if not self._take(data, last):
+                # The kernel dropped events: what was heard may be stale, folders made or
+                # moved meanwhile are not watched. Start again on the tree as it is now.
+                log.info("inotify queue overflowed: watching %s afresh", self.root)
+                self.close()
+                self._start()
+                return Heard({}, True)
 
-    def _take(self, data: bytes, last: dict[str, str]) -> None:
+    def _take(self, data: bytes, last: dict[str, str]) -> bool:
+        """Read a buffer of events into `last`; False at an overflow."""
         offset = 0
         while offset + _EVENT_HEADER.size <= len(data):
             wd, mask, _, length = _EVENT_HEADER.unpack_from(data, offset)
             raw_name = data[offset + _EVENT_HEADER.size : offset + _EVENT_HEADER.size + length].rstrip(b"\0")
             offset += _EVENT_HEADER.size + length
             if mask & IN_Q_OVERFLOW:
-                log.info("inotify queue overflowed: some files are announced once they hold still")
-                continue
+                return False
             folder = self._folders.get(wd)
             if mask & IN_IGNORED:
                 self._folders.pop(wd, None)
@@ -130,6 +155,7 @@ class Landings:
                 last[path] = WRITING
             else:  # moved out or deleted: the watcher's own events announce that
                 last.pop(path, None)
+        return True
 
     def _folder_event(self, path: str, mask: int) -> None:
         if mask & (IN_CREATE | IN_MOVED_TO) and not os.path.basename(path).startswith("."):

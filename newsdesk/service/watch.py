@@ -1,8 +1,11 @@
 """Watcher: file changes in seeds/ -> one Prefect event per burst.
 
-A file is announced once its writer closed it or renamed it into place (Linux
-inotify, `landings.py`), or else once it has stopped changing for
-`watch_stable_seconds`; so a half-copied file is never ingested half. The event
+A file is announced once its writer closed it or renamed it into place and it
+then held still for 0.1 s (Linux inotify, `landings.py`); one written to and not
+yet closed is held back up to 30 s however long its writer pauses; where closes
+are not reported (another OS, a folder not yet watched, a full event queue), once
+it has stopped changing for `watch_stable_seconds`. So a half-copied file is
+never ingested half. The event
 is a doorbell: the triggered run takes the files it names, then sweeps everything
 else pending when no completed run has swept for `event_sweep_seconds` (a minute).
 So that a file whose event was lost (or whose run failed) never waits for the cron
@@ -36,7 +39,7 @@ from functools import partial
 from pathlib import Path
 
 from newsdesk.pipeline.sources import ARTICLE_SUFFIXES, LEFTOVER_SUFFIXES, is_candidate, relative_inside, scan
-from newsdesk.service.landings import LANDED, Landings
+from newsdesk.service.landings import LANDED, Heard, Landings
 from newsdesk.settings import Settings
 
 EVENT_NAME = "newsdesk.seeds.changed"
@@ -45,17 +48,29 @@ READY_FILE_ENV = "NEWSDESK_WATCH_READY_FILE"
 log = logging.getLogger("newsdesk.watch")
 
 
+# A closed file must then hold still this long: a writer that reopens it at once (a
+# second append, `cp -p` setting the mtime after its close) is seen before the announcement.
+LANDED_QUIET_SECONDS = 0.1
+# A file written to and not closed is announced on stillness alone only after this long
+# (a writer that never closes it); until then a pause mid-write does not announce it.
+OPEN_FILE_HOLD_SECONDS = 30.0
+
+
 @dataclass
 class StabilityTracker:
-    """Pure: which changed paths are ready to announce. A path is ready once it has held
-    still for stable_seconds, or at once when its writer closed it (or renamed it into
-    place) and it has not changed since."""
+    """Pure: which changed paths are ready to announce.
+
+    A path its writer closed, or renamed into place, is ready once unchanged for
+    LANDED_QUIET_SECONDS after that. One written to since its last close waits for its
+    close (or OPEN_FILE_HOLD_SECONDS of stillness). Any other, and every path when
+    nothing reports closes, is ready once unchanged for stable_seconds."""
 
     stable_seconds: float
     _seen: dict[str, tuple[tuple[int, int] | None, float]] = field(default_factory=dict)
-    _landed: set[str] = field(default_factory=set)
-    # Announced at its close, path -> (stat, when): the file system's late reports of
-    # the same write must not announce it a second time.
+    _landed: dict[str, float] = field(default_factory=dict)  # path -> when its close was heard
+    _open: set[str] = field(default_factory=set)  # written to since its last close
+    # Announced, path -> (stat, when): the file system's late reports of the same write
+    # must not announce it a second time.
     _told: dict[str, tuple[tuple[int, int] | None, float]] = field(default_factory=dict)
 
     def observe(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
@@ -66,32 +81,42 @@ class StabilityTracker:
             return
         if prior is None or prior[0] != stat:
             self._seen[path] = (stat, now)
-            if prior is not None:
-                self._landed.discard(path)
+            self._landed.pop(path, None)
 
     def landed(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
         """Its writer closed it, or it was renamed into place: complete as `stat` says."""
         self.observe(path, stat, now)
-        if stat is not None:
-            self._landed.add(path)
+        self._open.discard(path)
+        if path in self._seen and stat is not None:
+            self._landed[path] = now
 
     def writing(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
-        """Written to since its last close: wait for the next close, or for stillness."""
+        """Written to since its last close: wait for the next close."""
         self.observe(path, stat, now)
-        self._landed.discard(path)
+        self._landed.pop(path, None)
+        if path in self._seen:
+            self._open.add(path)
+
+    def forget_closes(self) -> None:
+        """Close reports were lost (a full event queue): judge every path by stillness."""
+        self._landed.clear()
+        self._open.clear()
 
     def ready(self, now: float) -> list[str]:
-        """Paths landed and unchanged since, or unchanged for stable_seconds; they leave the tracker."""
-        done = sorted(
-            p for p, (_, since) in self._seen.items() if p in self._landed or now - since >= self.stable_seconds
-        )
+        """Paths ready now (see the class); they leave the tracker."""
+        done = sorted(path for path, (_, since) in self._seen.items() if self._is_ready(path, since, now))
         self._told = {p: told for p, told in self._told.items() if now - told[1] < self.stable_seconds}
         for path in done:
-            if path in self._landed:
-                self._told[path] = (self._seen[path][0], now)
-            del self._seen[path]
-            self._landed.discard(path)
+            self._told[path] = (self._seen.pop(path)[0], now)
+            self._landed.pop(path, None)
+            self._open.discard(path)
         return done
+
+    def _is_ready(self, path: str, since: float, now: float) -> bool:
+        if path in self._landed:
+            return now - self._landed[path] >= LANDED_QUIET_SECONDS
+        hold = max(self.stable_seconds, OPEN_FILE_HOLD_SECONDS) if path in self._open else self.stable_seconds
+        return now - since >= hold
 
     def pending(self) -> list[str]:
         return sorted(self._seen)
@@ -171,10 +196,12 @@ def _relevant_one(root: Path, path: str) -> str | None:
     return relative
 
 
-def _hear_landings(root: Path, tracker: StabilityTracker, words: dict[str, str], now: float) -> None:
+def _hear_landings(root: Path, tracker: StabilityTracker, heard: Heard, now: float) -> None:
     """Tell the tracker which files their writers closed (or renamed into place) and
-    which were written to since."""
-    for path, word in words.items():
+    which were written to since; or that such reports were lost."""
+    if heard.lost:
+        tracker.forget_closes()
+    for path, word in heard.words.items():
         relative = _relevant_one(root, path)
         if relative is not None:
             told = tracker.landed if word == LANDED else tracker.writing
@@ -307,7 +334,7 @@ def watch(
     stop_event = threading.Event()
     bell = SweepBell(settings.event_sweep_seconds, settings.watch_stable_seconds)
     armed = False
-    landings = Landings.open(root)  # before the watch arms: no close is missed after it
+    landings: Landings | None = None
     try:
         for changes in watchfiles.watch(
             root,
@@ -325,6 +352,9 @@ def watch(
                 # The first yield: the OS watch is in place, so from here on nothing lands
                 # unseen; what landed before is found by the sweep this announcement starts.
                 armed = True
+                # Opened once watchfiles has its watches: where the user's inotify watches
+                # run short, the accelerator goes without, not the watch itself.
+                landings = Landings.open(root)
                 log.info("watching %s", root)
                 (on_armed or partial(report_armed, settings.watch_ready_file))()
                 if has_candidates(root):
