@@ -12,7 +12,9 @@ these two figures do not need one. For each size (the first is the baseline):
   2. warm    `newsdesk ingest` with nothing to do, --repeat times (min/median/max)
   3. changed one edited file through the running stack (`newsdesk up`: watch -> event ->
              serve), file landed -> its row visible, median of --edits edits each on an idle
-             stack, beside its own extraction with the model loaded (bench/ingest.py)
+             stack, beside its own extraction with the model loaded (bench/ingest.py);
+             with --prefect-postgres, once more with the Prefect server's database in
+             PostgreSQL (as Scale out runs it) instead of its default SQLite file
 
 Prints each figure at every size with its ratio to the baseline's, timed in the same run.
 An article's rows are a template's, so its text is not its file's: the warm run reads
@@ -22,7 +24,8 @@ sweep writes one), and the files were just written and hashed, so the page cache
 warm (as on a machine that serves the folder; a cold cache walks slower). The own
 extraction is one timing, with the model this process loaded for the templates.
 
-    .venv/bin/python bench/at_scale.py [--sizes 1000,100000] [--repeat 3] [--json out.json]
+    .venv/bin/python bench/at_scale.py [--sizes 1000,100000] [--repeat 3] [--edits 10]
+        [--prefect-postgres] [--json out.json]
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -110,7 +114,9 @@ def batch_for(files: list[Path], seeds: Path, rows: lake.BatchRows) -> lake.Batc
     )
 
 
-def measure(files: int, work: Path, templates: list, repeat: int, corpus: Path, edits: int) -> dict:
+def measure(
+    files: int, work: Path, templates: list, repeat: int, corpus: Path, edits: int, prefect_postgres: bool
+) -> dict:
     seeds = work / str(files) / "seeds"
     write_corpus(seeds, files, corpus=corpus)
     settings = Settings(seeds=seeds, warehouse=seeds.parent / "warehouse")
@@ -122,17 +128,35 @@ def measure(files: int, work: Path, templates: list, repeat: int, corpus: Path, 
         if "Nothing to do" not in out:
             sys.exit(f"the warm run at {files} files found work: the build is wrong\n{out[-2000:]}")
         warm.append(seconds)
-    with prefect_server(env, seeds.parent) as (served, api):
-        paths = sorted(seeds.rglob("*.txt"))[: edits + 1]  # the first warms serve up
-        changed = changed_via_service(paths, settings, served, api, seeds.parent)
-    changed.pop("model_load_s")  # not measured: this process loaded the model for the templates
-    shutil.rmtree(seeds.parent)
-    return {
+    paths = sorted(seeds.rglob("*.txt"))
+    changed = changed_file(paths[: edits + 1], settings, env, False)  # the first edit warms serve up
+    row = {
         "files": files,
         "build_s": round(build_s, 1),
         "warm_s": {"min": round(min(warm), 2), "median": round(statistics.median(warm), 2), "max": round(max(warm), 2)},
         "changed_via_service": changed,
     }
+    if prefect_postgres:
+        row["changed_prefect_on_postgres"] = changed_file(paths[edits + 1 : 2 * edits + 2], settings, env, True)
+    shutil.rmtree(seeds.parent)
+    return row
+
+
+def changed_file(paths: list[Path], settings: Settings, env: dict[str, str], prefect_postgres: bool) -> dict:
+    """Edits through `newsdesk up` beside a temporary Prefect server; its database is
+    SQLite (the default) or a temporary PostgreSQL's."""
+    with ExitStack() as stack:
+        if prefect_postgres:
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+            from services import PASSWORD, postgres_server  # the servers the tests start
+
+            postgres = stack.enter_context(postgres_server())
+            url = f"postgresql+asyncpg://{postgres.user}:{PASSWORD}@{postgres.host}:{postgres.port}"
+            env = {**env, "PREFECT_API_DATABASE_CONNECTION_URL": f"{url}/{postgres.new_database()}"}
+        served, api = stack.enter_context(prefect_server(env, settings.seeds_dir.parent))
+        changed = changed_via_service(paths, settings, served, api, settings.seeds_dir.parent)
+    changed.pop("model_load_s")  # not measured: this process loaded the model for the templates
+    return changed
 
 
 def main() -> None:
@@ -141,6 +165,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="warm re-runs at each size")
     parser.add_argument(
         "--edits", type=int, default=10, help="timed edits at each size (some events take Prefect 2 s more)"
+    )
+    parser.add_argument(
+        "--prefect-postgres", action="store_true", help="also time the edits with the Prefect server on PostgreSQL"
     )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--json", type=Path)
@@ -159,7 +186,7 @@ def main() -> None:
             sys.exit("no template batch has 64 articles")
         for size in (int(s) for s in args.sizes.split(",")):
             print(f"{size} files ...", flush=True)
-            rows.append(measure(size, work, templates, args.repeat, args.corpus, args.edits))
+            rows.append(measure(size, work, templates, args.repeat, args.corpus, args.edits, args.prefect_postgres))
             print(f"  {json.dumps(rows[-1])}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -173,12 +200,15 @@ def main() -> None:
             f"{changed['seconds'] / base['changed_via_service']['seconds']:>7.2f} {changed['own_extraction_s']:>6}"
         )
     for r in rows:
-        changed = r["changed_via_service"]
-        print(
-            f"{r['files']}: changed file {changed['latencies_s']} s "
-            f"(landing to run start {changed['landing_to_run_start_s']}; {SETTLE_NOTE.format(changed['settle_s'])}; "
-            f"flow run {changed['flow_run_s']} s)"
-        )
+        for key, server in (("changed_via_service", "SQLite"), ("changed_prefect_on_postgres", "PostgreSQL")):
+            if key not in r:
+                continue
+            changed = r[key]
+            print(
+                f"{r['files']}, Prefect on {server}: changed file median {changed['seconds']} s of "
+                f"{changed['latencies_s']} s (landing to run start {changed['landing_to_run_start_s']}; "
+                f"{SETTLE_NOTE.format(changed['settle_s'])}; flow run {changed['flow_run_s']} s)"
+            )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

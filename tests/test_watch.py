@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -357,42 +358,34 @@ def test_a_folder_moved_in_gets_a_sweep_though_its_files_raise_no_event(tmp_path
         thread.join(timeout=5)
 
 
-def test_a_closed_file_is_ready_after_a_short_quiet_unless_it_changed_or_was_written_again():
+def test_a_renamed_file_is_ready_after_a_short_quiet_unless_it_changed_or_was_written_again():
     from newsdesk.service.watch import LANDED_QUIET_SECONDS
 
     quiet = LANDED_QUIET_SECONDS
     tracker = StabilityTracker(stable_seconds=10.0)
     tracker.observe("a.txt", (10, 1), now=0.0)
-    tracker.landed("a.txt", (10, 1), now=0.1)  # its writer closed it
+    tracker.landed("a.txt", (10, 1), now=0.1)  # renamed into place
     tracker.landed("b.txt", (5, 1), now=0.1)
-    tracker.observe("b.txt", (9, 2), now=0.1 + quiet / 2)  # reopened at once and appended to
+    tracker.observe("b.txt", (9, 2), now=0.1 + quiet / 2)  # appended to right after
     tracker.landed("c.txt", (3, 1), now=0.1)
-    tracker.writing("c.txt", (3, 1), now=0.1 + quiet / 2)  # reopened and written, size not yet moved
+    tracker.writing("c.txt", (3, 1), now=0.1 + quiet / 2)  # written to, size not yet moved
     assert tracker.ready(now=0.1 + quiet / 2) == []  # not quiet long enough yet
     assert tracker.ready(now=0.1 + quiet) == ["a.txt"]
     assert tracker.pending() == ["b.txt", "c.txt"]
-    assert tracker.ready(now=10.2) == ["b.txt"]  # held still: the fallback
-    assert tracker.ready(now=25.0) == []  # c.txt is still open for writing: held back
-    tracker.landed("c.txt", (7, 3), now=26.0)
-    assert tracker.ready(now=26.0 + quiet) == ["c.txt"]
+    assert tracker.ready(now=9.9) == []
+    assert tracker.ready(now=10.2) == ["b.txt", "c.txt"]  # held still: the usual rule
 
 
-def test_a_file_left_open_is_announced_on_stillness_only_after_the_long_hold():
-    from newsdesk.service.watch import OPEN_FILE_HOLD_SECONDS
+def test_lost_rename_reports_leave_every_file_to_stillness():
+    from newsdesk.service.landings import LANDED, Heard
+    from newsdesk.service.watch import _hear_landings
 
-    tracker = StabilityTracker(stable_seconds=1.0)
-    tracker.writing("log.txt", (4, 1), now=0.0)
-    assert tracker.ready(now=OPEN_FILE_HOLD_SECONDS - 0.1) == []
-    assert tracker.ready(now=OPEN_FILE_HOLD_SECONDS) == ["log.txt"]
-
-
-def test_lost_close_reports_leave_every_file_to_stillness():
     tracker = StabilityTracker(stable_seconds=1.0)
     tracker.landed("a.txt", (1, 1), now=0.0)
-    tracker.writing("b.txt", (1, 1), now=0.0)
-    tracker.forget_closes()  # the queue overflowed: both words may be stale
+    _hear_landings(Path("/nowhere"), tracker, Heard({}, True), now=0.05)  # the queue overflowed
     assert tracker.ready(now=0.5) == []
-    assert tracker.ready(now=1.0) == ["a.txt", "b.txt"]
+    assert tracker.ready(now=1.0) == ["a.txt"]
+    assert LANDED  # the word a drain gives a rename
 
 
 def test_a_landing_of_a_file_already_gone_waits_for_the_fallback():
@@ -402,47 +395,57 @@ def test_a_landing_of_a_file_already_gone_waits_for_the_fallback():
     assert tracker.ready(now=1.0) == ["gone.txt"]
 
 
-def test_late_reports_of_an_announced_write_neither_announce_it_again_nor_leave_a_stale_close():
+def test_late_reports_of_an_announced_write_neither_announce_it_again_nor_leave_a_stale_landing():
     tracker = StabilityTracker(stable_seconds=1.0)
     tracker.landed("a.txt", (10, 1), now=0.0)
     assert tracker.ready(now=0.2) == ["a.txt"]
-    tracker.observe("a.txt", (10, 1), now=0.3)  # the same write, reported late
-    tracker.landed("a.txt", (10, 1), now=0.3)  # closed again with nothing written
+    tracker.observe("a.txt", (10, 1), now=0.3)  # the same rename, reported late
+    tracker.landed("a.txt", (10, 1), now=0.3)
     assert tracker.pending() == []
-    tracker.observe("a.txt", (12, 2), now=0.4)  # written again, and no close heard
-    assert tracker.ready(now=0.6) == []  # no close left over from before: stillness decides
+    tracker.observe("a.txt", (12, 2), now=0.4)  # written again in place
+    assert tracker.ready(now=0.6) == []  # no landing left over from before: stillness decides
     assert tracker.ready(now=1.5) == ["a.txt"]
 
 
+def _landings(tmp_path):
+    from newsdesk.service.landings import Landings
+
+    landings = Landings.open(tmp_path)
+    if landings is None:
+        pytest.skip("no inotify here")
+    return landings
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
-def test_landings_tell_closed_and_renamed_files_from_ones_still_open(tmp_path):
+def test_landings_tell_files_renamed_in_from_ones_written_in_place(tmp_path):
     import os
 
-    from newsdesk.service.landings import LANDED, WRITING, Heard, Landings
+    from newsdesk.service.landings import LANDED, WRITING, Heard
 
-    landings = Landings(tmp_path)
+    seeds, aside = tmp_path / "seeds", tmp_path / "aside"
+    seeds.mkdir()
+    aside.mkdir()
+    landings = _landings(seeds)
     try:
-        (tmp_path / "closed.txt").write_text("The mayor said the bridge would reopen.\n")
-        handle = open(tmp_path / "open.txt", "w")  # noqa: SIM115  held open on purpose
-        handle.write("The first half of a story")
-        handle.flush()
-        (tmp_path / "aside.tmp").write_text("Saved aside, then renamed into place.\n")
-        os.replace(tmp_path / "aside.tmp", tmp_path / "renamed.txt")
-        (tmp_path / "gone.txt").write_text("here, then not\n")
-        (tmp_path / "gone.txt").unlink()
-        root = str(tmp_path.resolve())
+        (seeds / "in_place.txt").write_text("The mayor said the bridge would reopen.\n")
+        (aside / "whole.txt").write_text("Saved aside, then renamed into place.\n")
+        os.replace(aside / "whole.txt", seeds / "renamed.txt")
+        (seeds / "staged.tmp").write_text("Staged in seeds/ under a leftover name.\n")
+        os.replace(seeds / "staged.tmp", seeds / "staged.txt")
+        (seeds / "gone.txt").write_text("here, then not\n")
+        (seeds / "gone.txt").unlink()
+        root = str(seeds.resolve())
         assert landings.drain() == Heard(
-            {f"{root}/closed.txt": LANDED, f"{root}/open.txt": WRITING, f"{root}/renamed.txt": LANDED}, False
+            {f"{root}/in_place.txt": WRITING, f"{root}/renamed.txt": LANDED, f"{root}/staged.txt": LANDED}, False
         )
-        handle.close()
-        assert landings.drain() == Heard({f"{root}/open.txt": LANDED}, False)
-        (tmp_path / "new").mkdir()
+        (seeds / "new").mkdir()
         assert landings.drain() == Heard({}, False)  # the new folder is watched from here on
-        (tmp_path / "new" / "inside.txt").write_text("A file in a new folder.\n")
+        os.replace(seeds / "renamed.txt", seeds / "new" / "inside.txt")
         assert landings.drain() == Heard({f"{root}/new/inside.txt": LANDED}, False)
-        os.rename(tmp_path / "new", tmp_path / "moved")
+        os.rename(seeds / "new", seeds / "moved")
         assert landings.drain() == Heard({}, False)
-        (tmp_path / "moved" / "later.txt").write_text("Under the folder's new name.\n")
+        (aside / "later.txt").write_text("Under the folder's new name.\n")
+        os.replace(aside / "later.txt", seeds / "moved" / "later.txt")
         assert landings.drain() == Heard({f"{root}/moved/later.txt": LANDED}, False)
     finally:
         landings.close()
@@ -450,69 +453,54 @@ def test_landings_tell_closed_and_renamed_files_from_ones_still_open(tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
 def test_an_overflowed_event_queue_is_reported_and_the_tree_watched_afresh(tmp_path):
-    from pathlib import Path
+    import os
 
-    from newsdesk.service.landings import LANDED, Heard, Landings
+    from newsdesk.service.landings import LANDED, Heard
 
     queue = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
     if queue > 50_000:
         pytest.skip(f"the kernel queues {queue} events: too many files to overflow it here")
-    landings = Landings(tmp_path)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    landings = _landings(seeds)
     try:
-        (tmp_path / "sub").mkdir()
-        for i in range(queue // 2 + 100):  # a create, a modify and a close each
-            (tmp_path / f"f{i}.txt").write_bytes(b"x")
+        for i in range(queue // 2 + 100):  # a create and a modify each
+            (seeds / f"f{i}.txt").write_bytes(b"x")
+        (seeds / "sub").mkdir()  # made after the overflow: only a fresh watch sees into it
         assert landings.drain() == Heard({}, True)
-        (tmp_path / "sub" / "after.txt").write_text("Heard again once watched afresh.\n")
-        root = str(tmp_path.resolve())
+        (tmp_path / "after.txt").write_text("Heard again once watched afresh.\n")
+        os.replace(tmp_path / "after.txt", seeds / "sub" / "after.txt")
+        root = str(seeds.resolve())
         assert landings.drain() == Heard({f"{root}/sub/after.txt": LANDED}, False)
     finally:
         landings.close()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
-def test_the_watcher_announces_a_closed_file_without_waiting_to_see_it_hold_still(tmp_path):
-    """Stillness would take 10 s here: a file closed by its writer is announced well before."""
+def test_the_watcher_announces_a_renamed_file_at_once_and_one_written_in_place_once_still(tmp_path):
+    """Stillness takes 3 s here: a file renamed in is announced well before; one written
+    in place (and closed) waits for it, as its writer may open it again."""
+    import os
     import time
 
-    settings = Settings(seeds=tmp_path, warehouse=tmp_path / "wh", watch_stable_seconds=10.0, watch_poll_ms=50)
+    seeds = tmp_path / "seeds"
+    settings = Settings(seeds=seeds, warehouse=tmp_path / "wh", watch_stable_seconds=3.0, watch_poll_ms=50)
     sent: list[list[str]] = []
     armed: list[list[list[str]]] = []
     done = threading.Event()
     thread = _run_watch(settings, sent, armed, done)
     try:
         assert _wait(lambda: armed)
-        started = time.monotonic()
         (tmp_path / "quick.txt").write_text("The minister said the plan was ready.\n")
+        started = time.monotonic()
+        os.replace(tmp_path / "quick.txt", seeds / "quick.txt")
+        (seeds / "in_place.txt").write_text("The council said the ferry would run hourly.\n")
         assert _wait(lambda: sent, timeout=8)
         assert sent == [["quick.txt"]]
-        assert time.monotonic() - started < 5.0
-    finally:
-        done.set()
-        thread.join(timeout=5)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
-def test_the_watcher_holds_back_a_file_whose_writer_pauses_longer_than_the_settle(tmp_path):
-    """A writer pauses 1.5 s mid-file, three times the 0.5 s settle: the old rule
-    announced the first half; now the file waits for its close."""
-    import time
-
-    settings = Settings(seeds=tmp_path, warehouse=tmp_path / "wh", watch_stable_seconds=0.5, watch_poll_ms=50)
-    sent: list[list[str]] = []
-    armed: list[list[list[str]]] = []
-    done = threading.Event()
-    thread = _run_watch(settings, sent, armed, done)
-    try:
-        assert _wait(lambda: armed)
-        with open(tmp_path / "slow.txt", "w") as slow:
-            slow.write("A writer that pauses")
-            slow.flush()
-            time.sleep(1.5)
-            assert sent == []
-            slow.write(" and then goes on.\n")
-        assert _wait(lambda: sent, timeout=8)
-        assert sent == [["slow.txt"]]
+        assert time.monotonic() - started < 2.5
+        assert _wait(lambda: len(sent) == 2, timeout=10)
+        assert sent[1] == ["in_place.txt"]
+        assert time.monotonic() - started >= 3.0
     finally:
         done.set()
         thread.join(timeout=5)

@@ -1,16 +1,18 @@
-"""Which files under seeds/ a writer has just finished: Linux inotify, read directly.
+"""Which files under seeds/ were just renamed into place: Linux inotify, read directly.
 
-A file copied or saved into seeds/ is complete when its writer closes it
-(IN_CLOSE_WRITE) or renames it into place (IN_MOVED_TO). The watcher's own
-events (watchfiles) say only that something changed, so without this it waits
-for a file to hold still for `watch_stable_seconds` (a second) before it
-announces it. With it, a closed file is announced 0.1 s after its close, and a
-file written to and not closed is held back (up to 30 s) however long its
-writer pauses: `watch.StabilityTracker` has the rules.
+A file renamed into seeds/ (or within it) is complete as it stands: it was
+written elsewhere and moved in whole (rsync, a download manager, an editor's
+save, `mv` from a staging folder). The watcher's own events (watchfiles) say
+only that something changed, so without this it waits for every file to hold
+still for `watch_stable_seconds` (a second) before it announces it. With it, a
+renamed file is announced 0.1 s after its rename if unchanged since
+(`watch.StabilityTracker` has the rules). A file written in place is still
+announced once it has held still: a close says nothing about whether its writer
+will open it again.
 
 It is only an accelerator: whatever it misses (another OS, a full event queue,
-no watch left, a folder made just before its first file, a hard link) is
-announced once it held still, as before.
+no inotify watch left, a folder made just before its first file) is announced
+once it held still, as before.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ log = logging.getLogger("newsdesk.watch")
 
 # <sys/inotify.h>
 IN_MODIFY = 0x00000002
-IN_CLOSE_WRITE = 0x00000008
 IN_MOVED_FROM = 0x00000040
 IN_MOVED_TO = 0x00000080
 IN_CREATE = 0x00000100
@@ -41,11 +42,11 @@ IN_DONT_FOLLOW = 0x02000000
 IN_ISDIR = 0x40000000
 IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
-WATCHED = IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
+WATCHED = IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
 _EVENT_HEADER = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes of name)
 
-LANDED = "landed"  # closed by its writer, or renamed into place: complete as it stands
-WRITING = "writing"  # written to since: wait for the next close, or for it to hold still
+LANDED = "landed"  # renamed into place: complete as it stands
+WRITING = "writing"  # created or written to since: it must hold still
 
 
 class Heard(NamedTuple):
@@ -83,10 +84,14 @@ class Landings:
         if not sys.platform.startswith("linux"):
             return None
         try:
-            return cls(root)
+            landings = cls(root)
         except OSError as exc:
-            log.info("no close events from the OS (%s): files are announced once they hold still", exc)
+            log.info("no rename events from the OS (%s): files are announced once they hold still", exc)
             return None
+        if landings._full:
+            landings._give_up("no inotify watch left for every folder")
+            return None
+        return landings
 
     def _watch_tree(self, top: str) -> None:
         self._watch_folder(top)
@@ -105,7 +110,6 @@ class Landings:
         code = ctypes.get_errno()
         if code == errno.ENOSPC:  # the user's inotify watches are used up
             self._full = True
-            log.warning("no inotify watch left for %s: its files are announced once they hold still", folder)
         else:  # ENOENT, ENOTDIR: gone or replaced since it was listed; EACCES: not ours to read
             log.debug("no inotify watch on %s: %s", folder, os.strerror(code))
 
@@ -119,17 +123,29 @@ class Landings:
                 data = os.read(self._fd, 65536)
             except BlockingIOError:
                 return Heard(last, False)
-            except OSError as exc:  # cannot read any more: stillness decides from here on
-                log.warning("reading inotify events failed (%s): files are announced once they hold still", exc)
-                self._broken = True
+            except OSError as exc:  # cannot read any more
+                self._give_up(f"reading inotify events failed ({exc})")
+                return Heard({}, True)
+            if self._full:
+                self._give_up("no inotify watch left for every folder")
                 return Heard({}, True)
             if not self._take(data, last):
                 # The kernel dropped events: what was heard may be stale, folders made or
                 # moved meanwhile are not watched. Start again on the tree as it is now.
                 log.info("inotify queue overflowed: watching %s afresh", self.root)
                 self.close()
-                self._start()
+                try:
+                    self._start()
+                except OSError as exc:
+                    self._give_up(f"cannot watch afresh ({exc})")
                 return Heard({}, True)
+
+    def _give_up(self, why: str) -> None:
+        """Stillness decides from here on; the watches go back to the user's budget,
+        which watchfiles draws on too."""
+        log.warning("%s: files are announced once they hold still", why)
+        self.close()
+        self._broken = True
 
     def _take(self, data: bytes, last: dict[str, str]) -> bool:
         """Read a buffer of events into `last`; False at an overflow."""
@@ -149,7 +165,7 @@ class Landings:
             path = os.path.join(folder, os.fsdecode(raw_name))
             if mask & IN_ISDIR:
                 self._folder_event(path, mask)
-            elif mask & (IN_CLOSE_WRITE | IN_MOVED_TO):
+            elif mask & IN_MOVED_TO:
                 last[path] = LANDED
             elif mask & (IN_MODIFY | IN_CREATE):
                 last[path] = WRITING

@@ -1,11 +1,10 @@
 """Watcher: file changes in seeds/ -> one Prefect event per burst.
 
-A file is announced once its writer closed it or renamed it into place and it
-then held still for 0.1 s (Linux inotify, `landings.py`); one written to and not
-yet closed is held back up to 30 s however long its writer pauses; where closes
-are not reported (another OS, a folder not yet watched, a full event queue), once
-it has stopped changing for `watch_stable_seconds`. So a half-copied file is
-never ingested half. The event
+A file renamed into place is announced once it then held still for 0.1 s (Linux
+inotify, `landings.py`): it was written elsewhere and moved in whole. Any other
+file is announced once it has stopped changing for `watch_stable_seconds`, so a
+file being copied in is not read half, unless its writer pauses longer than
+that. The event
 is a doorbell: the triggered run takes the files it names, then sweeps everything
 else pending when no completed run has swept for `event_sweep_seconds` (a minute).
 So that a file whose event was lost (or whose run failed) never waits for the cron
@@ -48,34 +47,29 @@ READY_FILE_ENV = "NEWSDESK_WATCH_READY_FILE"
 log = logging.getLogger("newsdesk.watch")
 
 
-# A closed file must then hold still this long: a writer that reopens it at once (a
-# second append, `cp -p` setting the mtime after its close) is seen before the announcement.
+# A file renamed into place must then hold still this long: a write right after the
+# rename (a tool that moves a file in, then appends or sets its time) is seen first.
 LANDED_QUIET_SECONDS = 0.1
-# A file written to and not closed is announced on stillness alone only after this long
-# (a writer that never closes it); until then a pause mid-write does not announce it.
-OPEN_FILE_HOLD_SECONDS = 30.0
 
 
 @dataclass
 class StabilityTracker:
     """Pure: which changed paths are ready to announce.
 
-    A path its writer closed, or renamed into place, is ready once unchanged for
-    LANDED_QUIET_SECONDS after that. One written to since its last close waits for its
-    close (or OPEN_FILE_HOLD_SECONDS of stillness). Any other, and every path when
-    nothing reports closes, is ready once unchanged for stable_seconds."""
+    A path renamed into place is ready once unchanged for LANDED_QUIET_SECONDS after
+    its rename; any other (written in place, or nothing reports renames) once
+    unchanged for stable_seconds."""
 
     stable_seconds: float
     _seen: dict[str, tuple[tuple[int, int] | None, float]] = field(default_factory=dict)
-    _landed: dict[str, float] = field(default_factory=dict)  # path -> when its close was heard
-    _open: set[str] = field(default_factory=set)  # written to since its last close
+    _landed: dict[str, float] = field(default_factory=dict)  # path -> when its rename was heard
     # Announced, path -> (stat, when): the file system's late reports of the same write
     # must not announce it a second time.
     _told: dict[str, tuple[tuple[int, int] | None, float]] = field(default_factory=dict)
 
     def observe(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
         """Record a path's (size, mtime_ns), or None when it is gone; any change restarts
-        its clock, and a change after its close means it is being written again."""
+        its clock, and a change after its rename means it is being written again."""
         prior = self._seen.get(path)
         if prior is None and path in self._told and self._told[path][0] == stat:
             return
@@ -84,23 +78,20 @@ class StabilityTracker:
             self._landed.pop(path, None)
 
     def landed(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
-        """Its writer closed it, or it was renamed into place: complete as `stat` says."""
+        """Renamed into place: complete as `stat` says (a path already announced with
+        this stat is not taken again)."""
         self.observe(path, stat, now)
-        self._open.discard(path)
         if path in self._seen and stat is not None:
             self._landed[path] = now
 
     def writing(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
-        """Written to since its last close: wait for the next close."""
+        """Created or written to since its rename: it must hold still."""
         self.observe(path, stat, now)
         self._landed.pop(path, None)
-        if path in self._seen:
-            self._open.add(path)
 
-    def forget_closes(self) -> None:
-        """Close reports were lost (a full event queue): judge every path by stillness."""
+    def forget_landings(self) -> None:
+        """Rename reports were lost (a full event queue): judge every path by stillness."""
         self._landed.clear()
-        self._open.clear()
 
     def ready(self, now: float) -> list[str]:
         """Paths ready now (see the class); they leave the tracker."""
@@ -109,14 +100,12 @@ class StabilityTracker:
         for path in done:
             self._told[path] = (self._seen.pop(path)[0], now)
             self._landed.pop(path, None)
-            self._open.discard(path)
         return done
 
     def _is_ready(self, path: str, since: float, now: float) -> bool:
         if path in self._landed:
             return now - self._landed[path] >= LANDED_QUIET_SECONDS
-        hold = max(self.stable_seconds, OPEN_FILE_HOLD_SECONDS) if path in self._open else self.stable_seconds
-        return now - since >= hold
+        return now - since >= self.stable_seconds
 
     def pending(self) -> list[str]:
         return sorted(self._seen)
@@ -197,10 +186,10 @@ def _relevant_one(root: Path, path: str) -> str | None:
 
 
 def _hear_landings(root: Path, tracker: StabilityTracker, heard: Heard, now: float) -> None:
-    """Tell the tracker which files their writers closed (or renamed into place) and
-    which were written to since; or that such reports were lost."""
+    """Tell the tracker which files were renamed into place and which were written to
+    since; or that such reports were lost."""
     if heard.lost:
-        tracker.forget_closes()
+        tracker.forget_landings()
     for path, word in heard.words.items():
         relative = _relevant_one(root, path)
         if relative is not None:
