@@ -132,6 +132,7 @@ def test_file_changed_while_read_is_left_for_the_next_run(workspace):
     file is not recorded at all and the next run reads it again."""
     from newsdesk.flows.ingest import ingest
     from newsdesk.pipeline.batches import read_batch
+    from newsdesk.pipeline.pending import KnownArticles
     from newsdesk.pipeline.sources import scan
 
     target = workspace.seeds_dir / "growing.txt"
@@ -146,7 +147,7 @@ def test_file_changed_while_read_is_left_for_the_next_run(workspace):
         read_source(workspace.seeds_dir, stat, 10_000, after_read=append)
 
     target.unlink()  # deleted between discovery and reading
-    prepared = read_batch([stat], workspace, set())
+    prepared = read_batch([stat], workspace, KnownArticles())
     assert prepared.outcomes == [] and prepared.retry_later == 1
     counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir))
     assert counts["quarantined"] == 0

@@ -312,7 +312,7 @@ def test_a_parser_failure_on_one_file_quarantines_only_that_file(workspace, monk
 
     monkeypatch.setattr(ingest_module, "parse_article", parse)
     stats = sorted(scan(workspace.seeds_dir), key=lambda s: s.path)
-    prepared = ingest_module.read_batch(stats, workspace, set())
+    prepared = ingest_module.read_batch(stats, workspace, ingest_module.KnownArticles())
     errors = {o.stat.path: o.error for o in prepared.outcomes}
     assert "cannot parse (KeyError)" in errors["a.txt"] and errors["b.txt"] is None
 

@@ -116,7 +116,18 @@ def test_an_edited_file_keeps_when_it_was_first_seen_and_the_plan_recalls_only_i
     assert dict(rows(workspace, "select path, first_seen_at from sources")) == first_seen
 
 
-def test_duplicate_content_is_one_article_with_two_sources(workspace):
+@pytest.fixture(params=["asked per batch", "fetched whole"])
+def known_articles_way(request, monkeypatch):
+    """A run over a few files asks about its own articles; one over more than
+    ASK_PER_BATCH_UP_TO fetches every id: both ways must decide the same."""
+    from newsdesk.pipeline import pending
+
+    if request.param == "fetched whole":
+        monkeypatch.setattr(pending, "ASK_PER_BATCH_UP_TO", 0)
+    return request.param
+
+
+def test_duplicate_content_is_one_article_with_two_sources(workspace, known_articles_way):
     shutil.copy(workspace.seeds_dir / SAMPLE.name, workspace.seeds_dir / "copy.txt")
     (workspace.seeds_dir / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     counts = run(workspace)
@@ -156,7 +167,28 @@ def test_data_checks_pass_and_can_fail(workspace):
         con.close()
 
 
-def test_reextract_redoes_only_rows_from_an_older_extractor(workspace):
+def test_a_few_files_ask_only_about_their_own_articles_and_find_stored_content(workspace, monkeypatch):
+    from newsdesk.warehouse import lake
+
+    (workspace.seeds_dir / "second.txt").write_text("Another story\nThe mayor said that the bridge would reopen.\n")
+    run(workspace)
+    stored = dict(rows(workspace, "select path, article_id from sources"))
+    asked: list[list[str] | None] = []
+    real = lake.known_article_ids
+
+    def recording(con, ids=None):
+        asked.append(None if ids is None else sorted(ids))
+        return real(con, ids)
+
+    monkeypatch.setattr(lake, "known_article_ids", recording)
+    shutil.copy(workspace.seeds_dir / SAMPLE.name, workspace.seeds_dir / "copy.txt")  # content already stored
+    counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir), paths=["copy.txt"])
+    assert counts["added"] == 0 and counts["existing"] == 1
+    assert asked == [[stored[SAMPLE.name]]]  # its own article, not every id in the warehouse
+    assert rows(workspace, "select article_id from sources where path = 'copy.txt'") == [(stored[SAMPLE.name],)]
+
+
+def test_reextract_redoes_only_rows_from_an_older_extractor(workspace, known_articles_way):
     from newsdesk.extraction.pool import EXTRACTOR_VERSION
     from newsdesk.warehouse import lake
 

@@ -24,7 +24,7 @@ from prefect.utilities.annotations import quote
 
 from newsdesk.extraction.pool import Extractor, connect_cluster, workers_for
 from newsdesk.pipeline.batches import build_rows, chunks, new_articles, read_batch
-from newsdesk.pipeline.pending import discover_pending, extracted_articles
+from newsdesk.pipeline.pending import discover_pending, known_articles_for
 from newsdesk.pipeline.sources import KnownSource, Plan, printable, relative_inside
 from newsdesk.pipeline.summary import RunSummary, run_markdown
 from newsdesk.settings import Settings
@@ -235,7 +235,7 @@ def _ingest_pending(
     reextract: bool = False,
     cluster: DaskBatches | None = None,
 ) -> None:
-    known_articles = extracted_articles(con, reextract)
+    known_articles = known_articles_for(con, len(pending.pending), reextract)
     failures_before = len(summary.failures)  # a sweep after an event's files calls this twice
     total, done = len(pending.pending), 0
     batches = list(chunks(pending.pending, settings.batch_size))

@@ -5,12 +5,13 @@ ingest flow wires these."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
 
 from newsdesk.extraction.parse import Article, ParseError, parse_article
 from newsdesk.extraction.pool import EXTRACTOR_VERSION, Extraction
+from newsdesk.pipeline.pending import KnownArticles
 from newsdesk.pipeline.sources import FileStat, KnownSource, OversizeError, SourceChanged, Unreadable, read_source
 from newsdesk.settings import Settings
 from newsdesk.warehouse.lake import BatchRows
@@ -44,10 +45,11 @@ def chunks(items: Sequence[FileStat], size: int) -> Iterator[list[FileStat]]:
         yield list(items[start : start + size])
 
 
-def read_batch(batch: list[FileStat], settings: Settings, known_articles: set[str]) -> PreparedBatch:
+def read_batch(batch: list[FileStat], settings: Settings, known_articles: KnownArticles) -> PreparedBatch:
     """Read, hash and parse a batch. Bad files become quarantine outcomes; known
     content is not extracted again. `known_articles` grows as content is claimed."""
     prepared = PreparedBatch()
+    read: list[FileOutcome] = []  # in the batch's order; an article's extraction is decided below
     for stat in batch:
         try:
             raw, sha, fresh = read_source(settings.seeds_dir, stat, settings.max_file_bytes)
@@ -55,10 +57,10 @@ def read_batch(batch: list[FileStat], settings: Settings, known_articles: set[st
             prepared.retry_later += 1
             continue
         except (OversizeError, Unreadable) as exc:
-            prepared.outcomes.append(FileOutcome(stat, error=str(exc)))
+            read.append(FileOutcome(stat, error=str(exc)))
             continue
         except OSError as exc:
-            prepared.outcomes.append(FileOutcome(stat, error=f"cannot read: {exc.strerror or exc}"))
+            read.append(FileOutcome(stat, error=f"cannot read: {exc.strerror or exc}"))
             continue
         try:
             article = parse_article(raw)
@@ -68,14 +70,19 @@ def read_batch(batch: list[FileStat], settings: Settings, known_articles: set[st
                     f"{settings.max_text_chars:,}-character limit for the model"
                 )
         except (ParseError, UnicodeDecodeError) as exc:
-            prepared.outcomes.append(FileOutcome(fresh, sha, error=str(exc)))
+            read.append(FileOutcome(fresh, sha, error=str(exc)))
             continue
         except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not sink its batch
-            prepared.outcomes.append(FileOutcome(fresh, sha, error=f"cannot parse ({type(exc).__name__}): {exc}"[:300]))
+            read.append(FileOutcome(fresh, sha, error=f"cannot parse ({type(exc).__name__}): {exc}"[:300]))
             continue
-        is_new = article.article_id not in known_articles
-        known_articles.add(article.article_id)
-        prepared.outcomes.append(FileOutcome(fresh, sha, article, needs_extraction=is_new))
+        read.append(FileOutcome(fresh, sha, article))
+    known_articles.learn([o.article.article_id for o in read if o.article])
+    for outcome in read:  # the first file of a content claims it
+        if outcome.article:
+            is_new = outcome.article.article_id not in known_articles
+            known_articles.add(outcome.article.article_id)
+            outcome = replace(outcome, needs_extraction=is_new)
+        prepared.outcomes.append(outcome)
     return prepared
 
 
@@ -85,7 +92,7 @@ def first_extractions(
     """What the first `batches` extract tasks of a run over `pending` will be given, as
     `_ingest_pending` forms them: for `extract.prefetch`. A file that changes in
     between only costs a wasted guess."""
-    known = set(known_articles)
+    known = KnownArticles(set(known_articles))
     return [
         read_batch(batch, settings, known).to_extract()
         for batch in islice(chunks(pending, settings.batch_size), batches)

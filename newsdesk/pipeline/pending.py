@@ -7,9 +7,11 @@ for a Prefect server or a model load.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from newsdesk.pipeline.sources import FileStat, KnownSource, Plan, plan, scan, scan_named
@@ -90,14 +92,57 @@ def stale_paths(con: lake.Connection) -> dict[str, str]:
     return lake.stale_sources(con, EXTRACTOR_VERSION)
 
 
-def extracted_articles(con: lake.Connection, reextract: bool = False) -> set[str]:
-    """Article ids a run will not extract again; with `reextract`, only those the
-    current extractor version made."""
+@dataclass
+class KnownArticles:
+    """Article ids a run will not extract again. Either all of them up front, or, with
+    `ask`, learnt batch by batch for the articles a batch read: a run over a few files
+    then reads a few rows, not every id in the warehouse."""
+
+    ids: set[str] = field(default_factory=set)
+    ask: Callable[[list[str]], set[str]] | None = None
+    _asked: set[str] = field(default_factory=set)
+
+    def learn(self, article_ids: Sequence[str]) -> None:
+        if self.ask is None:
+            return
+        unasked = sorted(set(article_ids) - self.ids - self._asked)
+        if unasked:
+            self.ids |= self.ask(unasked)
+            self._asked.update(unasked)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self.ids
+
+    def add(self, article_id: str) -> None:
+        self.ids.add(article_id)
+
+    def copy(self) -> KnownArticles:
+        return KnownArticles(set(self.ids), self.ask, set(self._asked))
+
+
+# A run over at most this many files asks the warehouse about the articles each batch
+# read; a bigger one fetches every id once.
+ASK_PER_BATCH_UP_TO = 1_000
+
+
+def extracted_articles(con: lake.Connection, reextract: bool = False, among: Sequence[str] | None = None) -> set[str]:
+    """Article ids a run will not extract again (of those `among`, if given); with
+    `reextract`, only those the current extractor version made."""
     from newsdesk.extraction.pool import EXTRACTOR_VERSION
 
     return {
-        aid for aid, version in lake.known_article_ids(con).items() if not reextract or version == EXTRACTOR_VERSION
+        aid
+        for aid, version in lake.known_article_ids(con, among).items()
+        if not reextract or version == EXTRACTOR_VERSION
     }
+
+
+def known_articles_for(con: lake.Connection, files: int, reextract: bool = False) -> KnownArticles:
+    """What a run over `files` pending files needs to know of stored articles: asked
+    batch by batch for a small run (an event's files), fetched whole otherwise."""
+    if files <= ASK_PER_BATCH_UP_TO:
+        return KnownArticles(ask=partial(extracted_articles, con, reextract))
+    return KnownArticles(extracted_articles(con, reextract))
 
 
 def pending_work(settings: Settings, paths: Sequence[str] | None = None, reextract: bool = False) -> Plan | None:

@@ -534,9 +534,11 @@ def known_sources(con: duckdb.DuckDBPyConnection, paths: Sequence[str] | None = 
     return {row[0]: KnownSource._make(row[1:]) for row in rows}  # the query's columns are the fields' order
 
 
-def known_article_ids(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """article_id -> extractor_version of every stored article."""
-    return dict(con.execute(sql("known_article_ids")).fetchall())
+def known_article_ids(con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None = None) -> dict[str, str]:
+    """article_id -> extractor_version of every stored article, or of those among `ids`."""
+    if ids is None:
+        return dict(con.execute(sql("known_article_ids")).fetchall())
+    return dict(con.execute(sql("known_article_ids_of"), {"ids": list(ids)}).fetchall())
 
 
 @dataclass
