@@ -99,6 +99,7 @@ def extracted_batches(out: Path, files: int = 640) -> None:
 
     from newsdesk.extraction.pool import extract_texts
     from newsdesk.pipeline.batches import build_rows, chunks, read_batch
+    from newsdesk.pipeline.pending import KnownArticles
     from newsdesk.pipeline.sources import FileStat
     from newsdesk.settings import Settings
 
@@ -109,7 +110,7 @@ def extracted_batches(out: Path, files: int = 640) -> None:
     stats = [FileStat(str(p.relative_to(seeds)), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
     batches = []
     for group in chunks(stats, 64):
-        prepared = read_batch(group, settings, set())
+        prepared = read_batch(group, settings, KnownArticles())
         extractions = extract_texts(settings.model, prepared.to_extract(), settings.nlp_batch_size)
         batches.append(build_rows(prepared, extractions, {}, "r", datetime.now(UTC)))
     out.write_bytes(pickle.dumps(batches))

@@ -235,7 +235,7 @@ def _ingest_pending(
     reextract: bool = False,
     cluster: DaskBatches | None = None,
 ) -> None:
-    known_articles = known_articles_for(con, len(pending.pending), reextract)
+    known_articles = known_articles_for(con, len(pending.pending), settings.batch_size, reextract)
     failures_before = len(summary.failures)  # a sweep after an event's files calls this twice
     total, done = len(pending.pending), 0
     batches = list(chunks(pending.pending, settings.batch_size))
@@ -256,12 +256,14 @@ def _ingest_pending(
             else lake.Committed(0, 0, [])
         )
         summary.added += committed.added
-        summary.existing += sum(1 for o in prepared.outcomes if o.article and not o.needs_extraction)
+        summary.existing += (
+            sum(1 for o in prepared.outcomes if o.article and not o.needs_extraction) - committed.left_for_later
+        )
         summary.replaced += committed.replaced
         summary.retired += len(committed.retired)
         summary.quarantined += sum(1 for o in prepared.outcomes if o.error)
         summary.failures += [(o.stat.path, o.error) for o in prepared.outcomes if o.error]
-        summary.retry_later += prepared.retry_later
+        summary.retry_later += prepared.retry_later + committed.left_for_later
         summary.dates_unreadable += sum(1 for a in new_articles(prepared) if a.date_unreadable)
         summary.mentions += len(rows.mentions)
         summary.claims += len(rows.claims)

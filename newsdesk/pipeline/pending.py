@@ -95,34 +95,22 @@ def stale_paths(con: lake.Connection) -> dict[str, str]:
 @dataclass
 class KnownArticles:
     """Article ids a run will not extract again. Either all of them up front, or, with
-    `ask`, learnt batch by batch for the articles a batch read: a run over a few files
-    then reads a few rows, not every id in the warehouse."""
+    `ask`, learnt for the articles a batch read: a run that fits in one batch (an
+    event's few files) then reads a few rows, not every id in the warehouse."""
 
     ids: set[str] = field(default_factory=set)
     ask: Callable[[list[str]], set[str]] | None = None
-    _asked: set[str] = field(default_factory=set)
 
     def learn(self, article_ids: Sequence[str]) -> None:
-        if self.ask is None:
-            return
-        unasked = sorted(set(article_ids) - self.ids - self._asked)
-        if unasked:
-            self.ids |= self.ask(unasked)
-            self._asked.update(unasked)
+        unknown = sorted(set(article_ids) - self.ids)
+        if self.ask is not None and unknown:
+            self.ids |= self.ask(unknown)
 
     def __contains__(self, article_id: object) -> bool:
         return article_id in self.ids
 
     def add(self, article_id: str) -> None:
         self.ids.add(article_id)
-
-    def copy(self) -> KnownArticles:
-        return KnownArticles(set(self.ids), self.ask, set(self._asked))
-
-
-# A run over at most this many files asks the warehouse about the articles each batch
-# read; a bigger one fetches every id once.
-ASK_PER_BATCH_UP_TO = 1_000
 
 
 def extracted_articles(con: lake.Connection, reextract: bool = False, among: Sequence[str] | None = None) -> set[str]:
@@ -137,10 +125,12 @@ def extracted_articles(con: lake.Connection, reextract: bool = False, among: Seq
     }
 
 
-def known_articles_for(con: lake.Connection, files: int, reextract: bool = False) -> KnownArticles:
+def known_articles_for(con: lake.Connection, files: int, batch_size: int, reextract: bool = False) -> KnownArticles:
     """What a run over `files` pending files needs to know of stored articles: asked
-    batch by batch for a small run (an event's files), fetched whole otherwise."""
-    if files <= ASK_PER_BATCH_UP_TO:
+    once, for the articles its one batch read, when it fits in one batch (an event's
+    files; the ask scans the id column, so more batches would each pay it); fetched
+    whole otherwise (0.10-0.21 s at 100,000 articles)."""
+    if files <= batch_size:
         return KnownArticles(ask=partial(extracted_articles, con, reextract))
     return KnownArticles(extracted_articles(con, reextract))
 

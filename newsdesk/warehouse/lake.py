@@ -612,6 +612,9 @@ class Committed:
     added: int  # articles that were not in the warehouse
     replaced: int  # articles whose rows were rewritten: re-extracted, or a concurrent run stored them first
     retired: list[str]  # article ids no file points at any more
+    # files whose content was already stored when read, and whose article was retired
+    # (by an earlier batch, or another run) before this commit: no row, read again next run
+    left_for_later: int = 0
 
 
 def commit_batch(
@@ -703,19 +706,34 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
                     con.execute(sql(table.after_insert))
                 _fault(fault, f"after_{table.name}")
     added = len(rows.articles) - existing
-    if rows.sources:  # empty when every file of the batch vanished before it was read
-        con.register("batch_sources", pa.Table.from_pylist(rows.sources))
+    sources = _with_their_articles(con, rows)
+    if sources:  # empty when every file of the batch vanished before it was read
+        con.register("batch_sources", pa.Table.from_pylist(sources))
         con.execute(sql("delete_batch_sources"))
         con.execute(sql("insert_sources"))
+    left = len(rows.sources) - len(sources)
     _fault(fault, "after_sources")
     if not rows.previous_article_ids:
-        return Committed(added, existing, [])
+        return Committed(added, existing, [], left)
     con.register("batch_previous", _table([{"article_id": a} for a in rows.previous_article_ids], ["article_id"]))
     retired = [row[0] for row in con.execute(sql("retire_orphans")).fetchall()]
     if retired:
         con.register("batch_replaced", _table([{"article_id": a} for a in retired], ["article_id"]))
         _delete_batch_articles(con)
-    return Committed(added, existing, retired)
+    return Committed(added, existing, retired, left)
+
+
+def _with_their_articles(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> list[dict[str, Any]]:
+    """The batch's sources rows, less those naming an article that is neither in the
+    batch nor (any more) in the warehouse: their content was known when the file was
+    read, so it was not extracted, and the article was retired since. Checked inside
+    the transaction; only batches with such files pay the query."""
+    written = {article["article_id"] for article in rows.articles}
+    borrowed = sorted({r["article_id"] for r in rows.sources if r["article_id"] and r["article_id"] not in written})
+    if not borrowed:
+        return rows.sources
+    present = set(known_article_ids(con, borrowed))
+    return [r for r in rows.sources if not r["article_id"] or r["article_id"] in written or r["article_id"] in present]
 
 
 def _with_columns(table: pa.Table, names: Sequence[str], computed: Sequence[str] = ()) -> pa.Table:
