@@ -185,9 +185,9 @@ def test_a_few_files_ask_only_about_their_own_articles_and_find_stored_content(w
     shutil.copy(workspace.seeds_dir / SAMPLE.name, workspace.seeds_dir / "copy.txt")  # content already stored
     counts = ingest(seeds=str(workspace.seeds_dir), warehouse=str(workspace.warehouse_dir), paths=["copy.txt"])
     assert counts["added"] == 0 and counts["existing"] == 1
-    # its own article, not every id in the warehouse: to decide, then in the commit to
-    # check it is still stored
-    assert asked == [[stored[SAMPLE.name]], [stored[SAMPLE.name]]]
+    # its own article, not every id in the warehouse; the commit asks nothing more, as
+    # the run retired no article
+    assert asked == [[stored[SAMPLE.name]]]
     assert rows(workspace, "select article_id from sources where path = 'copy.txt'") == [(stored[SAMPLE.name],)]
 
 
@@ -212,6 +212,27 @@ def test_a_copy_of_content_retired_earlier_in_the_run_is_read_again_not_left_dan
     assert again["added"] == 1 and again["files_pending"] == 1
     assert rows(workspace, dangling) == [(0,)]
     assert rows(workspace, "select count(*) from sources where status = 'ingested'") == [(2,)]
+
+
+def test_content_retired_by_the_run_is_extracted_again_by_a_batch_read_after(workspace, monkeypatch):
+    """As above, with a file between: z.txt's batch is read after a.txt's commit retired
+    X (one batch in flight), so the run extracts X again instead of leaving z.txt for
+    the next run."""
+    monkeypatch.setenv("NEWSDESK_BATCH_SIZE", "1")
+    monkeypatch.setenv("NEWSDESK_N_PROCESS", "1")
+    shutil.copy(workspace.seeds_dir / SAMPLE.name, workspace.seeds_dir / "a.txt")
+    (workspace.seeds_dir / SAMPLE.name).unlink()
+    run(workspace)
+    shutil.copy(workspace.seeds_dir / "a.txt", workspace.seeds_dir / "z.txt")
+    with open(workspace.seeds_dir / "a.txt", "a", encoding="utf-8") as handle:
+        handle.write("The minister said the talks would resume in May.\n")
+    (workspace.seeds_dir / "m.txt").write_text("Harbour news\nThe harbour master said the quay would close.\n")
+    counts = run(workspace)
+    assert counts["added"] == 3 and counts["retired"] == 1 and counts["retry_later"] == 0
+    assert rows(workspace, "select count(*) from sources where status = 'ingested'") == [(3,)]
+    assert rows(
+        workspace, "select count(*) from sources where article_id not in (select article_id from articles)"
+    ) == [(0,)]
 
 
 def test_reextract_redoes_only_rows_from_an_older_extractor(workspace, known_articles_way):

@@ -55,9 +55,15 @@ def extract_batch(items: list[tuple[str, str]], extractor: Extractor) -> quote: 
 # No Prefect retries: lake.transaction already retries write conflicts, the only
 # failure a retry can fix; a full or read-only disk fails at once with one message.
 @task(name="commit-batch", cache_policy=NO_CACHE)
-def commit_batch(con, settings: Settings, rows: lake.BatchRows, fault: str | None = None) -> lake.Committed:
+def commit_batch(
+    con,
+    settings: Settings,
+    rows: lake.BatchRows,
+    fault: str | None = None,
+    retired_earlier: frozenset[str] = frozenset(),
+) -> lake.Committed:
     """One transaction: the batch's articles, mentions, claims, stances, quantities and sources."""
-    return lake.commit_batch(con, settings, rows, fault)
+    return lake.commit_batch(con, settings, rows, fault, retired_earlier)
 
 
 # The type ignores in this module: Prefect's stubs type neither a bare ThreadPoolTaskRunner
@@ -243,6 +249,7 @@ def _ingest_pending(
     in_flight: deque = deque()
 
     commits = 0
+    retired: set[str] = set()  # by this run's commits: batches read before may still name them
 
     def commit_oldest() -> None:
         nonlocal done, commits
@@ -251,7 +258,7 @@ def _ingest_pending(
         rows = build_rows(prepared, extractions, known, summary.run_id, datetime.now(UTC))
         # Every file of the batch vanished before it was read: nothing to commit.
         committed = (
-            commit_batch(con, settings, quote(rows), fault)  # type: ignore[call-overload]
+            commit_batch(con, settings, quote(rows), fault, quote(frozenset(retired)))  # type: ignore[call-overload]
             if rows.sources
             else lake.Committed(0, 0, [])
         )
@@ -261,6 +268,8 @@ def _ingest_pending(
         )
         summary.replaced += committed.replaced
         summary.retired += len(committed.retired)
+        retired.update(committed.retired)
+        known_articles.forget(committed.retired)  # batches read from now on extract that content again
         summary.quarantined += sum(1 for o in prepared.outcomes if o.error)
         summary.failures += [(o.stat.path, o.error) for o in prepared.outcomes if o.error]
         summary.retry_later += prepared.retry_later + committed.left_for_later

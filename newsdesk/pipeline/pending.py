@@ -112,6 +112,10 @@ class KnownArticles:
     def add(self, article_id: str) -> None:
         self.ids.add(article_id)
 
+    def forget(self, article_ids: Sequence[str]) -> None:
+        """Retired by a commit of this run: no longer stored."""
+        self.ids.difference_update(article_ids)
+
 
 def extracted_articles(con: lake.Connection, reextract: bool = False, among: Sequence[str] | None = None) -> set[str]:
     """Article ids a run will not extract again (of those `among`, if given); with

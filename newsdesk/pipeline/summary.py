@@ -63,7 +63,7 @@ def run_markdown(summary: RunSummary, top_entities: list[tuple[Any, ...]], claim
         ("articles retired", summary.retired),
         ("quarantined", summary.quarantined),
         ("deleted files", summary.deleted),
-        ("changed while read (retried next run)", summary.retry_later),
+        ("changed while read, or their stored content retired meanwhile (read again next run)", summary.retry_later),
         ("dates unreadable (kept raw in published_raw)", summary.dates_unreadable),
         ("mentions", summary.mentions),
         ("claims", summary.claims),

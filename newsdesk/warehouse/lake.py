@@ -11,7 +11,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -618,10 +618,16 @@ class Committed:
 
 
 def commit_batch(
-    con: duckdb.DuckDBPyConnection, settings: Settings, rows: BatchRows, fault: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    rows: BatchRows,
+    fault: str | None = None,
+    retired_earlier: Collection[str] = (),
 ) -> Committed:
     """Write one batch in one transaction.
 
+    `retired_earlier`: articles the run's earlier commits retired; a file of this batch
+    read before then may name one (see `_with_their_articles`).
     `fault` names a point at which to die (tests use it to prove atomicity).
     """
 
@@ -630,7 +636,7 @@ def commit_batch(
 
     def work() -> Committed:
         try:
-            retired = _write(con, rows, fault)
+            retired = _write(con, rows, fault, retired_earlier)
             _fault(fault, "before_commit")
             return retired
         finally:
@@ -686,7 +692,9 @@ def _delete_batch_articles(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(sql(table.delete))
 
 
-def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -> Committed:
+def _write(
+    con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None, retired_earlier: Collection[str] = ()
+) -> Committed:
     import pyarrow as pa  # writers only: a reader (`newsdesk sql`) starts 0.2 s sooner without it
 
     con.register("batch_replaced", _table([{"article_id": a} for a in rows.replaced_ids], ["article_id"]))
@@ -706,7 +714,7 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
                     con.execute(sql(table.after_insert))
                 _fault(fault, f"after_{table.name}")
     added = len(rows.articles) - existing
-    sources = _with_their_articles(con, rows)
+    sources = _with_their_articles(con, rows, retired_earlier)
     if sources:  # empty when every file of the batch vanished before it was read
         con.register("batch_sources", pa.Table.from_pylist(sources))
         con.execute(sql("delete_batch_sources"))
@@ -723,17 +731,24 @@ def _write(con: duckdb.DuckDBPyConnection, rows: BatchRows, fault: str | None) -
     return Committed(added, existing, retired, left)
 
 
-def _with_their_articles(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> list[dict[str, Any]]:
+def _with_their_articles(
+    con: duckdb.DuckDBPyConnection, rows: BatchRows, retired_earlier: Collection[str]
+) -> list[dict[str, Any]]:
     """The batch's sources rows, less those naming an article that is neither in the
-    batch nor (any more) in the warehouse: their content was known when the file was
-    read, so it was not extracted, and the article was retired since. Checked inside
-    the transaction; only batches with such files pay the query."""
+    batch nor in the warehouse any more: the file's content was stored when it was
+    read (a batch is read ahead of the commits before it), so it was not extracted,
+    and an earlier commit of the run retired that article. Such a file is read again
+    next run. Asked inside the transaction, and only about articles the run retired:
+    a batch of unchanged content (a `touch` of the tree) pays nothing."""
     written = {article["article_id"] for article in rows.articles}
-    borrowed = sorted({r["article_id"] for r in rows.sources if r["article_id"] and r["article_id"] not in written})
-    if not borrowed:
+    retired = set(retired_earlier)
+    suspect = sorted(
+        {r["article_id"] for r in rows.sources if r["status"] == "ingested" and r["article_id"] in retired} - written
+    )
+    if not suspect:
         return rows.sources
-    present = set(known_article_ids(con, borrowed))
-    return [r for r in rows.sources if not r["article_id"] or r["article_id"] in written or r["article_id"] in present]
+    gone = set(suspect) - set(known_article_ids(con, suspect))
+    return [r for r in rows.sources if not (r["status"] == "ingested" and r["article_id"] in gone)]
 
 
 def _with_columns(table: pa.Table, names: Sequence[str], computed: Sequence[str] = ()) -> pa.Table:
