@@ -191,10 +191,13 @@ def test_a_few_files_ask_only_about_their_own_articles_and_find_stored_content(w
     assert rows(workspace, "select article_id from sources where path = 'copy.txt'") == [(stored[SAMPLE.name],)]
 
 
-def test_a_copy_of_content_retired_earlier_in_the_run_is_read_again_not_left_dangling(workspace, monkeypatch):
-    """a.txt holds content X. It is copied to z.txt and then edited. One file a batch:
-    a.txt's commit retires X (no stored file points at it), after z.txt was judged
-    "X is stored, no extraction". z.txt must not be stored pointing at X."""
+DANGLING = (  # ingested files whose article is not stored
+    "select count(*) from sources where status = 'ingested' and article_id not in (select article_id from articles)"
+)
+
+
+def _store_then_copy_and_edit(workspace, monkeypatch) -> None:
+    """One file a batch; a.txt (content X) stored, then copied to z.txt and edited."""
     monkeypatch.setenv("NEWSDESK_BATCH_SIZE", "1")
     shutil.copy(workspace.seeds_dir / SAMPLE.name, workspace.seeds_dir / "a.txt")
     (workspace.seeds_dir / SAMPLE.name).unlink()
@@ -202,15 +205,19 @@ def test_a_copy_of_content_retired_earlier_in_the_run_is_read_again_not_left_dan
     shutil.copy(workspace.seeds_dir / "a.txt", workspace.seeds_dir / "z.txt")
     with open(workspace.seeds_dir / "a.txt", "a", encoding="utf-8") as handle:
         handle.write("The minister said the talks would resume in May.\n")
+
+
+def test_a_copy_of_content_retired_earlier_in_the_run_is_read_again_not_left_dangling(workspace, monkeypatch):
+    """a.txt holds content X. It is copied to z.txt and then edited. One file a batch:
+    a.txt's commit retires X (no stored file points at it), after z.txt was judged
+    "X is stored, no extraction". z.txt must not be stored pointing at X."""
+    _store_then_copy_and_edit(workspace, monkeypatch)
     counts = run(workspace)
     assert counts["added"] == 1 and counts["retired"] == 1 and counts["retry_later"] == 1
-    dangling = (
-        "select count(*) from sources where status = 'ingested' and article_id not in (select article_id from articles)"
-    )
-    assert rows(workspace, dangling) == [(0,)]
+    assert rows(workspace, DANGLING) == [(0,)]
     again = run(workspace)
     assert again["added"] == 1 and again["files_pending"] == 1
-    assert rows(workspace, dangling) == [(0,)]
+    assert rows(workspace, DANGLING) == [(0,)]
     assert rows(workspace, "select count(*) from sources where status = 'ingested'") == [(2,)]
 
 
@@ -218,21 +225,13 @@ def test_content_retired_by_the_run_is_extracted_again_by_a_batch_read_after(wor
     """As above, with a file between: z.txt's batch is read after a.txt's commit retired
     X (one batch in flight), so the run extracts X again instead of leaving z.txt for
     the next run."""
-    monkeypatch.setenv("NEWSDESK_BATCH_SIZE", "1")
     monkeypatch.setenv("NEWSDESK_N_PROCESS", "1")
-    shutil.copy(workspace.seeds_dir / SAMPLE.name, workspace.seeds_dir / "a.txt")
-    (workspace.seeds_dir / SAMPLE.name).unlink()
-    run(workspace)
-    shutil.copy(workspace.seeds_dir / "a.txt", workspace.seeds_dir / "z.txt")
-    with open(workspace.seeds_dir / "a.txt", "a", encoding="utf-8") as handle:
-        handle.write("The minister said the talks would resume in May.\n")
+    _store_then_copy_and_edit(workspace, monkeypatch)
     (workspace.seeds_dir / "m.txt").write_text("Harbour news\nThe harbour master said the quay would close.\n")
     counts = run(workspace)
     assert counts["added"] == 3 and counts["retired"] == 1 and counts["retry_later"] == 0
     assert rows(workspace, "select count(*) from sources where status = 'ingested'") == [(3,)]
-    assert rows(
-        workspace, "select count(*) from sources where article_id not in (select article_id from articles)"
-    ) == [(0,)]
+    assert rows(workspace, DANGLING) == [(0,)]
 
 
 def test_reextract_redoes_only_rows_from_an_older_extractor(workspace, known_articles_way):
