@@ -503,3 +503,31 @@ def test_the_watcher_announces_a_renamed_file_at_once_and_one_written_in_place_o
     finally:
         done.set()
         thread.join(timeout=5)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_a_renamed_file_does_not_wait_for_the_slow_recheck_of_files_being_written(tmp_path):
+    """Files being written are looked at again every watch_poll_ms (1 s here); a file
+    renamed in is announced at the loop's next wake-up after its quiet 0.1 s, well
+    before that (it waited for the 1 s wake-up when the loop woke at that pace only)."""
+    import os
+    import time
+
+    seeds = tmp_path / "seeds"
+    settings = Settings(seeds=seeds, warehouse=tmp_path / "wh", watch_stable_seconds=3.0, watch_poll_ms=1000)
+    sent: list[list[str]] = []
+    armed: list[list[list[str]]] = []
+    done = threading.Event()
+    thread = _run_watch(settings, sent, armed, done)
+    try:
+        assert _wait(lambda: armed)
+        time.sleep(0.3)  # past the arming's own wake-ups
+        (tmp_path / "moved.txt").write_text("The mayor said the bridge would reopen in May.\n")
+        started = time.monotonic()
+        os.replace(tmp_path / "moved.txt", seeds / "moved.txt")
+        assert _wait(lambda: sent, timeout=8)
+        assert sent == [["moved.txt"]]
+        assert time.monotonic() - started < 0.8
+    finally:
+        done.set()
+        thread.join(timeout=5)

@@ -1,7 +1,8 @@
 """Watcher: file changes in seeds/ -> one Prefect event per burst.
 
 A file renamed into place is announced once it then held still for 0.1 s (Linux
-inotify, `landings.py`): it was written elsewhere and moved in whole. Any other
+inotify, `landings.py`), 0.1-0.15 s after the rename: it was written elsewhere and
+moved in whole. Any other
 file is announced once it has stopped changing for `watch_stable_seconds`, so a
 file being copied in is not read half, unless its writer pauses longer than
 that. The event
@@ -50,6 +51,11 @@ log = logging.getLogger("newsdesk.watch")
 # A file renamed into place must then hold still this long: a write right after the
 # rename (a tool that moves a file in, then appends or sets its time) is seen first.
 LANDED_QUIET_SECONDS = 0.1
+# How often the loop wakes when nothing changes, so that a renamed file is announced
+# 0.1-0.15 s after its rename, not at the next `watch_poll_ms` (0.2 s) wake-up. A
+# wake-up reads the inotify queue and stats the files renamed in; files still being
+# written are stat'ed again every `watch_poll_ms` only.
+TICK_MS = 50
 
 
 @dataclass
@@ -109,6 +115,10 @@ class StabilityTracker:
 
     def pending(self) -> list[str]:
         return sorted(self._seen)
+
+    def renamed_in(self) -> list[str]:
+        """Pending paths renamed into place, waiting out LANDED_QUIET_SECONDS."""
+        return sorted(self._landed)
 
 
 def stat_of(path: Path) -> tuple[int, int] | None:
@@ -324,13 +334,14 @@ def watch(
     bell = SweepBell(settings.event_sweep_seconds, settings.watch_stable_seconds)
     armed = False
     landings: Landings | None = None
+    restated_at = float("-inf")
     try:
         for changes in watchfiles.watch(
             root,
             recursive=True,
             debounce=settings.watch_poll_ms,
             step=50,
-            rust_timeout=settings.watch_poll_ms,
+            rust_timeout=min(TICK_MS, settings.watch_poll_ms),
             yield_on_timeout=True,
             stop_event=stop_event,
             raise_interrupt=False,
@@ -356,7 +367,11 @@ def watch(
                 _hear_landings(root, tracker, landings.drain(), now)
             if _folders_changed(root, changed):
                 bell.folder_changed(now)
-            for relative in tracker.pending():  # files still being written: look again
+            # Look again at files still being written every watch_poll_ms, and at every
+            # wake-up at those renamed in, the last look before they are announced.
+            restating = now - restated_at >= settings.watch_poll_ms / 1000
+            restated_at = now if restating else restated_at
+            for relative in tracker.pending() if restating else tracker.renamed_in():
                 tracker.observe(relative, stat_of(root / relative), now)
             ready = tracker.ready(now)
             if ready:
