@@ -234,6 +234,32 @@ def test_content_retired_by_the_run_is_extracted_again_by_a_batch_read_after(wor
     assert rows(workspace, DANGLING) == [(0,)]
 
 
+def test_maintain_queues_a_file_whose_article_another_writer_retired_and_the_next_run_stores_it(workspace):
+    """Another writer retired a file's article between this run's read of the file and
+    its commit (simulated: the article's rows deleted behind the run's back). maintain
+    forgets the file's stat; the next run reads it again and stores its article."""
+    from newsdesk.warehouse import lake
+
+    run(workspace)
+    (article_id,) = rows(workspace, "select article_id from articles")[0]
+    con = lake.connect(workspace)
+    try:
+        con.register("batch_replaced", lake._table([{"article_id": article_id}], ["article_id"]))
+        lake.transaction(con, workspace, lambda: lake._delete_batch_articles(con))
+        con.unregister("batch_replaced")
+        assert rows(workspace, DANGLING) == [(1,)]
+        counts = lake.maintain(con, workspace)
+        assert counts["dangling_sources_requeued"] == 1
+        assert lake.maintain(con, workspace)["dangling_sources_requeued"] == 0  # only once
+    finally:
+        con.close()
+    again = run(workspace)
+    assert again["files_pending"] == 1 and again["added"] == 1 and again["retired"] == 0
+    assert rows(workspace, DANGLING) == [(0,)]
+    assert rows(workspace, "select article_id from articles") == [(article_id,)]
+    assert run(workspace)["files_pending"] == 0
+
+
 def test_reextract_redoes_only_rows_from_an_older_extractor(workspace, known_articles_way):
     from newsdesk.extraction.pool import EXTRACTOR_VERSION
     from newsdesk.warehouse import lake
