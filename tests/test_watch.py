@@ -36,6 +36,25 @@ def test_a_burst_settles_into_one_announcement():
     assert len(tracker.ready(now=1.3)) == 200
 
 
+def test_due_paths_are_those_a_last_look_decides_and_a_later_path_is_not_skipped():
+    """`due` is what the watcher stats once more before `ready`; a path observed after
+    an earlier one (a later clock) is still found once its own time comes."""
+    tracker = StabilityTracker(stable_seconds=1.0)
+    tracker.observe("early.txt", (1, 1), now=0.0)
+    tracker.observe("late.txt", (1, 1), now=0.5)
+    tracker.landed("moved.txt", (1, 1), now=0.6)
+    assert tracker.due(now=0.65) == []
+    assert tracker.due(now=0.7) == ["moved.txt"]
+    assert tracker.ready(now=0.7) == ["moved.txt"]
+    assert tracker.due(now=0.99) == []
+    tracker.observe("early.txt", (2, 2), now=1.0)  # the last look found it changed
+    assert tracker.ready(now=1.0) == []
+    assert tracker.ready(now=1.5) == ["late.txt"]
+    assert tracker.ready(now=1.99) == []
+    assert tracker.ready(now=2.0) == ["early.txt"]
+    assert not tracker.has_pending()
+
+
 def test_only_article_files_inside_seeds_are_relevant(tmp_path):
     changed = [
         str(tmp_path / "a.txt"),
@@ -528,6 +547,43 @@ def test_a_renamed_file_does_not_wait_for_the_slow_recheck_of_files_being_writte
         assert _wait(lambda: sent, timeout=8)
         assert sent == [["moved.txt"]]
         assert time.monotonic() - started < 0.8
+    finally:
+        done.set()
+        thread.join(timeout=5)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_a_file_written_through_another_name_is_looked_at_once_more_before_it_is_announced(tmp_path):
+    """seeds/a.txt is a hard link to a staging file that its writer keeps appending to
+    through the staging name: no watch on seeds/ hears those writes. Files being written
+    are re-stat'ed every watch_poll_ms (2 s here); the file must still not be announced
+    on a stale stat while the writer goes on, only once it held still."""
+    import os
+    import time
+
+    seeds = tmp_path / "seeds"
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    settings = Settings(seeds=seeds, warehouse=tmp_path / "wh", watch_stable_seconds=0.3, watch_poll_ms=2000)
+    sent: list[list[str]] = []
+    armed: list[list[list[str]]] = []
+    done = threading.Event()
+    thread = _run_watch(settings, sent, armed, done)
+    try:
+        assert _wait(lambda: armed)
+        source = staging / "a.txt"
+        source.write_text("The port said that ships would wait.\n")
+        os.link(source, seeds / "a.txt")
+        last_write = time.monotonic()
+        for i in range(12):  # 1.2 s of writes, each 0.1 s apart, none heard on seeds/
+            time.sleep(0.1)
+            with open(source, "a", encoding="utf-8") as handle:
+                handle.write(f"The port said that ship {i} would wait.\n")
+            last_write = time.monotonic()
+            assert sent == [], f"announced while still being written, {i} writes in"
+        assert _wait(lambda: sent, timeout=8)
+        assert sent == [["a.txt"]]
+        assert time.monotonic() - last_write >= 0.3
     finally:
         done.set()
         thread.join(timeout=5)

@@ -1,7 +1,7 @@
 """Watcher: file changes in seeds/ -> one Prefect event per burst.
 
 A file renamed into place is announced once it then held still for 0.1 s (Linux
-inotify, `landings.py`), 0.1-0.15 s after the rename: it was written elsewhere and
+inotify, `landings.py`), 0.15-0.2 s after the rename: it was written elsewhere and
 moved in whole. Any other
 file is announced once it has stopped changing for `watch_stable_seconds`, so a
 file being copied in is not read half, unless its writer pauses longer than
@@ -52,9 +52,9 @@ log = logging.getLogger("newsdesk.watch")
 # rename (a tool that moves a file in, then appends or sets its time) is seen first.
 LANDED_QUIET_SECONDS = 0.1
 # How often the loop wakes when nothing changes, so that a renamed file is announced
-# 0.1-0.15 s after its rename, not at the next `watch_poll_ms` (0.2 s) wake-up. A
-# wake-up reads the inotify queue and stats the files renamed in; files still being
-# written are stat'ed again every `watch_poll_ms` only.
+# at the first wake-up 0.1 s after its rename was heard, not at the next
+# `watch_poll_ms` (0.2 s) one. A wake-up reads the inotify queue and stats the files
+# about to be announced; files still being written are stat'ed every `watch_poll_ms`.
 TICK_MS = 50
 
 
@@ -63,8 +63,9 @@ class StabilityTracker:
     """Pure: which changed paths are ready to announce.
 
     A path renamed into place is ready once unchanged for LANDED_QUIET_SECONDS after
-    its rename; any other (written in place, or nothing reports renames) once
-    unchanged for stable_seconds."""
+    its rename was heard; any other (written in place, or nothing reports renames) once
+    unchanged for stable_seconds. The caller looks at the `due` paths once more just
+    before `ready`: a write nobody reported (through a hard link, or lost) shows there."""
 
     stable_seconds: float
     _seen: dict[str, tuple[tuple[int, int] | None, float]] = field(default_factory=dict)
@@ -72,16 +73,21 @@ class StabilityTracker:
     # Announced, path -> (stat, when): the file system's late reports of the same write
     # must not announce it a second time.
     _told: dict[str, tuple[tuple[int, int] | None, float]] = field(default_factory=dict)
+    # No path is due before this (a lower bound: a path's clock only moves later), so a
+    # wake-up with thousands of files being written skips the scan until one may be.
+    _first_due: float = float("inf")
 
     def observe(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
         """Record a path's (size, mtime_ns), or None when it is gone; any change restarts
         its clock, and a change after its rename means it is being written again."""
         prior = self._seen.get(path)
-        if prior is None and path in self._told and self._told[path][0] == stat:
+        told = self._told.get(path)
+        if prior is None and told is not None and told[0] == stat and now - told[1] < self.stable_seconds:
             return
         if prior is None or prior[0] != stat:
             self._seen[path] = (stat, now)
             self._landed.pop(path, None)
+            self._first_due = min(self._first_due, now + self.stable_seconds)
 
     def landed(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
         """Renamed into place: complete as `stat` says (a path already announced with
@@ -89,6 +95,7 @@ class StabilityTracker:
         self.observe(path, stat, now)
         if path in self._seen and stat is not None:
             self._landed[path] = now
+            self._first_due = min(self._first_due, now + LANDED_QUIET_SECONDS)
 
     def writing(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
         """Created or written to since its rename: it must hold still."""
@@ -99,26 +106,39 @@ class StabilityTracker:
         """Rename reports were lost (a full event queue): judge every path by stillness."""
         self._landed.clear()
 
+    def due(self, now: float) -> list[str]:
+        """Paths whose clock has run out: ready unless a last look finds them changed."""
+        if now < self._first_due:
+            return []
+        return sorted(path for path, (_, since) in self._seen.items() if self._is_ready(path, since, now))
+
     def ready(self, now: float) -> list[str]:
         """Paths ready now (see the class); they leave the tracker."""
-        done = sorted(path for path, (_, since) in self._seen.items() if self._is_ready(path, since, now))
-        self._told = {p: told for p, told in self._told.items() if now - told[1] < self.stable_seconds}
+        done = self.due(now)
+        if now >= self._first_due:
+            self._told = {p: told for p, told in self._told.items() if now - told[1] < self.stable_seconds}
         for path in done:
             self._told[path] = (self._seen.pop(path)[0], now)
             self._landed.pop(path, None)
+        if now >= self._first_due:
+            self._first_due = min(
+                (self._due_at(path, since) for path, (_, since) in self._seen.items()), default=float("inf")
+            )
         return done
 
-    def _is_ready(self, path: str, since: float, now: float) -> bool:
+    def _due_at(self, path: str, since: float) -> float:
         if path in self._landed:
-            return now - self._landed[path] >= LANDED_QUIET_SECONDS
-        return now - since >= self.stable_seconds
+            return self._landed[path] + LANDED_QUIET_SECONDS
+        return since + self.stable_seconds
+
+    def _is_ready(self, path: str, since: float, now: float) -> bool:
+        return now >= self._due_at(path, since)
 
     def pending(self) -> list[str]:
         return sorted(self._seen)
 
-    def renamed_in(self) -> list[str]:
-        """Pending paths renamed into place, waiting out LANDED_QUIET_SECONDS."""
-        return sorted(self._landed)
+    def has_pending(self) -> bool:
+        return bool(self._seen)
 
 
 def stat_of(path: Path) -> tuple[int, int] | None:
@@ -368,17 +388,17 @@ def watch(
             if _folders_changed(root, changed):
                 bell.folder_changed(now)
             # Look again at files still being written every watch_poll_ms, and at every
-            # wake-up at those renamed in, the last look before they are announced.
+            # wake-up at those due: the last look before they are announced.
             restating = now - restated_at >= settings.watch_poll_ms / 1000
             restated_at = now if restating else restated_at
-            for relative in tracker.pending() if restating else tracker.renamed_in():
+            for relative in tracker.pending() if restating else tracker.due(now):
                 tracker.observe(relative, stat_of(root / relative), now)
             ready = tracker.ready(now)
             if ready:
                 log.info("announcing %d settled file(s)", len(ready))
                 if deliver(send, ready, stop):
                     bell.announced(time.monotonic())
-            elif bell.due(now, files_settling=bool(tracker.pending())):
+            elif bell.due(now, files_settling=tracker.has_pending()):
                 log.info("announcing one sweep (for what no event named)")
                 if deliver(send, [], stop):
                     bell.rang()
