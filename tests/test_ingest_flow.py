@@ -234,29 +234,36 @@ def test_content_retired_by_the_run_is_extracted_again_by_a_batch_read_after(wor
     assert rows(workspace, DANGLING) == [(0,)]
 
 
-def test_maintain_queues_a_file_whose_article_another_writer_retired_and_the_next_run_stores_it(workspace):
+def test_a_file_whose_article_another_writer_retired_is_read_again_by_the_next_sweep(workspace):
     """Another writer retired a file's article between this run's read of the file and
-    its commit (simulated: the article's rows deleted behind the run's back). maintain
-    forgets the file's stat; the next run reads it again and stores its article."""
+    its commit (simulated: the article's rows deleted behind the run's back). The next
+    run's plan of the tree takes the file as pending and stores its article again;
+    deleted and quarantined rows naming a missing article are left as they are."""
     from newsdesk.warehouse import lake
 
+    (workspace.seeds_dir / "bad.txt").write_bytes(b"")  # quarantined: empty
+    (workspace.seeds_dir / "gone.txt").write_text("Old story\nThe clerk said the office had moved.\n")
     run(workspace)
-    (article_id,) = rows(workspace, "select article_id from articles")[0]
+    (workspace.seeds_dir / "gone.txt").unlink()
+    run(workspace)
+    stored = dict(rows(workspace, "select path, article_id from sources where status = 'ingested'"))
+    (article_id,) = [stored[SAMPLE.name]]
     con = lake.connect(workspace)
     try:
         con.register("batch_replaced", lake._table([{"article_id": article_id}], ["article_id"]))
         lake.transaction(con, workspace, lambda: lake._delete_batch_articles(con))
         con.unregister("batch_replaced")
-        assert rows(workspace, DANGLING) == [(1,)]
-        counts = lake.maintain(con, workspace)
-        assert counts["dangling_sources_requeued"] == 1
-        assert lake.maintain(con, workspace)["dangling_sources_requeued"] == 0  # only once
     finally:
         con.close()
+    assert rows(workspace, DANGLING) == [(1,)]
+    statuses = dict(rows(workspace, "select path, status from sources"))
+    assert statuses == {SAMPLE.name: "ingested", "bad.txt": "quarantined", "gone.txt": "deleted"}
     again = run(workspace)
     assert again["files_pending"] == 1 and again["added"] == 1 and again["retired"] == 0
+    assert again["deleted"] == 0 and again["quarantined"] == 0
     assert rows(workspace, DANGLING) == [(0,)]
-    assert rows(workspace, "select article_id from articles") == [(article_id,)]
+    assert rows(workspace, "select count(*) from articles where article_id = ?", [article_id]) == [(1,)]
+    assert dict(rows(workspace, "select path, status from sources")) == statuses
     assert run(workspace)["files_pending"] == 0
 
 

@@ -55,6 +55,23 @@ def test_due_paths_are_those_a_last_look_decides_and_a_later_path_is_not_skipped
     assert not tracker.has_pending()
 
 
+def test_a_write_after_a_rename_judges_the_path_by_stillness_from_then_not_later():
+    """Renamed in at 0.95 s with the stat it had since 0.0 s, then a write that changes
+    nothing: judged by stillness again, it is due at 1.0 s, as if never renamed; a
+    lost rename queue does the same for every path."""
+    tracker = StabilityTracker(stable_seconds=1.0)
+    tracker.observe("a.txt", (1, 1), now=0.0)
+    tracker.landed("a.txt", (1, 1), now=0.95)
+    assert tracker.ready(now=1.0) == []  # its rename's quiet runs to 1.05
+    tracker.writing("a.txt", (1, 1), now=1.01)
+    assert tracker.ready(now=1.01) == ["a.txt"]
+    tracker.observe("b.txt", (1, 1), now=2.0)
+    tracker.landed("b.txt", (1, 1), now=2.95)
+    assert tracker.ready(now=3.0) == []
+    tracker.forget_landings()
+    assert tracker.ready(now=3.01) == ["b.txt"]
+
+
 def test_only_article_files_inside_seeds_are_relevant(tmp_path):
     changed = [
         str(tmp_path / "a.txt"),

@@ -73,8 +73,9 @@ class StabilityTracker:
     # Announced, path -> (stat, when): the file system's late reports of the same write
     # must not announce it a second time.
     _told: dict[str, tuple[tuple[int, int] | None, float]] = field(default_factory=dict)
-    # No path is due before this (a lower bound: a path's clock only moves later), so a
-    # wake-up with thousands of files being written skips the scan until one may be.
+    # No path is due before this (a lower bound, lowered wherever a path's due time
+    # moves earlier), so a wake-up with thousands of files being written skips the scan
+    # until one may be.
     _first_due: float = float("inf")
 
     def observe(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
@@ -100,11 +101,13 @@ class StabilityTracker:
     def writing(self, path: str, stat: tuple[int, int] | None, now: float) -> None:
         """Created or written to since its rename: it must hold still."""
         self.observe(path, stat, now)
-        self._landed.pop(path, None)
+        if self._landed.pop(path, None) is not None:  # judged by stillness now, maybe sooner
+            self._first_due = min(self._first_due, self._seen[path][1] + self.stable_seconds)
 
     def forget_landings(self) -> None:
         """Rename reports were lost (a full event queue): judge every path by stillness."""
         self._landed.clear()
+        self._first_due = float("-inf")  # some may be due sooner: the next wake-up scans
 
     def due(self, now: float) -> list[str]:
         """Paths whose clock has run out: ready unless a last look finds them changed."""

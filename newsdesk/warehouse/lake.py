@@ -1034,10 +1034,9 @@ def maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, in
 
 
 def _maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
-    """DuckLake upkeep: rebuild entity_spellings, queue for the next run any ingested file
-    whose article another writer retired meanwhile, expire snapshots older than the
-    retention, rewrite files with deleted rows, merge small files, delete the files
-    nothing references any more; then compact a local SQLite catalog.
+    """DuckLake upkeep: rebuild entity_spellings, expire snapshots older than the retention, rewrite files with
+    deleted rows, merge small files, delete the files nothing references any more; then
+    compact a local SQLite catalog.
 
     The service commits three snapshots per one-file run (start_run, the batch,
     finish_run), each writing a small Parquet file per table it touches: without the
@@ -1058,9 +1057,6 @@ def _maintain(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, i
     with write_lock(settings):  # first: a merge killed mid-way may have left the small size
         _set_row_group_rows(con, READER_ROW_GROUP_ROWS)
     transaction(con, settings, partial(rebuild_entity_spellings, con))
-    counts["dangling_sources_requeued"] = transaction(
-        con, settings, partial(_scalar, con, sql("requeue_dangling_sources"))
-    )
     with write_lock(settings):
         _expire_snapshots(con, expire_before)
         # An edited file deletes a row or two from a merged file; DuckLake's default
