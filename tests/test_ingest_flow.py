@@ -238,7 +238,8 @@ def test_a_file_whose_article_another_writer_retired_is_read_again_by_the_next_s
     """Another writer retired a file's article between this run's read of the file and
     its commit (simulated: the article's rows deleted behind the run's back). The next
     run's plan of the tree takes the file as pending and stores its article again;
-    deleted and quarantined rows naming a missing article are left as they are."""
+    a deleted file's row naming a missing article, and a quarantined one naming none,
+    are left as they are."""
     from newsdesk.warehouse import lake
 
     (workspace.seeds_dir / "bad.txt").write_bytes(b"")  # quarantined: empty
@@ -246,11 +247,12 @@ def test_a_file_whose_article_another_writer_retired_is_read_again_by_the_next_s
     run(workspace)
     (workspace.seeds_dir / "gone.txt").unlink()
     run(workspace)
-    stored = dict(rows(workspace, "select path, article_id from sources where status = 'ingested'"))
-    (article_id,) = [stored[SAMPLE.name]]
+    stored = dict(rows(workspace, "select path, article_id from sources where article_id is not null"))
+    article_id = stored[SAMPLE.name]
     con = lake.connect(workspace)
-    try:
-        con.register("batch_replaced", lake._table([{"article_id": article_id}], ["article_id"]))
+    try:  # the sample's article, and the deleted file's
+        missing = [{"article_id": article_id}, {"article_id": stored["gone.txt"]}]
+        con.register("batch_replaced", lake._table(missing, ["article_id"]))
         lake.transaction(con, workspace, lambda: lake._delete_batch_articles(con))
         con.unregister("batch_replaced")
     finally:
@@ -265,6 +267,25 @@ def test_a_file_whose_article_another_writer_retired_is_read_again_by_the_next_s
     assert rows(workspace, "select count(*) from articles where article_id = ?", [article_id]) == [(1,)]
     assert dict(rows(workspace, "select path, status from sources")) == statuses
     assert run(workspace)["files_pending"] == 0
+
+
+def test_an_event_run_naming_a_file_whose_article_another_writer_retired_reads_it_again(workspace):
+    """As above, through the named-paths lookup an event's run (or `--path`) plans with."""
+    from newsdesk.warehouse import lake
+
+    run(workspace)
+    (article_id,) = rows(workspace, "select article_id from articles")[0]
+    con = lake.connect(workspace)
+    try:
+        con.register("batch_replaced", lake._table([{"article_id": article_id}], ["article_id"]))
+        lake.transaction(con, workspace, lambda: lake._delete_batch_articles(con))
+        con.unregister("batch_replaced")
+    finally:
+        con.close()
+    again = run(workspace, paths=[SAMPLE.name], sweep=False)
+    assert again["files_pending"] == 1 and again["added"] == 1
+    assert rows(workspace, DANGLING) == [(0,)]
+    assert rows(workspace, "select count(*) from mentions where article_id = ?", [article_id])[0][0] > 0
 
 
 def test_reextract_redoes_only_rows_from_an_older_extractor(workspace, known_articles_way):

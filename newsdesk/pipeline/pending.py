@@ -82,7 +82,32 @@ def _plan_and_rows(
         return plan(scanned.result(), recorded, None, force), None
     force = frozenset(stale_paths(con)) if reextract else frozenset()
     rows = lake.known_sources(con, paths)
-    return plan(scan_named(settings.seeds_dir, paths), rows, set(paths), force), rows
+    named = list(scan_named(settings.seeds_dir, paths))
+    planned = plan(named, rows, set(paths), force)
+    missing = _unchanged_without_article(con, planned, named, rows)
+    return (plan(named, rows, set(paths), force | missing) if missing else planned), rows
+
+
+def _unchanged_without_article(
+    con: lake.Connection, planned: Plan, named: Sequence[FileStat], rows: dict[str, KnownSource]
+) -> frozenset[str]:
+    """Named files the plan left as unchanged, ingested, whose article is not stored:
+    another writer retired it between a run's read of the file and its commit, so
+    they are read again (recorded_stats.sql does the same for a plan of the tree).
+    Asked only when such files are named: an event's changed file costs nothing."""
+    pending = {stat.path for stat in planned.pending}
+    articles = {
+        stat.path: row.article_id
+        for stat in named
+        if stat.path not in pending
+        and (row := rows.get(stat.path)) is not None
+        and row.status == "ingested"
+        and row.article_id is not None
+    }
+    if not articles:
+        return frozenset()
+    stored = lake.known_article_ids(con, sorted(set(articles.values())))
+    return frozenset(path for path, article_id in articles.items() if article_id not in stored)
 
 
 def stale_paths(con: lake.Connection) -> dict[str, str]:
