@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -232,6 +234,21 @@ def _run_watch(settings, sent, armed, done):
     )
     thread.start()
     return thread
+
+
+@contextmanager
+def _armed_watch(settings: Settings) -> Iterator[list[list[str]]]:
+    """The real watcher over settings.seeds_dir in a thread, once armed: what it announces."""
+    sent: list[list[str]] = []
+    armed: list[list[list[str]]] = []
+    done = threading.Event()
+    thread = _run_watch(settings, sent, armed, done)
+    try:
+        assert _wait(lambda: armed)
+        yield sent
+    finally:
+        done.set()
+        thread.join(timeout=5)
 
 
 def _wait(condition, timeout: float = 10) -> bool:
@@ -520,12 +537,7 @@ def test_the_watcher_announces_a_renamed_file_at_once_and_one_written_in_place_o
 
     seeds = tmp_path / "seeds"
     settings = Settings(seeds=seeds, warehouse=tmp_path / "wh", watch_stable_seconds=3.0, watch_poll_ms=50)
-    sent: list[list[str]] = []
-    armed: list[list[list[str]]] = []
-    done = threading.Event()
-    thread = _run_watch(settings, sent, armed, done)
-    try:
-        assert _wait(lambda: armed)
+    with _armed_watch(settings) as sent:
         (tmp_path / "quick.txt").write_text("The minister said the plan was ready.\n")
         started = time.monotonic()
         os.replace(tmp_path / "quick.txt", seeds / "quick.txt")
@@ -536,9 +548,6 @@ def test_the_watcher_announces_a_renamed_file_at_once_and_one_written_in_place_o
         assert _wait(lambda: len(sent) == 2, timeout=10)
         assert sent[1] == ["in_place.txt"]
         assert time.monotonic() - started >= 3.0
-    finally:
-        done.set()
-        thread.join(timeout=5)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
@@ -551,12 +560,7 @@ def test_a_renamed_file_does_not_wait_for_the_slow_recheck_of_files_being_writte
 
     seeds = tmp_path / "seeds"
     settings = Settings(seeds=seeds, warehouse=tmp_path / "wh", watch_stable_seconds=3.0, watch_poll_ms=1000)
-    sent: list[list[str]] = []
-    armed: list[list[list[str]]] = []
-    done = threading.Event()
-    thread = _run_watch(settings, sent, armed, done)
-    try:
-        assert _wait(lambda: armed)
+    with _armed_watch(settings) as sent:
         time.sleep(0.3)  # past the arming's own wake-ups
         (tmp_path / "moved.txt").write_text("The mayor said the bridge would reopen in May.\n")
         started = time.monotonic()
@@ -564,9 +568,6 @@ def test_a_renamed_file_does_not_wait_for_the_slow_recheck_of_files_being_writte
         assert _wait(lambda: sent, timeout=8)
         assert sent == [["moved.txt"]]
         assert time.monotonic() - started < 0.8
-    finally:
-        done.set()
-        thread.join(timeout=5)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
@@ -582,12 +583,7 @@ def test_a_file_written_through_another_name_is_looked_at_once_more_before_it_is
     staging = tmp_path / "staging"
     staging.mkdir()
     settings = Settings(seeds=seeds, warehouse=tmp_path / "wh", watch_stable_seconds=0.3, watch_poll_ms=2000)
-    sent: list[list[str]] = []
-    armed: list[list[list[str]]] = []
-    done = threading.Event()
-    thread = _run_watch(settings, sent, armed, done)
-    try:
-        assert _wait(lambda: armed)
+    with _armed_watch(settings) as sent:
         source = staging / "a.txt"
         source.write_text("The port said that ships would wait.\n")
         os.link(source, seeds / "a.txt")
@@ -601,6 +597,3 @@ def test_a_file_written_through_another_name_is_looked_at_once_more_before_it_is
         assert _wait(lambda: sent, timeout=8)
         assert sent == [["a.txt"]]
         assert time.monotonic() - last_write >= 0.3
-    finally:
-        done.set()
-        thread.join(timeout=5)
