@@ -286,24 +286,13 @@ def test_files_there_before_the_watch_is_armed_get_one_sweep_announcement(tmp_pa
 
 
 def test_an_empty_seeds_folder_announces_nothing_on_arming(tmp_path):
-    import threading
     import time
-
-    from newsdesk.settings import Settings
 
     (tmp_path / "notes.txt.part").write_text("partial")  # not an article file
     settings = Settings(seeds=tmp_path, warehouse=tmp_path / "wh", watch_stable_seconds=0.3, watch_poll_ms=50)
-    sent: list[list[str]] = []
-    armed: list[list[list[str]]] = []
-    done = threading.Event()
-    thread = _run_watch(settings, sent, armed, done)
-    try:
-        assert _wait(lambda: armed)
+    with _armed_watch(settings) as sent:
         time.sleep(0.5)
         assert sent == []
-    finally:
-        done.set()
-        thread.join(timeout=5)
 
 
 def test_armed_is_reported_through_the_file_newsdesk_up_names(tmp_path, monkeypatch):
