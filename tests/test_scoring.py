@@ -49,6 +49,19 @@ def test_entity_scores_exact_and_overlap():
     assert overlap.f1 == pytest.approx(0.8)
 
 
+def test_overlap_matching_pairs_as_many_as_it_can_in_any_order():
+    """A long predicted span overlaps two gold spans, a short one only the first: the
+    first-come match gave 1 pair or 2 depending on which came first; both orders give 2."""
+    import itertools
+
+    gold = [Span(0, 10, "person"), Span(12, 20, "person")]
+    pred = [Span(0, 20, "person"), Span(2, 6, "person")]
+    for order in itertools.permutations(pred):
+        for gold_order in itertools.permutations(gold):
+            score = score_entities(list(order), list(gold_order), exact=False)
+            assert (score.tp, score.fp, score.fn) == (2, 0, 0)
+
+
 def test_entity_types_must_agree():
     assert score_entities([Span(0, 5, "place")], [Span(0, 5, "person")], exact=False).tp == 0
 
