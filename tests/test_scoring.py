@@ -1,3 +1,6 @@
+import itertools
+import random
+
 import pytest
 
 from newsdesk.pipeline.scoring import (
@@ -52,14 +55,36 @@ def test_entity_scores_exact_and_overlap():
 def test_overlap_matching_pairs_as_many_as_it_can_in_any_order():
     """A long predicted span overlaps two gold spans, a short one only the first: the
     first-come match gave 1 pair or 2 depending on which came first; both orders give 2."""
-    import itertools
-
     gold = [Span(0, 10, "person"), Span(12, 20, "person")]
     pred = [Span(0, 20, "person"), Span(2, 6, "person")]
     for order in itertools.permutations(pred):
         for gold_order in itertools.permutations(gold):
             score = score_entities(list(order), list(gold_order), exact=False)
             assert (score.tp, score.fp, score.fn) == (2, 0, 0)
+
+
+def test_maximum_matching_is_as_large_as_any_matching():
+    """Against every matching of small random instances (repeated and unreachable golds too)."""
+    from newsdesk.pipeline.scoring import maximum_matching
+
+    def largest(candidates: list[list[int]], i: int = 0, used: frozenset[int] = frozenset()) -> int:
+        if i == len(candidates):
+            return len(used)
+        return max(
+            [largest(candidates, i + 1, used)]
+            + [largest(candidates, i + 1, used | {k}) for k in candidates[i] if k not in used]
+        )
+
+    for seed in range(500):
+        rng = random.Random(seed)
+        golds = rng.randint(0, 6)
+        candidates = [
+            [rng.randrange(golds) for _ in range(rng.randint(0, golds + 1))] if golds else []
+            for _ in range(rng.randint(0, 6))
+        ]
+        found = maximum_matching(candidates)
+        assert len(found) == largest(candidates)
+        assert all(k in candidates[i] for k, i in found.items()) and len(set(found.values())) == len(found)
 
 
 def test_entity_types_must_agree():
